@@ -1,0 +1,119 @@
+r"""Layered networks in le Cun's (1988) notation.
+
+An N-layer network maps :math:`X(0)` (the input) through
+
+.. math:: A(k) = W(k) X(k-1) + b(k), \qquad X(k) = F_k(A(k)), \qquad k = 1, \dots, N.
+
+The paper has no biases (a bias is a weight from a unit clamped to one); lagprop keeps them
+explicit. The parameters of an N-layer network are the list ``params`` with
+``params[k-1] == (W_k, b_k)``, ``W_k.shape == (n_k, n_{k-1})`` and ``b_k.shape == (n_k,)``.
+"""
+
+import numpy as np
+
+from ._validate import as_float_array, positive_int
+
+__all__ = ["init_params", "check_params", "sizes_of", "flatten", "unflatten", "n_params"]
+
+
+def init_params(sizes, *, seed=0, scale=1.0, bias=0.0):
+    r"""Random parameters for a layered network with layer widths ``sizes``.
+
+    Weights are drawn i.i.d. from :math:`\mathcal N(0, \mathrm{scale}^2 / n_{k-1})` (variance
+    preserving for unit-gain activations), biases are set to the constant ``bias``.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths :math:`(n_0, n_1, \dots, n_N)`, at least two entries, all >= 1.
+    seed : int or numpy.random.Generator, keyword-only
+        Seed of the generator (default 0), so the same call gives the same network.
+    scale : float, keyword-only
+        Gain multiplying the standard deviation :math:`1/\sqrt{n_{k-1}}`.
+    bias : float, keyword-only
+        Initial value of every bias.
+
+    Returns
+    -------
+    list of tuple of ndarray
+        ``[(W_1, b_1), ..., (W_N, b_N)]``, float64.
+
+    Raises
+    ------
+    ValueError
+        If ``sizes`` has fewer than two entries or an entry below one.
+    """
+    try:
+        sizes = [positive_int(n, "sizes") for n in sizes]
+    except TypeError as exc:
+        raise TypeError(f"`sizes` must be a sequence of positive integers, got {sizes!r}") from exc
+    if len(sizes) < 2:
+        raise ValueError(f"`sizes` needs at least two widths (input and output), got {sizes!r}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    return [
+        (rng.normal(0.0, scale / np.sqrt(n_in), size=(n_out, n_in)), np.full(n_out, float(bias)))
+        for n_in, n_out in zip(sizes[:-1], sizes[1:])
+    ]
+
+
+def check_params(params, name="params"):
+    """Validate a parameter list and return it as float64 arrays.
+
+    Raises
+    ------
+    ValueError
+        If ``params`` is empty, an entry is not a pair ``(W_k, b_k)``, a ``W_k`` is not 2-D, a
+        ``b_k`` does not have ``W_k.shape[0]`` entries, consecutive layers do not chain
+        (``W_k.shape[1] != W_{k-1}.shape[0]``), or a value is not finite.
+    """
+    if isinstance(params, np.ndarray) or not hasattr(params, "__len__") or len(params) == 0:
+        raise ValueError(f"`{name}` must be a non-empty list of (W_k, b_k) pairs, got {params!r:.80}")
+    out = []
+    for k, layer in enumerate(params, start=1):
+        if not isinstance(layer, (tuple, list)) or len(layer) != 2:
+            raise ValueError(f"`{name}[{k - 1}]` must be a pair (W_{k}, b_{k}), got {type(layer).__name__}")
+        W = as_float_array(layer[0], f"{name}[{k - 1}][0] (W_{k})", ndim=2)
+        b = as_float_array(layer[1], f"{name}[{k - 1}][1] (b_{k})", ndim=1)
+        if b.shape[0] != W.shape[0]:
+            raise ValueError(
+                f"`{name}[{k - 1}][1]` (b_{k}) must have shape ({W.shape[0]},) to match W_{k} of shape "
+                f"{W.shape}, got {b.shape}"
+            )
+        if out and W.shape[1] != out[-1][0].shape[0]:
+            raise ValueError(
+                f"`{name}[{k - 1}][0]` (W_{k}) must have {out[-1][0].shape[0]} columns to follow layer {k - 1} "
+                f"of width {out[-1][0].shape[0]}, got shape {W.shape}"
+            )
+        out.append((W, b))
+    return out
+
+
+def sizes_of(params):
+    """The layer widths :math:`(n_0, \\dots, n_N)` of a parameter list."""
+    params = check_params(params)
+    return [params[0][0].shape[1]] + [W.shape[0] for W, _ in params]
+
+
+def n_params(params):
+    """The number of scalar parameters (weights and biases)."""
+    return sum(W.size + b.size for W, b in params)
+
+
+def flatten(params):
+    """Concatenate all parameters into one 1-D float64 vector (W_1, b_1, W_2, b_2, ...)."""
+    return np.concatenate([np.concatenate([np.ravel(W), np.ravel(b)]) for W, b in params])
+
+
+def unflatten(theta, like):
+    """Inverse of :func:`flatten`: split ``theta`` into the structure of the parameter list ``like``."""
+    theta = as_float_array(theta, "theta", ndim=1)
+    if theta.size != n_params(like):
+        raise ValueError(f"`theta` must have {n_params(like)} entries to match `like`, got {theta.size}")
+    out, i = [], 0
+    for W, b in like:
+        Wn = theta[i : i + W.size].reshape(W.shape)
+        i += W.size
+        bn = theta[i : i + b.size].reshape(b.shape)
+        i += b.size
+        out.append((Wn, bn))
+    return out
