@@ -1,0 +1,611 @@
+r"""The costate in continuous time: the adjoint method for continuous-depth networks.
+
+A continuous-depth network moves each pattern's state :math:`x(t) \in \mathbb R^n` by
+
+.. math:: \dot x = f(x, \theta) = F(W x + b), \qquad x(0) = x_0, \qquad 0 \le t \le T,
+
+with :math:`\theta = (W, b)`, ``W`` of shape (n, n), ``b`` of shape (n,), and ``F`` an element-wise
+activation. The cost is le Cun's :math:`C = \sum_p \lVert D_p - x_p(T) \rVert^2` (no 1/2).
+Multiplying the dynamics by a costate :math:`B(t)` gives the continuous Lagrange function
+
+.. math:: L = C(x(T)) + \int_0^T B(t)^\top \big[\dot x - f(x, \theta)\big]\, dt,
+
+whose stationarity in :math:`x` gives, with le Cun's sign (:math:`B = -\partial C/\partial x`),
+
+.. math::
+
+    B(T) = 2\,(D - x(T)), \qquad \dot B = -J_f(x)^\top B, \qquad
+    \frac{\partial C}{\partial \theta} = -\int_0^T \partial_\theta f(x, \theta)^\top B\, dt,
+
+(Pontryagin et al. 1962; Chen et al. 2018 use :math:`a = -B`). With :math:`A = W x + b` and
+:math:`Y = \nabla F(A) B` (le Cun's change of variable) the two last formulas read
+:math:`\dot B = -W^\top Y` and :math:`\partial C/\partial W = -\int_0^T Y x^\top dt`,
+:math:`\partial C/\partial b = -\int_0^T Y dt`.
+
+The Euler discretisation :math:`X(k) = X(k-1) + h F(A(k))`, :math:`A(k) = W X(k-1) + b`,
+:math:`h = T/N`, is a residual layered network with shared weights; le Cun's costate recursion
+applied to it (:func:`euler_costate`) is
+
+.. math::
+
+    B(N) = 2\,(D - X(N)), \qquad B(k-1) = B(k) + h\, W^\top Y(k), \qquad Y(k) = \nabla F(A(k)) B(k),
+
+and gives the exact gradient of the discrete network ("discretise then optimise",
+:func:`euler_backprop`). Stepping the continuous adjoint equation with Euler's method instead
+(:func:`euler_adjoint`, "optimise then discretise") evaluates the Jacobian at the other end of
+each step; both converge to the continuous gradient at first order in :math:`h`.
+
+Patterns are rows: ``x0`` and ``targets`` have shape (P, n) (a 1-D array is one pattern).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from . import activations as _act
+from ._errors import ConvergenceError
+from ._validate import as_float_array, positive_int, positive_scalar
+from .gradcheck import relative_error
+
+__all__ = [
+    "ODEForward",
+    "AdjointResult",
+    "EulerForward",
+    "EulerCostate",
+    "Sweep",
+    "check_theta",
+    "vector_field",
+    "odeint_forward",
+    "cost",
+    "adjoint_gradient",
+    "euler_forward",
+    "euler_cost",
+    "euler_costate",
+    "euler_backprop",
+    "euler_adjoint",
+    "euler_jvp",
+    "euler_vjp",
+    "fitted_order",
+    "convergence_sweep",
+]
+
+
+# ----------------------------------------------------------------------------------------------
+# validation
+
+
+def check_theta(theta, name="theta"):
+    """Validate ``theta = (W, b)`` with ``W`` square (n, n) and ``b`` of shape (n,); return float64 arrays.
+
+    Raises
+    ------
+    ValueError
+        If ``theta`` is not a pair, ``W`` is not square, ``b`` does not have n entries, or a value
+        is not finite.
+    """
+    if not isinstance(theta, (tuple, list)) or len(theta) != 2:
+        raise ValueError(f"`{name}` must be a pair (W, b), got {type(theta).__name__}"
+                         + (f" of length {len(theta)}" if hasattr(theta, "__len__") else ""))
+    W = as_float_array(theta[0], f"{name}[0] (W)", ndim=2)
+    b = as_float_array(theta[1], f"{name}[1] (b)", ndim=1)
+    if W.shape[0] != W.shape[1]:
+        raise ValueError(f"`{name}[0]` (W) must be square (n, n): the state maps to itself, got shape {W.shape}")
+    if b.shape != (W.shape[0],):
+        raise ValueError(f"`{name}[1]` (b) must have shape ({W.shape[0]},) to match W, got {b.shape}")
+    return W, b
+
+
+def _check_states(x, name, n):
+    arr = as_float_array(x, name, ndim=2, allow_1d=True)
+    if arr.shape[1] != n:
+        raise ValueError(f"`{name}` must have {n} columns (one row per pattern), got shape {arr.shape}")
+    return arr
+
+
+def _check_problem(theta, x0, targets, T):
+    W, b = check_theta(theta)
+    n = W.shape[0]
+    x0 = _check_states(x0, "x0", n)
+    D = _check_states(targets, "targets", n)
+    if D.shape != x0.shape:
+        raise ValueError(f"`targets` must have the shape of `x0` {x0.shape}, got {D.shape}")
+    T = positive_scalar(T, "T")
+    return W, b, x0, D, T
+
+
+# ----------------------------------------------------------------------------------------------
+# continuous time
+
+
+def vector_field(theta, x, *, activation="tanh"):
+    r"""The vector field :math:`f(x, \theta) = F(W x + b)`, row by row.
+
+    Parameters
+    ----------
+    theta : tuple (W, b)
+        ``W`` (n, n), ``b`` (n,).
+    x : array_like, shape (P, n) or (n,)
+    activation : str, keyword-only
+
+    Returns
+    -------
+    ndarray, shape (P, n)
+    """
+    W, b = check_theta(theta)
+    x = _check_states(x, "x", W.shape[0])
+    return _act.get(activation).f(x @ W.T + b)
+
+
+@dataclass(frozen=True)
+class ODEForward:
+    """A forward solve. ``t`` (M,), ``x`` (M, P, n) at ``t``, ``xT`` (P, n) the state at T, ``nfev``,
+    and ``dense``: a callable (scalar) t -> x(t) of shape (P, n) for any t in [0, T]."""
+
+    t: np.ndarray
+    x: np.ndarray
+    xT: np.ndarray
+    nfev: int
+    dense: object
+
+
+def _solve(rhs, t_span, z0, t_eval, rtol, atol, what):
+    sol = solve_ivp(rhs, t_span, z0, method="DOP853", rtol=rtol, atol=atol, t_eval=t_eval, dense_output=True)
+    if not sol.success:
+        raise ConvergenceError(f"the {what} solve failed after {sol.nfev} evaluations: {sol.message}",
+                               iterations=int(sol.nfev))
+    return sol
+
+
+def odeint_forward(theta, x0, T, *, activation="tanh", t_eval=None, rtol=1e-12, atol=1e-12):
+    r"""Solve :math:`\dot x = F(W x + b)`, :math:`x(0) = x_0` on :math:`[0, T]` with scipy's DOP853.
+
+    .. math:: x(t) = x_0 + \int_0^t F(W x(s) + b)\, ds
+
+    Parameters
+    ----------
+    theta : tuple (W, b)
+        ``W`` (n, n), ``b`` (n,).
+    x0 : array_like, shape (P, n) or (n,)
+        Initial states, one row per pattern.
+    T : float
+        Final time (the network's depth), > 0.
+    activation : str, keyword-only
+    t_eval : array_like or None, keyword-only
+        Times in [0, T] at which to store the state; default ``[0, T]``.
+    rtol, atol : float, keyword-only
+        Tolerances of the solver.
+
+    Returns
+    -------
+    ODEForward
+
+    Raises
+    ------
+    ValueError
+        Malformed ``theta``, ``x0``, non-positive ``T``.
+    lagprop.ConvergenceError
+        If the solver fails.
+    """
+    W, b = check_theta(theta)
+    x0 = _check_states(x0, "x0", W.shape[0])
+    T = positive_scalar(T, "T")
+    F = _act.get(activation)
+    shape = x0.shape
+    t_eval = np.array([0.0, T]) if t_eval is None else as_float_array(t_eval, "t_eval", ndim=1)
+
+    def rhs(t, z):
+        return F.f(z.reshape(shape) @ W.T + b).ravel()
+
+    sol = _solve(rhs, (0.0, T), x0.ravel(), t_eval, rtol, atol, "forward")
+    x = sol.y.T.reshape((-1,) + shape)
+    return ODEForward(t=sol.t, x=x, xT=sol.sol(T).reshape(shape), nfev=int(sol.nfev),
+                      dense=lambda t: sol.sol(float(t)).reshape(shape))
+
+
+def cost(theta, x0, targets, T, *, activation="tanh", rtol=1e-12, atol=1e-12):
+    r"""The cost :math:`C = \sum_p \lVert D_p - x_p(T) \rVert^2` of the continuous-depth network."""
+    W, b, x0, D, T = _check_problem(theta, x0, targets, T)
+    xT = odeint_forward((W, b), x0, T, activation=activation, rtol=rtol, atol=atol).xT
+    return float(np.sum((D - xT) ** 2))
+
+
+@dataclass(frozen=True)
+class AdjointResult:
+    r"""Result of :func:`adjoint_gradient`.
+
+    Attributes
+    ----------
+    cost : float
+        :math:`C = \sum_p \lVert D_p - x_p(T) \rVert^2`.
+    grad : tuple (ndarray, ndarray)
+        :math:`(\partial C/\partial W, \partial C/\partial b)`, shapes (n, n) and (n,).
+    B0 : ndarray, shape (P, n)
+        The costate at :math:`t = 0`, :math:`B(0) = -\partial C/\partial x_0` (le Cun's sign).
+    dC_dx0 : ndarray, shape (P, n)
+        :math:`\partial C/\partial x_0 = -B(0)`, the adjoint :math:`a(0)` of Chen et al.
+    xT : ndarray, shape (P, n)
+        The state at T from the forward solve.
+    x0_error : float
+        Largest deviation of the state re-integrated backwards from ``x0`` (a check of the
+        backward solve).
+    nfev : int
+        Right-hand-side evaluations of the forward plus the backward solve.
+    t, x, B : ndarray or None
+        With ``t_eval``: the times (decreasing, from T to 0), the states (M, P, n) and the costates
+        (M, P, n) of the backward solve.
+    """
+
+    cost: float
+    grad: tuple
+    B0: np.ndarray
+    dC_dx0: np.ndarray
+    xT: np.ndarray
+    x0_error: float
+    nfev: int
+    t: np.ndarray = None
+    x: np.ndarray = None
+    B: np.ndarray = None
+
+
+def adjoint_gradient(theta, x0, targets, T, *, activation="tanh", t_eval=None, rtol=1e-12, atol=1e-12):
+    r"""The gradient of :math:`C` by the continuous costate (adjoint) equation, solved backwards.
+
+    After the forward solve, the augmented state :math:`(x, B, G_W, G_b)` is integrated from
+    :math:`t = T` down to :math:`t = 0`:
+
+    .. math::
+
+        \dot x = F(A), \quad \dot B = -W^\top Y, \quad \dot G_W = Y x^\top, \quad \dot G_b = Y,
+        \qquad A = W x + b,\ Y = \nabla F(A)\, B,
+
+        x(T) = x_T,\quad B(T) = 2\,(D - x(T)),\quad G(T) = 0,
+
+    and :math:`\partial C/\partial W = G_W(0) = -\int_0^T Y x^\top dt`,
+    :math:`\partial C/\partial b = G_b(0)`, :math:`B(0) = -\partial C/\partial x_0`
+    (summed over patterns). This is the continuous limit of le Cun's (1988) eqs. (5)-(9); with
+    :math:`a = -B` it is the adjoint method of Chen et al. (2018, eqs. 4-5). The state is
+    re-integrated backwards (memory independent of the number of steps), as in Chen et al.
+
+    Parameters
+    ----------
+    theta : tuple (W, b)
+        ``W`` (n, n), ``b`` (n,).
+    x0 : array_like, shape (P, n) or (n,)
+    targets : array_like, shape (P, n) or (n,)
+        Desired final states :math:`D`.
+    T : float
+        Final time, > 0.
+    activation : str, keyword-only
+    t_eval : array_like or None, keyword-only
+        Times in [0, T] (given decreasing, from T to 0) at which to keep ``x`` and ``B``.
+    rtol, atol : float, keyword-only
+        Tolerances of both solves.
+
+    Returns
+    -------
+    AdjointResult
+
+    Raises
+    ------
+    ValueError
+        Malformed ``theta``, ``x0``, ``targets`` of another shape, non-positive ``T``.
+    lagprop.ConvergenceError
+        If a solve fails.
+    """
+    W, b, x0, D, T = _check_problem(theta, x0, targets, T)
+    F = _act.get(activation)
+    P, n = x0.shape
+    m = P * n
+    fwd = odeint_forward((W, b), x0, T, activation=activation, rtol=rtol, atol=atol)
+    xT = fwd.xT
+
+    def rhs(t, z):
+        x = z[:m].reshape(P, n)
+        B = z[m:2 * m].reshape(P, n)
+        A = x @ W.T + b
+        Y = F.df(A) * B
+        return np.concatenate([F.f(A).ravel(), -(Y @ W).ravel(), (Y.T @ x).ravel(), Y.sum(axis=0)])
+
+    BT = 2.0 * (D - xT)
+    z_T = np.concatenate([xT.ravel(), BT.ravel(), np.zeros(n * n + n)])
+    if t_eval is not None:
+        t_eval = as_float_array(t_eval, "t_eval", ndim=1)
+    sol = _solve(rhs, (T, 0.0), z_T, t_eval, rtol, atol, "backward (adjoint)")
+    z0 = sol.sol(0.0)
+    grad = (z0[2 * m:2 * m + n * n].reshape(n, n), z0[2 * m + n * n:].copy())
+    B0 = z0[m:2 * m].reshape(P, n)
+    extra = {}
+    if t_eval is not None:
+        extra = dict(t=sol.t, x=sol.y[:m].T.reshape(-1, P, n), B=sol.y[m:2 * m].T.reshape(-1, P, n))
+    return AdjointResult(
+        cost=float(np.sum((D - xT) ** 2)), grad=grad, B0=B0, dC_dx0=-B0, xT=xT,
+        x0_error=float(np.max(np.abs(z0[:m].reshape(P, n) - x0))), nfev=int(fwd.nfev + sol.nfev), **extra)
+
+
+# ----------------------------------------------------------------------------------------------
+# the Euler-discretised network: a residual layered network with shared weights
+
+
+@dataclass(frozen=True)
+class EulerForward:
+    """States of the Euler network. ``X[k]`` (P, n) for k = 0..N; ``A[k]`` (P, n), ``A[0] is None``;
+    ``h`` the step."""
+
+    X: list
+    A: list
+    h: float
+
+
+@dataclass(frozen=True)
+class EulerCostate:
+    r"""Multipliers of the Euler network, ``B[k]`` (P, n) for k = 0..N (``B[0] = -\partial C/\partial X(0)``);
+    ``Y[k] = \nabla F(A(k)) B(k)`` for k = 1..N, ``Y[0] is None``."""
+
+    B: list
+    Y: list
+
+
+def euler_forward(theta, x0, T, *, steps, activation="tanh"):
+    r"""The forward pass of the Euler-discretised network (a residual network, weights shared by all layers).
+
+    .. math:: A(k) = W X(k-1) + b, \qquad X(k) = X(k-1) + h\, F(A(k)), \qquad h = T/N,\ k = 1..N.
+
+    Parameters
+    ----------
+    theta : tuple (W, b)
+    x0 : array_like, shape (P, n) or (n,)
+    T : float
+        Final time, > 0.
+    steps : int, keyword-only
+        The number of layers N >= 1.
+    activation : str, keyword-only
+
+    Returns
+    -------
+    EulerForward
+    """
+    W, b = check_theta(theta)
+    X = [_check_states(x0, "x0", W.shape[0])]
+    T = positive_scalar(T, "T")
+    N = positive_int(steps, "steps")
+    F = _act.get(activation)
+    h = T / N
+    A = [None]
+    for k in range(1, N + 1):
+        A.append(X[k - 1] @ W.T + b)
+        X.append(X[k - 1] + h * F.f(A[k]))
+    return EulerForward(X=X, A=A, h=h)
+
+
+def euler_cost(theta, x0, targets, T, *, steps, activation="tanh"):
+    r"""The cost :math:`\sum_p \lVert D_p - X_p(N) \rVert^2` of the Euler network."""
+    W, b, x0, D, T = _check_problem(theta, x0, targets, T)
+    X = euler_forward((W, b), x0, T, steps=steps, activation=activation).X
+    return float(np.sum((D - X[-1]) ** 2))
+
+
+def _costate_from(W, fwd, BN, F):
+    N, h = len(fwd.X) - 1, fwd.h
+    B = [None] * (N + 1)
+    Y = [None] * (N + 1)
+    B[N] = BN
+    for k in range(N, 0, -1):
+        Y[k] = F.df(fwd.A[k]) * B[k]
+        B[k - 1] = B[k] + h * (Y[k] @ W)  # row form of B(k) + h W^T Y(k)
+    return EulerCostate(B=B, Y=Y)
+
+
+def _sum_outer(Y, X, h, sign):
+    """sign * h * sum_k (Y(k)^T X(k-1), sum_p Y(k)) over k = 1..N."""
+    gW = sum(Y[k].T @ X[k - 1] for k in range(1, len(Y)))
+    gb = sum(Y[k].sum(axis=0) for k in range(1, len(Y)))
+    return sign * h * gW, sign * h * gb
+
+
+def euler_costate(theta, fwd, targets, *, activation="tanh"):
+    r"""le Cun's costate pass on the Euler network: the condition :math:`\partial L/\partial X(k) = 0`.
+
+    The Lagrange function of the residual network is
+    :math:`L = C(X(N)) + \sum_k B(k)^\top [X(k) - X(k-1) - h F(W X(k-1) + b)]`; its stationarity in
+    :math:`X(N)` and :math:`X(k-1)` gives
+
+    .. math::
+
+        B(N) = 2\,(D - X(N)), \qquad Y(k) = \nabla F(A(k))\, B(k), \qquad
+        B(k-1) = B(k) + h\, W^\top Y(k), \quad k = N, \dots, 1.
+
+    The identity path of the residual connection contributes the ``B(k)`` term; the rest is le
+    Cun's eq. (6) with the layer map scaled by ``h``. ``B(0) = -\partial C/\partial X(0)``.
+
+    Parameters
+    ----------
+    theta : tuple (W, b)
+    fwd : EulerForward
+        From :func:`euler_forward` with the same ``theta``.
+    targets : array_like, shape (P, n) or (n,)
+    activation : str, keyword-only
+        The forward pass's activation.
+
+    Returns
+    -------
+    EulerCostate
+    """
+    W, b = check_theta(theta)
+    if not isinstance(fwd, EulerForward):
+        raise TypeError(f"`fwd` must be an EulerForward (the result of euler_forward), got {type(fwd).__name__}")
+    D = _check_states(targets, "targets", W.shape[0])
+    if D.shape != fwd.X[-1].shape:
+        raise ValueError(f"`targets` must have shape {fwd.X[-1].shape} like the states, got {D.shape}")
+    return _costate_from(W, fwd, 2.0 * (D - fwd.X[-1]), _act.get(activation))
+
+
+def euler_backprop(theta, x0, targets, T, *, steps, activation="tanh"):
+    r"""Discretise then optimise: the exact gradient of the Euler network by its costate pass.
+
+    .. math::
+
+        \frac{\partial C_h}{\partial W} = -h \sum_{k=1}^{N} Y(k)\, X(k-1)^\top, \qquad
+        \frac{\partial C_h}{\partial b} = -h \sum_{k=1}^{N} Y(k)
+
+    (le Cun 1988, optimality condition, summed over the layers that share ``W``), with ``Y`` from
+    :func:`euler_costate`.
+
+    Returns
+    -------
+    C : float
+        The Euler network's cost :math:`C_h = \sum_p \lVert D_p - X_p(N) \rVert^2`.
+    grad : tuple (ndarray, ndarray)
+        :math:`(\partial C_h/\partial W, \partial C_h/\partial b)`.
+    B0 : ndarray, shape (P, n)
+        :math:`B(0) = -\partial C_h/\partial X(0)`.
+    """
+    W, b, x0, D, T = _check_problem(theta, x0, targets, T)
+    fwd = euler_forward((W, b), x0, T, steps=steps, activation=activation)
+    co = _costate_from(W, fwd, 2.0 * (D - fwd.X[-1]), _act.get(activation))
+    return float(np.sum((D - fwd.X[-1]) ** 2)), _sum_outer(co.Y, fwd.X, fwd.h, -1.0), co.B[0]
+
+
+def euler_adjoint(theta, x0, targets, T, *, steps, activation="tanh"):
+    r"""Optimise then discretise: the continuous adjoint equation stepped backwards with Euler's method.
+
+    With the Euler states :math:`X(k)`, :math:`\tilde A(k) = W X(k) + b` and
+    :math:`\tilde Y(k) = \nabla F(\tilde A(k)) B(k)`, Euler's method applied to
+    :math:`\dot B = -W^\top Y` from :math:`t_k` down to :math:`t_{k-1}`, and the left-hand
+    rectangle rule (from the top) for the parameter integral, give
+
+    .. math::
+
+        B(N) = 2\,(D - X(N)), \qquad B(k-1) = B(k) + h\, W^\top \tilde Y(k), \qquad
+        \frac{\partial C}{\partial W} \approx -h \sum_{k=1}^{N} \tilde Y(k)\, X(k)^\top.
+
+    The only difference from :func:`euler_backprop` is where the Jacobian is evaluated: at the
+    step's start :math:`X(k-1)` there, at its end :math:`X(k)` here. This is not the gradient of
+    any network, but it converges to the continuous gradient at the same first order.
+
+    Returns
+    -------
+    C : float
+        The Euler network's cost.
+    grad : tuple (ndarray, ndarray)
+    B0 : ndarray, shape (P, n)
+    """
+    W, b, x0, D, T = _check_problem(theta, x0, targets, T)
+    F = _act.get(activation)
+    fwd = euler_forward((W, b), x0, T, steps=steps, activation=activation)
+    X, h = fwd.X, fwd.h
+    N = len(X) - 1
+    shifted = EulerForward(X=X, A=[None] + [X[k] @ W.T + b for k in range(1, N + 1)], h=h)
+    co = _costate_from(W, shifted, 2.0 * (D - X[N]), F)
+    gW = -h * sum(co.Y[k].T @ X[k] for k in range(1, N + 1))
+    gb = -h * sum(co.Y[k].sum(axis=0) for k in range(1, N + 1))
+    return float(np.sum((D - X[N]) ** 2)), (gW, gb), co.B[0]
+
+
+def euler_jvp(theta, fwd, u0, uW, ub, *, activation="tanh"):
+    r"""Tangent (forward-mode) pass of the Euler network: :math:`\delta X(N)` from :math:`(\delta X(0), \delta W, \delta b)`.
+
+    .. math::
+
+        \delta X(k) = \delta X(k-1) + h\, \nabla F(A(k)) \big[W \delta X(k-1) + \delta W X(k-1) + \delta b\big].
+
+    Returns
+    -------
+    ndarray, shape (P, n)
+    """
+    W, b = check_theta(theta)
+    F = _act.get(activation)
+    u = np.asarray(u0, dtype=np.float64)
+    for k in range(1, len(fwd.X)):
+        u = u + fwd.h * F.df(fwd.A[k]) * (u @ W.T + fwd.X[k - 1] @ np.asarray(uW).T + ub)
+    return u
+
+
+def euler_vjp(theta, fwd, v, *, activation="tanh"):
+    r"""The costate pass from an arbitrary terminal multiplier :math:`B(N) = v`: the transpose of :func:`euler_jvp`.
+
+    .. math::
+
+        B(k-1) = B(k) + h\, W^\top Y(k), \quad Y(k) = \nabla F(A(k)) B(k); \qquad
+        \Big(B(0),\ h \sum_k Y(k) X(k-1)^\top,\ h \sum_k Y(k)\Big).
+
+    Returns
+    -------
+    tuple (ndarray (P, n), ndarray (n, n), ndarray (n,))
+    """
+    W, b = check_theta(theta)
+    co = _costate_from(W, fwd, np.asarray(v, dtype=np.float64), _act.get(activation))
+    gW, gb = _sum_outer(co.Y, fwd.X, fwd.h, 1.0)
+    return co.B[0], gW, gb
+
+
+# ----------------------------------------------------------------------------------------------
+# convergence as h -> 0
+
+
+def fitted_order(h, err):
+    r"""Least-squares slope :math:`p` of :math:`\log \mathrm{err} = p \log h + c` (the observed order).
+
+    Raises
+    ------
+    ValueError
+        Fewer than two points, or a non-positive entry.
+    """
+    h = as_float_array(h, "h", ndim=1)
+    err = as_float_array(err, "err", ndim=1)
+    if h.size < 2 or h.shape != err.shape:
+        raise ValueError(f"`h` and `err` must be two 1-D arrays of the same length >= 2, got {h.shape} and {err.shape}")
+    if np.any(h <= 0) or np.any(err <= 0):
+        raise ValueError("`h` and `err` must be > 0 to take logarithms, got a non-positive entry")
+    return float(np.polyfit(np.log(h), np.log(err), 1)[0])
+
+
+@dataclass(frozen=True)
+class Sweep:
+    r"""Result of :func:`convergence_sweep`.
+
+    ``steps`` and ``h`` (M,); relative errors (M,) against the continuous values: ``state_error``
+    of the final state :math:`X(N)` against :math:`x(T)`, ``dto_error`` of the discrete costate gradient, ``otd_error`` of the Euler-stepped
+    adjoint gradient, ``gap`` the relative distance between the two; ``order_*`` the fitted orders;
+    ``reference`` the :class:`AdjointResult` of the continuous problem.
+    """
+
+    steps: np.ndarray
+    h: np.ndarray
+    state_error: np.ndarray
+    dto_error: np.ndarray
+    otd_error: np.ndarray
+    gap: np.ndarray
+    order_state: float
+    order_dto: float
+    order_otd: float
+    reference: AdjointResult
+
+
+def convergence_sweep(theta, x0, targets, T, steps, *, activation="tanh"):
+    r"""Both discrete gradients against the continuous adjoint gradient, over a list of step counts.
+
+    For each :math:`N` in ``steps`` (:math:`h = T/N`) it computes :func:`euler_backprop`
+    (discretise then optimise) and :func:`euler_adjoint` (optimise then discretise), their
+    :func:`~lagprop.gradcheck.relative_error` against :func:`adjoint_gradient`, and fits the order
+    :math:`p` in :math:`\mathrm{err} \approx c\, h^p` (:func:`fitted_order`).
+
+    Returns
+    -------
+    Sweep
+    """
+    W, b, x0, D, T = _check_problem(theta, x0, targets, T)
+    steps = np.array([positive_int(s, "steps") for s in steps])
+    ref = adjoint_gradient((W, b), x0, D, T, activation=activation)
+    rows = []
+    for N in steps:
+        XN = euler_forward((W, b), x0, T, steps=int(N), activation=activation).X[-1]
+        _, g_d, _ = euler_backprop((W, b), x0, D, T, steps=int(N), activation=activation)
+        _, g_o, _ = euler_adjoint((W, b), x0, D, T, steps=int(N), activation=activation)
+        rows.append((relative_error(XN, ref.xT), relative_error(list(g_d), list(ref.grad)),
+                     relative_error(list(g_o), list(ref.grad)), relative_error(list(g_d), list(g_o))))
+    c, d, o, g = (np.array(col) for col in zip(*rows))
+    h = T / steps
+    return Sweep(steps=steps, h=h, state_error=c, dto_error=d, otd_error=o, gap=g,
+                 order_state=fitted_order(h, c), order_dto=fitted_order(h, d), order_otd=fitted_order(h, o),
+                 reference=ref)

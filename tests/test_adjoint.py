@@ -1,0 +1,156 @@
+"""Tests of lagprop.adjoint: the continuous costate and its Euler discretisations."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lagprop import adjoint as ad
+from lagprop.gradcheck import central_difference, dot_product_test, relative_error
+
+
+def problem(rng, n=3, P=2, scale=0.8):
+    W = scale * rng.standard_normal((n, n))
+    b = 0.3 * rng.standard_normal(n)
+    x0 = rng.standard_normal((P, n))
+    D = 0.5 * rng.standard_normal((P, n))
+    return (W, b), x0, D
+
+
+def cd_params(f, theta, h=1e-5):
+    W, b = theta
+    return [central_difference(lambda Wp: f((Wp, b)), W, h=h), central_difference(lambda bp: f((W, bp)), b, h=h)]
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_adjoint_gradient_matches_central_differences(rng, activation):
+    theta, x0, D = problem(rng)
+    T = 1.3
+    res = ad.adjoint_gradient(theta, x0, D, T, activation=activation)
+    num = cd_params(lambda th: ad.cost(th, x0, D, T, activation=activation), theta)
+    assert relative_error(list(res.grad), num) < 1e-6
+    num_x0 = central_difference(lambda x: ad.cost(theta, x, D, T, activation=activation), x0, h=1e-5)
+    assert relative_error(res.dC_dx0, num_x0) < 1e-6
+    np.testing.assert_array_equal(res.dC_dx0, -res.B0)
+    assert res.x0_error < 1e-9
+    assert res.cost == pytest.approx(ad.cost(theta, x0, D, T, activation=activation), rel=1e-12)
+
+
+def test_checker_rejects_a_slightly_wrong_adjoint_gradient(rng):
+    theta, x0, D = problem(rng)
+    res = ad.adjoint_gradient(theta, x0, D, 1.0)
+    num = cd_params(lambda th: ad.cost(th, x0, D, 1.0), theta)
+    wrong = [res.grad[0] * (1 + 1e-4), res.grad[1]]
+    assert relative_error(wrong, num) > 1e-6
+
+
+def test_costate_terminal_condition_and_trajectory(rng):
+    theta, x0, D = problem(rng, P=1)
+    T = 1.0
+    t_eval = np.linspace(T, 0.0, 11)
+    res = ad.adjoint_gradient(theta, x0, D, T, t_eval=t_eval)
+    np.testing.assert_allclose(res.t, t_eval)
+    np.testing.assert_allclose(res.B[0], 2.0 * (D - res.xT), rtol=1e-12, atol=1e-14)
+    # B(t) = -dC/dx(t): the cost of the remaining flow from time t
+    k = 5
+    t = res.t[k]
+    num = central_difference(lambda x: ad.cost(theta, x, D, T - t), res.x[k], h=1e-5)
+    assert relative_error(-res.B[k], num) < 1e-6
+
+
+def test_discrete_costate_is_exact_gradient_of_euler_network(rng):
+    theta, x0, D = problem(rng)
+    T, N = 1.0, 17
+    C, grad, B0 = ad.euler_backprop(theta, x0, D, T, steps=N)
+    assert C == pytest.approx(ad.euler_cost(theta, x0, D, T, steps=N), rel=1e-15)
+    num = cd_params(lambda th: ad.euler_cost(th, x0, D, T, steps=N), theta, h=1e-6)
+    assert relative_error(list(grad), num) < 1e-7
+    num_x0 = central_difference(lambda x: ad.euler_cost(theta, x, D, T, steps=N), x0, h=1e-6)
+    assert relative_error(-B0, num_x0) < 1e-7
+
+
+def test_euler_adjoint_is_not_the_discrete_gradient(rng):
+    theta, x0, D = problem(rng)
+    _, g_dto, _ = ad.euler_backprop(theta, x0, D, 1.0, steps=20)
+    _, g_otd, _ = ad.euler_adjoint(theta, x0, D, 1.0, steps=20)
+    assert relative_error(list(g_dto), list(g_otd)) > 1e-3
+
+
+def test_dot_product_of_discrete_costate_pass(rng):
+    theta, x0, _ = problem(rng, n=4, P=3)
+    fwd = ad.euler_forward(theta, x0, 0.9, steps=12)
+    n, P = 4, 3
+    sizes = [P * n, n * n, n]
+
+    def split(u):
+        a, c = sizes[0], sizes[0] + sizes[1]
+        return u[:a].reshape(P, n), u[a:c].reshape(n, n), u[c:]
+
+    def jvp(u):
+        return ad.euler_jvp(theta, fwd, *split(u))
+
+    def vjp(v):
+        B0, gW, gb = ad.euler_vjp(theta, fwd, v)
+        return np.concatenate([B0.ravel(), gW.ravel(), gb])
+
+    assert dot_product_test(jvp, vjp, (sum(sizes),), (P, n), seed=1) < 1e-12
+
+
+def test_costate_pass_equals_vjp_with_cost_terminal(rng):
+    theta, x0, D = problem(rng)
+    fwd = ad.euler_forward(theta, x0, 1.0, steps=9)
+    co = ad.euler_costate(theta, fwd, D)
+    B0, gW, gb = ad.euler_vjp(theta, fwd, 2.0 * (D - fwd.X[-1]))
+    np.testing.assert_allclose(co.B[0], B0, rtol=1e-14)
+    _, grad, _ = ad.euler_backprop(theta, x0, D, 1.0, steps=9)
+    np.testing.assert_allclose(grad[0], -gW, rtol=1e-14)
+    assert co.Y[0] is None and len(co.B) == 10
+
+
+def test_both_discrete_gradients_converge_at_first_order(rng):
+    theta, x0, D = problem(rng)
+    sweep = ad.convergence_sweep(theta, x0, D, 1.0, [20, 40, 80, 160, 320])
+    for p in (sweep.order_state, sweep.order_dto, sweep.order_otd):
+        assert 0.8 < p < 1.2
+    assert np.all(np.diff(sweep.dto_error) < 0) and np.all(np.diff(sweep.otd_error) < 0)
+    assert sweep.dto_error[-1] < 1e-2
+
+
+def test_fitted_order_recovers_a_power_law():
+    h = np.array([0.1, 0.05, 0.025])
+    assert ad.fitted_order(h, 3.0 * h**2) == pytest.approx(2.0, abs=1e-12)
+    with pytest.raises(ValueError, match="`h` and `err`"):
+        ad.fitted_order(h, -h)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 4), P=st.integers(1, 3), N=st.integers(1, 8), seed=st.integers(0, 10_000))
+def test_discrete_costate_property(n, P, N, seed):
+    rng = np.random.default_rng(seed)
+    theta, x0, D = problem(rng, n=n, P=P)
+    _, grad, _ = ad.euler_backprop(theta, x0, D, 0.7, steps=N)
+    num = cd_params(lambda th: ad.euler_cost(th, x0, D, 0.7, steps=N), theta, h=1e-6)
+    assert relative_error(list(grad), num) < 1e-6
+
+
+def test_bad_input_raises(rng):
+    theta, x0, D = problem(rng)
+    W, b = theta
+    with pytest.raises(ValueError, match="`theta"):
+        ad.adjoint_gradient((W[:, :2], b), x0, D, 1.0)
+    with pytest.raises(ValueError, match="`theta"):
+        ad.adjoint_gradient((W,), x0, D, 1.0)
+    with pytest.raises(ValueError, match=r"`theta\[1\]` \(b\)"):
+        ad.adjoint_gradient((W, b[:2]), x0, D, 1.0)
+    with pytest.raises(ValueError, match="`x0`"):
+        ad.adjoint_gradient(theta, x0[:, :2], D, 1.0)
+    with pytest.raises(ValueError, match="`targets`"):
+        ad.adjoint_gradient(theta, x0, D[:1], 1.0)
+    with pytest.raises(ValueError, match="`T`"):
+        ad.adjoint_gradient(theta, x0, D, 0.0)
+    with pytest.raises(ValueError, match="`steps`"):
+        ad.euler_backprop(theta, x0, D, 1.0, steps=0)
+    with pytest.raises(ValueError, match="`x0`"):
+        ad.odeint_forward(theta, np.full_like(x0, np.nan), 1.0)
+    with pytest.raises(ValueError, match="`activation`"):
+        ad.vector_field(theta, x0, activation="softplus")
