@@ -1,0 +1,230 @@
+"""Tests of lagprop.sharing: transformed parameter spaces, tied weights, unfolding in time."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lagprop import gradcheck, lagrangian, mlp, sharing
+
+
+def _tied_net(n_in, K, n_filters, n_out, start=0):
+    """A convolution layer (tied) followed by a dense layer (untied)."""
+    conv = sharing.conv1d_ties(n_in, K, n_filters=n_filters, start=start)
+    n_u1 = sharing.n_shared([conv])
+    dense = sharing.dense_ties(n_out, conv[0].shape[0], start=n_u1)
+    return [conv, dense]
+
+
+def _cost_of_u(ties, inputs, targets, fixed=None, **kw):
+    def C(u):
+        out = lagrangian.forward(sharing.expand(u, ties, fixed=fixed), inputs, **kw).X[-1]
+        return lagrangian.cost(out, targets)
+    return C
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n_in=st.integers(3, 9), K=st.integers(1, 3),
+       n_filters=st.integers(1, 2), P=st.integers(1, 4))
+def test_tied_gradient_matches_central_differences(seed, n_in, K, n_filters, P):
+    rng = np.random.default_rng(seed)
+    ties = _tied_net(n_in, K, n_filters, 2)
+    u = rng.normal(size=sharing.n_shared(ties))
+    X, D = rng.normal(size=(P, n_in)), rng.normal(size=(P, 2))
+    C, g = sharing.tied_backprop(u, ties, X, D)
+    f = _cost_of_u(ties, X, D)
+    assert C == pytest.approx(f(u), rel=1e-14)
+    assert gradcheck.relative_error(g, gradcheck.central_difference(f, u)) < 1e-7
+
+
+def test_tied_gradient_with_fixed_weights(rng):
+    # a random tie map with repeated ids and fixed entries carrying nonzero values
+    sizes = [4, 3, 2]
+    params = mlp.init_params(sizes, seed=3)
+    ties = [(rng.integers(-1, 5, size=W.shape), rng.integers(-1, 5, size=b.shape)) for W, b in params]
+    ties[0][0][0, 0] = 4  # make sure id 4 (the largest) is used
+    fixed = mlp.init_params(sizes, seed=4)
+    u = rng.normal(size=5)
+    X, D = rng.normal(size=(3, 4)), rng.normal(size=(3, 2))
+    C, g = sharing.tied_backprop(u, ties, X, D, fixed=fixed, activation="sigmoid")
+    f = _cost_of_u(ties, X, D, fixed=fixed, activation="sigmoid")
+    assert gradcheck.relative_error(g, gradcheck.central_difference(f, u)) < 1e-7
+
+
+def test_checker_rejects_a_wrong_tied_gradient(rng):
+    ties = _tied_net(6, 3, 1, 1)
+    u = rng.normal(size=sharing.n_shared(ties))
+    X, D = rng.normal(size=(2, 6)), rng.normal(size=(2, 1))
+    _, g = sharing.tied_backprop(u, ties, X, D)
+    # forgetting the sum over ties (keeping only the first weight of each id) is detected
+    grads = lagrangian.backprop(sharing.expand(u, ties), X, D)[1]
+    wrong = g.copy()
+    wrong[0] = grads[0][0][0, 0]
+    assert gradcheck.relative_error(wrong, gradcheck.central_difference(_cost_of_u(ties, X, D), u)) > 1e-3
+
+
+@pytest.mark.parametrize("n_in,K", [(7, 3), (10, 1), (5, 5), (12, 4)])
+def test_conv_as_dense_equals_numpy_correlate(rng, n_in, K):
+    tW, tb = sharing.conv1d_ties(n_in, K, bias=False)
+    v = rng.normal(size=K)
+    W = sharing.expand(v, [(tW, tb)])[0][0]
+    x = rng.normal(size=n_in)
+    np.testing.assert_allclose(W @ x, np.correlate(x, v, mode="valid"), rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(W @ x, np.convolve(x, v[::-1], mode="valid"), rtol=1e-13, atol=1e-14)
+
+
+def test_conv_filters_and_biases(rng):
+    n_in, K, F = 9, 3, 2
+    tW, tb = sharing.conv1d_ties(n_in, K, n_filters=F, start=5)
+    assert tW.shape == (F * (n_in - K + 1), n_in) and tW.min() == -1
+    u = rng.normal(size=5 + F * K + F)
+    (W, b), = sharing.expand(u, [(tW, tb)])
+    x = rng.normal(size=n_in)
+    for f in range(F):
+        v, c = u[5 + f * K: 5 + (f + 1) * K], u[5 + F * K + f]
+        rows = slice(f * (n_in - K + 1), (f + 1) * (n_in - K + 1))
+        np.testing.assert_allclose((W @ x + b)[rows], np.correlate(x, v, "valid") + c, rtol=1e-13)
+
+
+@pytest.mark.parametrize("steps,act", [(1, "tanh"), (4, "tanh"), (3, "sigmoid")])
+def test_unfolded_rnn_forward_and_bptt_gradient(rng, steps, act):
+    m, h, o, P = 2, 3, 2, 3
+    r = sharing.unfold_rnn(m, h, o, steps, activation=act)
+    W_in, W_rec, b = rng.normal(size=(h, m)), 0.6 * rng.normal(size=(h, h)), rng.normal(size=h)
+    W_out, c = rng.normal(size=(o, h)), rng.normal(size=o)
+    u = r.pack(W_in, W_rec, b, W_out, c)
+    xs, D = rng.normal(size=(P, steps, m)), rng.normal(size=(P, o))
+    y, _ = sharing.rnn_forward(W_in, W_rec, b, W_out, c, xs, activation=act)
+    X = lagrangian.forward(r.params(u), r.inputs(xs), activation=r.activation).X
+    np.testing.assert_allclose(X[-1], y, rtol=1e-13, atol=1e-14)
+    assert len(X) == steps + 2
+
+    def C(u):
+        d = r.unpack(u)
+        return lagrangian.cost(sharing.rnn_forward(*d.values(), xs, activation=act)[0], D)
+
+    Cb, g = r.backprop(u, xs, D)
+    assert Cb == pytest.approx(C(u), rel=1e-13)
+    assert gradcheck.relative_error(g, gradcheck.central_difference(C, u)) < 1e-7
+    d = r.unpack(u)
+    for name, val in zip(["W_in", "W_rec", "b", "W_out", "c"], [W_in, W_rec, b, W_out, c]):
+        np.testing.assert_array_equal(d[name], val)
+
+
+def test_pullback_with_explicit_jacobian_equals_tied_version(rng):
+    ties = _tied_net(7, 3, 2, 2)
+    params = sharing.expand(rng.normal(size=sharing.n_shared(ties)), ties)
+    grads = [(rng.normal(size=W.shape), rng.normal(size=b.shape)) for W, b in params]
+    J = sharing.tie_jacobian(ties)
+    np.testing.assert_allclose(sharing.pullback(grads, J), sharing.tied_gradient(grads, ties), rtol=1e-14)
+    np.testing.assert_allclose(sharing.pullback(mlp.flatten(grads), J), sharing.tied_gradient(grads, ties),
+                               rtol=1e-14)
+
+
+def test_pullback_through_linear_transform(rng):
+    params_U = mlp.init_params([3, 4, 2], seed=1)
+    M = [rng.normal(size=(3, 3)), None]
+    X, D = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    _, gW = lagrangian.backprop(sharing.linear_transform(params_U, M), X, D)
+    gU = sharing.linear_transform_gradient(gW, M)
+
+    def C(params):
+        return lagrangian.cost(lagrangian.forward(sharing.linear_transform(params, M), X).X[-1], D)
+
+    assert gradcheck.relative_error(gU, gradcheck.params_central_difference(C, params_U)) < 1e-7
+    # the explicit Jacobian of flatten(W) with respect to flatten(U) gives the same numbers
+    J = np.zeros((mlp.n_params(params_U), mlp.n_params(params_U)))
+    e = np.eye(J.shape[1])
+    for q in range(J.shape[1]):
+        J[:, q] = mlp.flatten(sharing.linear_transform(mlp.unflatten(e[q], params_U), M))
+    np.testing.assert_allclose(sharing.pullback(gW, J), mlp.flatten(gU), rtol=1e-12, atol=1e-14)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n_in=st.integers(3, 8), K=st.integers(1, 3))
+def test_expand_and_tied_gradient_are_transposes(seed, n_in, K):
+    ties = _tied_net(n_in, K, 2, 3)
+    like = sharing.expand(np.zeros(sharing.n_shared(ties)), ties)
+    n_u, n_w = sharing.n_shared(ties), mlp.n_params(like)
+    err = gradcheck.dot_product_test(
+        lambda u: mlp.flatten(sharing.expand(u, ties)),
+        lambda v: sharing.tied_gradient(mlp.unflatten(v, like), ties),
+        (n_u,), (n_w,), seed=seed)
+    assert err < 1e-12
+
+
+def test_dot_product_test_detects_a_wrong_transpose():
+    ties = _tied_net(6, 2, 1, 2)
+    like = sharing.expand(np.zeros(sharing.n_shared(ties)), ties)
+    err = gradcheck.dot_product_test(
+        lambda u: mlp.flatten(sharing.expand(u, ties)),
+        lambda v: 0.5 * sharing.tied_gradient(mlp.unflatten(v, like), ties),
+        (sharing.n_shared(ties),), (mlp.n_params(like),))
+    assert err > 0.1
+
+
+def test_reparametrisation_speeds_up_badly_scaled_least_squares():
+    rng = np.random.default_rng(0)
+    s = np.array([1.0, 3.0, 10.0])
+    X = rng.normal(size=(50, 3)) * s
+    D = X @ np.array([[1.0, -0.5, 0.2]]).T / s[None, :].mean() + 0.1 * rng.normal(size=(50, 1))
+    W0 = [(np.zeros((1, 3)), np.zeros(1))]
+    A = np.hstack([X, np.ones((50, 1))])
+    C_star = float(np.sum((D - A @ np.linalg.lstsq(A, D, rcond=None)[0]) ** 2))
+    runs = {}
+    for label, M in {"plain": [None], "rescaled": [np.diag(1 / s)]}.items():
+        Ms = np.eye(4)
+        if M[0] is not None:
+            Ms[:3, :3] = M[0]
+        lr = 1.0 / (2 * np.linalg.eigvalsh((A @ Ms).T @ (A @ Ms)).max())
+        _, losses = sharing.reparam_descent(W0, M, X, D, lr=lr, steps=400, output_activation="identity",
+                                            activation="identity")
+        assert np.all(np.diff(losses) <= 1e-12)
+        runs[label] = sharing.iterations_to(losses - C_star, 1e-6 * (losses[0] - C_star))
+    assert 0 < runs["rescaled"] < 100
+    assert runs["plain"] == -1 or runs["plain"] > 3 * runs["rescaled"]
+
+
+def test_iterations_to():
+    assert sharing.iterations_to([3.0, 2.0, 1.0], 2.0) == 1
+    assert sharing.iterations_to([3.0, 2.0], 0.5) == -1
+
+
+def test_bad_input_raises():
+    ties = [sharing.conv1d_ties(5, 2)]
+    with pytest.raises(ValueError, match="`kernel_size`"):
+        sharing.conv1d_ties(3, 4)
+    with pytest.raises(ValueError, match="`n_filters`"):
+        sharing.conv1d_ties(5, 2, n_filters=0)
+    with pytest.raises(ValueError, match="`u` must have at least 3"):
+        sharing.expand(np.zeros(2), ties)
+    with pytest.raises(ValueError, match="`ties\\[0\\]` ids must be >= -1"):
+        sharing.expand(np.zeros(3), [(np.full((2, 2), -2), np.zeros(2, int))])
+    with pytest.raises(ValueError, match="integer parameter ids"):
+        sharing.n_shared([(np.full((2, 2), 0.5), np.zeros(2, int))])
+    with pytest.raises(ValueError, match="`ties` must be a non-empty list"):
+        sharing.n_shared([])
+    with pytest.raises(ValueError, match="`n_u` must be >= 3"):
+        sharing.tied_gradient([(np.zeros((4, 5)), np.zeros(4))], ties, 2)
+    with pytest.raises(ValueError, match="`grads` must have the shapes"):
+        sharing.tied_gradient([(np.zeros((3, 5)), np.zeros(3))], ties)
+    with pytest.raises(ValueError, match="`jacobian` must have 24 rows"):
+        sharing.pullback([(np.zeros((4, 5)), np.zeros(4))], np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="`fixed` must have the structure"):
+        sharing.expand(np.zeros(3), ties, fixed=[(np.zeros((2, 5)), np.zeros(2))])
+    with pytest.raises(ValueError, match="`steps`"):
+        sharing.unfold_rnn(1, 2, 1, 0)
+    with pytest.raises(ValueError, match="`activation`"):
+        sharing.unfold_rnn(1, 2, 1, 3, activation="softplus")
+    r = sharing.unfold_rnn(2, 2, 1, 3)
+    with pytest.raises(ValueError, match="`xs` must have shape"):
+        r.inputs(np.zeros((4, 2, 2)))
+    with pytest.raises(ValueError, match="`W_rec` must have shape"):
+        r.pack(np.zeros((2, 2)), np.zeros((3, 3)), np.zeros(2), np.zeros((1, 2)), np.zeros(1))
+    with pytest.raises(ValueError, match="`M\\[0\\]` must have shape"):
+        sharing.linear_transform(mlp.init_params([3, 2]), [np.eye(2)])
+    with pytest.raises(ValueError, match="`M` must be a list of 1"):
+        sharing.linear_transform(mlp.init_params([3, 2]), [None, None])
+    with pytest.raises(ValueError, match="`lr`"):
+        sharing.reparam_descent(mlp.init_params([3, 2]), [None], np.zeros((1, 3)), np.zeros((1, 2)),
+                                lr=-1.0, steps=1)
