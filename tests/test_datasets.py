@@ -1,0 +1,79 @@
+"""Tests of lagprop.datasets: shapes, values, determinism, and bad input."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lagprop import datasets
+
+
+def test_xor_values():
+    X, D = datasets.xor()
+    np.testing.assert_array_equal(X, [[0, 0], [0, 1], [1, 0], [1, 1]])
+    np.testing.assert_array_equal(D, [[0], [1], [1], [0]])
+    assert X.dtype == D.dtype == np.float64
+    # the closed form x1 + x2 - 2 x1 x2
+    np.testing.assert_array_equal(D[:, 0], X[:, 0] + X[:, 1] - 2 * X[:, 0] * X[:, 1])
+
+
+def test_dataset_is_a_named_pair():
+    ds = datasets.xor()
+    inputs, targets = ds
+    assert inputs is ds.inputs and targets is ds.targets
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(min_value=1, max_value=8))
+def test_parity_shapes_and_values(n_bits):
+    X, D = datasets.parity(n_bits)
+    assert X.shape == (2**n_bits, n_bits) and D.shape == (2**n_bits, 1)
+    # every pattern appears once
+    assert len({tuple(row) for row in X}) == 2**n_bits
+    np.testing.assert_array_equal(D[:, 0], X.sum(axis=1) % 2)
+    # parity is balanced
+    assert D.sum() == 2 ** (n_bits - 1)
+
+
+def test_parity_bad_input():
+    with pytest.raises(ValueError, match="`n_bits`"):
+        datasets.parity(0)
+    with pytest.raises(ValueError, match="`n_bits` must be <= 16"):
+        datasets.parity(17)
+    with pytest.raises(TypeError, match="`n_bits`"):
+        datasets.parity(2.5)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(min_value=1, max_value=200), st.integers(min_value=0, max_value=2**31))
+def test_sine_regression_shapes_and_determinism(n, seed):
+    X, D = datasets.sine_regression(n, noise=0.1, seed=seed)
+    assert X.shape == (n, 1) and D.shape == (n, 1)
+    assert np.all(np.diff(X[:, 0]) >= 0)
+    assert np.all((X >= -np.pi) & (X <= np.pi))
+    X2, D2 = datasets.sine_regression(n, noise=0.1, seed=seed)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(D, D2)
+
+
+def test_sine_regression_noise_free_is_sine_and_noise_has_the_right_scale():
+    X, D = datasets.sine_regression(50, noise=0.0, seed=3)
+    np.testing.assert_allclose(D, np.sin(X), rtol=0, atol=0)
+    X, D = datasets.sine_regression(20000, noise=0.3, seed=3)
+    assert abs(np.std(D - np.sin(X)) - 0.3) < 0.01
+
+
+def test_sine_regression_seeds_differ():
+    assert not np.array_equal(datasets.sine_regression(10, seed=0).inputs,
+                              datasets.sine_regression(10, seed=1).inputs)
+
+
+def test_sine_regression_bad_input():
+    with pytest.raises(ValueError, match="`n`"):
+        datasets.sine_regression(0)
+    with pytest.raises(ValueError, match="`noise`"):
+        datasets.sine_regression(5, noise=-1.0)
+    with pytest.raises(ValueError, match="`noise`"):
+        datasets.sine_regression(5, noise=float("nan"))
+    with pytest.raises(ValueError, match="`low` and `high`"):
+        datasets.sine_regression(5, low=1.0, high=1.0)
