@@ -42,6 +42,11 @@ __all__ = [
     "stationarity",
     "descent_step",
     "gradient_descent",
+    "cost_from_layer",
+    "cost_from_preactivation",
+    "constraint_jacobian",
+    "reduced_hessian",
+    "lagrange_weight_hessian",
 ]
 
 
@@ -120,12 +125,12 @@ def _check_states(X, params, name):
 
 
 def cost(outputs, targets):
-    r"""The quadratic cost :math:`C = \sum_p \lVert D_p - X_p(N) \rVert^2` (le Cun 1988, eq. 1; no 1/2)."""
+    r"""The quadratic cost :math:`C = \sum_p \lVert D_p - X_p(N) \rVert^2` (the first term of le Cun 1988, eq. 1; no 1/2)."""
     return float(np.sum((np.asarray(targets) - np.asarray(outputs)) ** 2))
 
 
 def forward(params, inputs, *, activation="tanh", output_activation="identity"):
-    r"""The forward pass, the condition :math:`\partial L/\partial B(k) = 0` (le Cun 1988, eq. 4).
+    r"""The forward pass, the condition :math:`\partial L/\partial B(k) = 0` (le Cun 1988, eq. 2).
 
     .. math:: A(k) = W(k) X(k-1) + b(k), \qquad X(k) = F_k(A(k)), \qquad k = 1, \dots, N.
 
@@ -162,7 +167,7 @@ def forward(params, inputs, *, activation="tanh", output_activation="identity"):
 
 
 def costate(params, fwd, targets, *, activation="tanh", output_activation="identity"):
-    r"""The costate (backward) pass, the condition :math:`\partial L/\partial X(k) = 0` (le Cun 1988, eqs. 5-8).
+    r"""The costate (backward) pass, the condition :math:`\partial L/\partial X(k) = 0` (le Cun 1988, eq. 3, made explicit in eqs. 5-8).
 
     .. math::
 
@@ -222,7 +227,7 @@ def backprop(params, inputs, targets, *, activation="tanh", output_activation="i
         \frac{\partial C}{\partial W(k)} = -\sum_p Y_p(k)\, X_p(k-1)^\top, \qquad
         \frac{\partial C}{\partial b(k)} = -\sum_p Y_p(k)
 
-    (le Cun 1988, the optimality condition and eq. 9), with :math:`Y` from :func:`costate`.
+    (le Cun 1988, the optimality condition, eq. 4, and the update eq. 9), with :math:`Y` from :func:`costate`.
 
     Returns
     -------
@@ -240,7 +245,7 @@ def backprop(params, inputs, targets, *, activation="tanh", output_activation="i
 
 
 def lagrange_function(params, X, B, targets, *, activation="tanh", output_activation="identity"):
-    r"""le Cun's Lagrange function at arbitrary states and multipliers (le Cun 1988, eq. 3).
+    r"""le Cun's Lagrange function at arbitrary states and multipliers (le Cun 1988, eq. 1, summed over patterns).
 
     .. math::
 
@@ -300,7 +305,13 @@ def lagrange_partials(params, X, B, targets, *, activation="tanh", output_activa
     """
     params = check_params(params)
     X = _check_states(X, params, "X")
+    if X[0] is None:
+        raise ValueError("`X[0]` must hold the inputs, got None")
     B = _check_states([None] + list(B[1:]) if hasattr(B, "__len__") and len(B) == len(X) else B, params, "B")
+    if any(b is None for b in B[1:]):
+        raise ValueError("`B[k]` must be an array for every k = 1..N, got None")
+    if B[1].shape[0] != X[0].shape[0]:
+        raise ValueError(f"`B` must have {X[0].shape[0]} rows like `X`, got {B[1].shape[0]}")
     D = _check_targets(targets, params, X[0].shape[0])
     F = _layer_activations(len(params), activation, output_activation)
     N = len(params)
@@ -369,3 +380,481 @@ def gradient_descent(params, inputs, targets, *, lr, steps, activation="tanh", o
     fwd = forward(params, inputs, activation=activation, output_activation=output_activation)
     losses[steps] = cost(fwd.X[-1], _check_targets(targets, check_params(params), fwd.X[0].shape[0]))
     return params, losses
+
+
+# --- The costate as influence function, the stage Hamiltonian, the cost of a gradient ---------
+
+
+@dataclass(frozen=True)
+class Hamiltonian:
+    r"""Bryson and Ho's stage Hamiltonian :math:`H(k) = \sum_p B_p(k)^\top F_k(W(k) X_p(k-1) + b(k))`.
+
+    Attributes
+    ----------
+    k : int
+        The stage (layer), 1..N.
+    value : float
+        :math:`H(k)`, summed over the patterns.
+    dB : ndarray, shape (P, n_k)
+        :math:`\partial H(k)/\partial B(k) = F_k(A(k))` (the forward map).
+    dX : ndarray, shape (P, n_{k-1})
+        :math:`\partial H(k)/\partial X(k-1) = W(k)^\top \nabla F_k(A(k)) B(k)` (the costate map).
+    dW : ndarray, shape (n_k, n_{k-1})
+        :math:`\partial H(k)/\partial W(k) = \sum_p Y_p(k) X_p(k-1)^\top`.
+    db : ndarray, shape (n_k,)
+        :math:`\partial H(k)/\partial b(k) = \sum_p Y_p(k)`.
+    """
+
+    k: int
+    value: float
+    dB: np.ndarray
+    dX: np.ndarray
+    dW: np.ndarray
+    db: np.ndarray
+
+
+def hamiltonian(params, X, B, k, *, activation="tanh", output_activation="identity"):
+    r"""The stage Hamiltonian of Bryson and Ho (le Cun 1988, section 2.2.4) and its partials.
+
+    .. math::
+
+        H(k) = \sum_p B_p(k)^\top F_k\big(W(k) X_p(k-1) + b(k)\big),
+
+        \frac{\partial H(k)}{\partial B(k)} = F_k(A(k)), \qquad
+        \frac{\partial H(k)}{\partial X(k-1)} = W(k)^\top \nabla F_k(A(k)) B(k), \qquad
+        \frac{\partial H(k)}{\partial W(k)} = \sum_p Y_p(k) X_p(k-1)^\top,
+
+    with :math:`A(k) = W(k) X(k-1) + b(k)` and :math:`Y(k) = \nabla F_k(A(k)) B(k)`. In the
+    multistage control reading (state X, control W, costate B) the forward pass is
+    :math:`X(k) = \partial H(k)/\partial B(k)`, the costate recursion is
+    :math:`B(k-1) = \partial H(k)/\partial X(k-1)` and the optimality condition is
+    :math:`\partial H(k)/\partial W(k) = 0`; since
+    :math:`L = C + \sum_k [B(k)^\top X(k) - H(k)]`, the gradient of the cost is
+    :math:`\partial C/\partial W(k) = -\partial H(k)/\partial W(k)` on the constraint surface.
+
+    Parameters
+    ----------
+    params : list of (ndarray, ndarray)
+    X : Forward or list of N+1 arrays
+        States; only ``X[k-1]`` (P, n_{k-1}) is used. A :class:`Forward` is read through ``.X``.
+    B : Costate or list of N+1 entries
+        Multipliers; only ``B[k]`` (P, n_k) is used. A :class:`Costate` is read through ``.B``.
+    k : int
+        The stage, 1 <= k <= N.
+    activation, output_activation : str, keyword-only
+
+    Returns
+    -------
+    Hamiltonian
+
+    Raises
+    ------
+    ValueError
+        Bad ``k``, shapes that do not match ``params``, or non-finite values.
+    """
+    params = check_params(params)
+    N = len(params)
+    k = positive_int(k, "k", minimum=1)
+    if k > N:
+        raise ValueError(f"`k` must be <= {N} (the number of layers), got {k}")
+    X = X.X if isinstance(X, Forward) else X
+    B = B.B if isinstance(B, Costate) else B
+    for name, seq in (("X", X), ("B", B)):
+        if not hasattr(seq, "__len__") or len(seq) != N + 1:
+            raise ValueError(f"`{name}` must be a list of {N + 1} entries (k = 0..{N}), got {type(seq).__name__}")
+    W, b = params[k - 1]
+    Xk1 = _check_patterns(X[k - 1], f"X[{k - 1}]", W.shape[1])
+    Bk = _check_patterns(B[k], f"B[{k}]", W.shape[0])
+    if Bk.shape[0] != Xk1.shape[0]:
+        raise ValueError(f"`B[{k}]` must have {Xk1.shape[0]} rows like `X[{k - 1}]`, got shape {Bk.shape}")
+    Fk = _layer_activations(N, activation, output_activation)[k]
+    A = Xk1 @ W.T + b
+    FA = Fk.f(A)
+    Y = Fk.df(A) * Bk
+    return Hamiltonian(k=k, value=float(np.sum(Bk * FA)), dB=FA, dX=Y @ W, dW=Y.T @ Xk1, db=Y.sum(axis=0))
+
+
+@dataclass(frozen=True)
+class GradientCost:
+    r"""Multiply-add counts of one gradient evaluation (see :func:`gradient_cost`).
+
+    Attributes
+    ----------
+    forward : int
+        :math:`P \sum_{k=1}^N n_k n_{k-1}`, the matrix products of the forward pass.
+    costate : int
+        :math:`P \sum_{k=2}^{N} n_k n_{k-1}`, the products :math:`W(k)^\top Y(k)` of the B recursion.
+    weights : int
+        :math:`P \sum_{k=1}^{N} n_k n_{k-1}`, the outer products :math:`\sum_p Y_p(k) X_p(k-1)^\top`.
+    elementwise : int
+        :math:`P \sum_k n_k`, the products :math:`\nabla F_k(A(k)) B(k)` (a diagonal times a vector).
+    n_params : int
+        The number of weights and biases.
+    """
+
+    forward: int
+    costate: int
+    weights: int
+    elementwise: int
+    n_params: int
+
+    @property
+    def backward(self):
+        """Multiply-adds of the whole backward sweep: costate, weight gradients and diagonals."""
+        return self.costate + self.weights + self.elementwise
+
+    @property
+    def backward_ratio(self):
+        """Backward multiply-adds over forward multiply-adds (at most 2 plus the diagonals)."""
+        return self.backward / self.forward
+
+    @property
+    def gradient_ratio(self):
+        """Forward plus backward over forward: the cost of C and its gradient in units of C."""
+        return (self.forward + self.backward) / self.forward
+
+    @property
+    def central_difference_ratio(self):
+        """Central differences need 2 forward passes per parameter: ``2 * n_params`` in units of C."""
+        return 2 * self.n_params
+
+
+def gradient_cost(sizes, n_patterns=1):
+    r"""Count the multiply-adds of a forward pass and of the costate pass that follows it.
+
+    .. math::
+
+        \text{forward} = P \sum_{k=1}^N n_k n_{k-1}, \qquad
+        \text{backward} = P \Big( \sum_{k=2}^{N} n_k n_{k-1} + \sum_{k=1}^{N} n_k n_{k-1}
+        + \sum_{k=1}^N n_k \Big),
+
+    so the backward sweep costs less than twice the forward matrix products plus a diagonal term
+    (the cheap-gradient principle of reverse-mode differentiation), while central differences cost
+    :math:`2 \times` (number of parameters) forward passes.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths :math:`(n_0, \dots, n_N)`, at least two entries, all >= 1.
+    n_patterns : int
+        The number of patterns :math:`P`, >= 1.
+
+    Returns
+    -------
+    GradientCost
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad ``sizes`` or ``n_patterns``.
+    """
+    P = positive_int(n_patterns, "n_patterns")
+    try:
+        sizes = [positive_int(n, "sizes") for n in sizes]
+    except TypeError as exc:
+        raise TypeError(f"`sizes` must be a sequence of positive integers, got {sizes!r}") from exc
+    if len(sizes) < 2:
+        raise ValueError(f"`sizes` needs at least two widths (input and output), got {sizes!r}")
+    prods = [a * b for a, b in zip(sizes[1:], sizes[:-1])]
+    return GradientCost(
+        forward=P * sum(prods),
+        costate=P * sum(prods[1:]),
+        weights=P * sum(prods),
+        elementwise=P * sum(sizes[1:]),
+        n_params=sum(prods) + sum(sizes[1:]),
+    )
+
+
+__all__ += ["Hamiltonian", "hamiltonian", "GradientCost", "gradient_cost"]
+
+
+# --------------------------------------------------------------------------------------------
+# The cost seen from inside the network, the constraint Jacobian, and second-order objects
+# --------------------------------------------------------------------------------------------
+
+def _check_layer_index(k, N, *, low):
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"`k` must be an integer layer index, got {type(k).__name__} {k!r}")
+    if not low <= k <= N:
+        raise ValueError(f"`k` must be a layer index in {low}..{N} for this {N}-layer network, got {int(k)}")
+    return int(k)
+
+
+def _propagate(params, F, X, start):
+    """Run layers start+1..N on the state X(start); return X(N)."""
+    for j in range(start + 1, len(params) + 1):
+        W, b = params[j - 1]
+        X = F[j].f(X @ W.T + b)
+    return X
+
+
+def cost_from_layer(params, Xk, k, targets, *, activation="tanh", output_activation="identity"):
+    r"""The cost as a function of the state of layer ``k``, through the layers downstream of it.
+
+    .. math::
+
+        C_k(X(k)) = \sum_p \big\lVert D_p - (\Phi_N \circ \cdots \circ \Phi_{k+1})(X_p(k)) \big\rVert^2,
+        \qquad \Phi_j(x) = F_j(W(j) x + b(j)).
+
+    On the constraint surface the multiplier is its negative gradient,
+    :math:`B(k) = -\partial C_k/\partial X(k)` (le Cun 1988, eqs. 5-6), which central differences
+    of this function check.
+
+    Parameters
+    ----------
+    params : list of (ndarray, ndarray)
+        ``[(W_1, b_1), ..., (W_N, b_N)]``.
+    Xk : array_like, shape (P, n_k) or (n_k,)
+        A state of layer ``k`` (any value, not necessarily produced by a forward pass).
+    k : int
+        The layer, 0..N (``k = 0``: the cost as a function of the inputs; ``k = N``: of the outputs).
+    targets : array_like, shape (P, n_N)
+    activation, output_activation : str, keyword-only
+        As for :func:`forward`.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError
+        If ``k`` is not an integer.
+    ValueError
+        If ``k`` is out of range, or ``Xk`` / ``targets`` have the wrong shape.
+    """
+    params = check_params(params)
+    N = len(params)
+    k = _check_layer_index(k, N, low=0)
+    widths = [params[0][0].shape[1]] + [W.shape[0] for W, _ in params]
+    X = _check_patterns(Xk, "Xk", widths[k])
+    D = _check_targets(targets, params, X.shape[0])
+    F = _layer_activations(N, activation, output_activation)
+    return cost(_propagate(params, F, X, k), D)
+
+
+def cost_from_preactivation(params, Ak, k, targets, *, activation="tanh", output_activation="identity"):
+    r"""The cost as a function of the weighted sums :math:`A(k)` of layer ``k`` (k = 1..N).
+
+    .. math:: \tilde C_k(A(k)) = C_k\big(F_k(A(k))\big),
+
+    with :math:`C_k` of :func:`cost_from_layer`. On the constraint surface
+    :math:`Y(k) = -\partial \tilde C_k / \partial A(k)` (le Cun 1988, eqs. 7-8).
+
+    Parameters
+    ----------
+    params : list of (ndarray, ndarray)
+    Ak : array_like, shape (P, n_k) or (n_k,)
+    k : int
+        The layer, 1..N.
+    targets : array_like, shape (P, n_N)
+    activation, output_activation : str, keyword-only
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`cost_from_layer` (here ``k = 0`` is out of range: the input has no A(0)).
+    """
+    params = check_params(params)
+    N = len(params)
+    k = _check_layer_index(k, N, low=1)
+    A = _check_patterns(Ak, "Ak", params[k - 1][0].shape[0])
+    D = _check_targets(targets, params, A.shape[0])
+    F = _layer_activations(N, activation, output_activation)
+    return cost(_propagate(params, F, F[k].f(A), k), D)
+
+
+def constraint_jacobian(params, X, *, activation="tanh", output_activation="identity"):
+    r"""Jacobian of the constraints :math:`g_k = X(k) - F_k(W(k) X(k-1) + b(k))` with respect to the states.
+
+    .. math::
+
+        \frac{\partial g_k}{\partial X(k)} = I, \qquad
+        \frac{\partial g_k}{\partial X(k-1)} = -\nabla F_k(A(k))\, W(k) \quad (k \ge 2),
+
+    all other blocks zero: the matrix is block unit lower-triangular, so its determinant is 1 and
+    the constraints are linearly independent (LICQ) at every point. Variables and constraints are
+    ordered layer by layer (k = 1..N), and within a layer pattern by pattern (the row-major
+    ravel of the (P, n_k) array). The input X(0) is data, not a variable.
+
+    Parameters
+    ----------
+    params : list of (ndarray, ndarray)
+    X : list of N+1 arrays
+        States, ``X[0]`` the inputs (P, n_0); they need not satisfy the forward equations.
+    activation, output_activation : str, keyword-only
+
+    Returns
+    -------
+    ndarray, shape (m, m)
+        With :math:`m = P \sum_{k=1}^N n_k`.
+    """
+    params = check_params(params)
+    X = _check_states(X, params, "X")
+    if any(x is None for x in X):
+        raise ValueError("`X[k]` must be an array for every k = 0..N, got None")
+    F = _layer_activations(len(params), activation, output_activation)
+    P, N = X[0].shape[0], len(params)
+    sizes = [P * x.shape[1] for x in X[1:]]
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    J = np.eye(offsets[-1])
+    for k in range(2, N + 1):
+        W, b = params[k - 1]
+        dF = F[k].df(X[k - 1] @ W.T + b)  # (P, n_k)
+        n_k, n_prev = W.shape
+        for p in range(P):
+            r = offsets[k - 1] + p * n_k
+            c = offsets[k - 2] + p * n_prev
+            J[r:r + n_k, c:c + n_prev] = -dF[p][:, None] * W
+    return J
+
+
+def _fd_jacobian_of_gradient(grad_flat, theta, h):
+    n = theta.size
+    H = np.empty((n, n))
+    for i in range(n):
+        e = np.zeros(n)
+        e[i] = h
+        H[:, i] = (grad_flat(theta + e) - grad_flat(theta - e)) / (2.0 * h)
+    return 0.5 * (H + H.T)
+
+
+def reduced_hessian(params, inputs, targets, *, h=1e-5, activation="tanh", output_activation="identity"):
+    r"""The Hessian of the cost restricted to the constraint surface, :math:`\nabla^2_W C(W)`.
+
+    On the constraint surface the states are functions of the weights, :math:`X = X(W)`, and
+    :math:`C(W) = L(W, X(W), B)`. Its Hessian (the *reduced* Hessian of the Lagrange function) is
+    the object of the second-order conditions (le Cun 1988, footnote 3): positive semi-definite
+    at a local minimum (necessary), positive definite at a stationary point (sufficient). It is
+    computed here by central differences of the costate gradient of :func:`backprop`,
+
+    .. math:: H_{:, i} = \frac{g(\theta + h e_i) - g(\theta - h e_i)}{2h}, \qquad
+              H \leftarrow \tfrac12 (H + H^\top),
+
+    with error :math:`O(h^2)`. Parameters are ordered as :func:`lagprop.mlp.flatten` orders them.
+
+    Parameters
+    ----------
+    params : list of (ndarray, ndarray)
+    inputs : array_like, shape (P, n_0)
+    targets : array_like, shape (P, n_N)
+    h : float, keyword-only
+        Difference step, > 0.
+    activation, output_activation : str, keyword-only
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        Symmetric, with n the number of parameters.
+
+    Raises
+    ------
+    ValueError
+        Bad ``params``, ``inputs``, ``targets`` or ``h``.
+    """
+    from .mlp import flatten, unflatten
+
+    params = check_params(params)
+    h = positive_scalar(h, "h")
+    kw = dict(activation=activation, output_activation=output_activation)
+
+    def g(theta):
+        return flatten(backprop(unflatten(theta, params), inputs, targets, **kw)[1])
+
+    return _fd_jacobian_of_gradient(g, flatten(params), h)
+
+
+def lagrange_weight_hessian(params, X, B, targets, *, h=1e-5, activation="tanh",
+                            output_activation="identity"):
+    r"""The Hessian of :math:`L(W, X, B)` in the weights alone, at fixed states and multipliers.
+
+    .. math:: \big[\nabla^2_{WW} L\big]_{ij} = \frac{\partial^2 L(W, X, B)}{\partial w_i\, \partial w_j}
+              \Big|_{X, B \text{ fixed}},
+
+    by central differences of :math:`\partial L/\partial W` from :func:`lagrange_partials`.
+    This is *not* the Hessian of the cost: holding X fixed ignores how the states move with the
+    weights, so the Gauss-Newton part of the curvature is missing (for a linear network it is
+    identically zero), and it can be indefinite at a minimum of the cost. It is computed to
+    contrast it with :func:`reduced_hessian` (le Cun 1988, footnote 3).
+
+    Parameters
+    ----------
+    params : list of (ndarray, ndarray)
+    X, B : lists of N+1 arrays
+        States (``X[0]`` the inputs) and multipliers (``B[0]`` ignored).
+    targets : array_like, shape (P, n_N)
+    h : float, keyword-only
+    activation, output_activation : str, keyword-only
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+    """
+    from .mlp import flatten, unflatten
+
+    params = check_params(params)
+    h = positive_scalar(h, "h")
+    kw = dict(activation=activation, output_activation=output_activation)
+
+    def g(theta):
+        return flatten(lagrange_partials(unflatten(theta, params), X, B, targets, **kw).dW)
+
+    return _fd_jacobian_of_gradient(g, flatten(params), h)
+
+
+def tangent(params, fwd, delta, k, *, activation="tanh", output_activation="identity"):
+    r"""The forward linearisation (tangent map): a perturbation of :math:`X(k)` pushed to the output.
+
+    .. math::
+
+        \delta X(k) = \delta, \qquad
+        \delta X(j) = \nabla F_j(A(j))\, W(j)\, \delta X(j-1), \quad j = k+1, \dots, N.
+
+    Its transpose is the costate recursion :math:`B(j-1) = W(j)^\top \nabla F_j(A(j)) B(j)`
+    (le Cun 1988, eq. 6), so :math:`\langle B(j), \delta X(j) \rangle` is the same for every
+    :math:`j \ge k`.
+
+    Parameters
+    ----------
+    params : list of (ndarray, ndarray)
+    fwd : Forward
+        The forward pass at which the map is linearised.
+    delta : array_like, shape (P, n_k)
+        The perturbation of :math:`X(k)`.
+    k : int
+        The layer perturbed, 0 <= k <= N.
+    activation, output_activation : str, keyword-only
+
+    Returns
+    -------
+    list
+        ``[None] * k + [dX(k), ..., dX(N)]``, each (P, n_j).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad ``k``, ``fwd`` or ``delta``.
+    """
+    params = check_params(params)
+    if not isinstance(fwd, Forward):
+        raise TypeError(f"`fwd` must be a Forward (the result of lagrangian.forward), got {type(fwd).__name__}")
+    N = len(params)
+    k = positive_int(k, "k", minimum=0)
+    if k > N:
+        raise ValueError(f"`k` must be <= {N} (the number of layers), got {k}")
+    X = _check_states(fwd.X, params, "fwd.X")
+    d = _check_patterns(delta, "delta", X[k].shape[1])
+    if d.shape != X[k].shape:
+        raise ValueError(f"`delta` must have the shape of X[{k}], {X[k].shape}, got {d.shape}")
+    F = _layer_activations(N, activation, output_activation)
+    out = [None] * k + [d]
+    for j in range(k + 1, N + 1):
+        out.append(F[j].df(fwd.A[j]) * (out[-1] @ params[j - 1][0].T))
+    return out
+
+
+__all__ += ["tangent"]

@@ -1,0 +1,69 @@
+"""Tests of lagprop.activations: the named element-wise maps F and their derivatives."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from lagprop import activations, gradcheck
+
+
+@pytest.mark.parametrize("name", activations.NAMES)
+def test_derivative_matches_central_differences(name, rng):
+    a = rng.uniform(-3.0, 3.0, size=50)
+    a = a[np.abs(a) > 1e-3]  # away from relu's kink
+    act = activations.get(name)
+    fd = (act.f(a + 1e-6) - act.f(a - 1e-6)) / 2e-6
+    assert gradcheck.relative_error(act.df(a), fd) < 1e-8
+    assert act.f(a).dtype == np.float64 and act.df(a).shape == a.shape
+
+
+def test_closed_forms():
+    a = np.array([-2.0, 0.0, 0.5, 3.0])
+    get = activations.get
+    np.testing.assert_array_equal(get("identity").f(a), a)
+    np.testing.assert_array_equal(get("identity").df(a), np.ones(4))
+    np.testing.assert_allclose(get("sigmoid").f(a), 1.0 / (1.0 + np.exp(-a)), rtol=1e-15)
+    np.testing.assert_allclose(get("sigmoid").df(np.zeros(1)), [0.25], rtol=0)
+    np.testing.assert_allclose(get("tanh").df(a), 1.0 / np.cosh(a) ** 2, rtol=1e-14)
+    np.testing.assert_array_equal(get("relu").f(a), [0.0, 0.0, 0.5, 3.0])
+    np.testing.assert_array_equal(get("relu").df(a), [0.0, 0.0, 1.0, 1.0])  # relu'(0) taken as 0
+    assert get("tanh")(np.zeros(2)).tolist() == [0.0, 0.0]  # an Activation is callable
+
+
+def test_sigmoid_is_stable_for_large_arguments():
+    a = np.array([-1000.0, -50.0, 50.0, 1000.0])
+    s = activations.get("sigmoid")
+    out = s.f(a)  # RuntimeWarnings from lagprop are errors (pyproject filterwarnings)
+    assert np.all(np.isfinite(out)) and out[0] == 0.0 and out[-1] == 1.0
+    assert np.all(np.isfinite(s.df(a))) and np.all(s.df(a) >= 0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(a=hnp.arrays(np.float64, hnp.array_shapes(max_dims=3, max_side=5),
+                    elements=st.floats(-30, 30, allow_nan=False)))
+def test_property_shapes_and_ranges(a):
+    for name in activations.NAMES:
+        act = activations.get(name)
+        assert act.f(a).shape == a.shape and act.df(a).shape == a.shape
+    s = activations.get("sigmoid").f(a)
+    assert np.all((s >= 0) & (s <= 1))
+    np.testing.assert_allclose(activations.get("sigmoid").f(-a), 1.0 - s, atol=1e-15)
+    np.testing.assert_allclose(activations.get("tanh").f(a), 2.0 * activations.get("sigmoid").f(2.0 * a) - 1.0,
+                               atol=1e-14)
+
+
+def test_get_returns_activation_unchanged_and_names():
+    act = activations.get("tanh")
+    assert activations.get(act) is act and act.name == "tanh"
+    assert set(activations.NAMES) == {"identity", "tanh", "sigmoid", "relu"}
+
+
+def test_bad_names():
+    with pytest.raises(ValueError, match=r"`activation` must be one of .*got 'softmax'"):
+        activations.get("softmax")
+    with pytest.raises(ValueError, match=r"`output_activation` must be one of"):
+        activations.get("Tanh", argname="output_activation")
+    with pytest.raises(TypeError, match=r"`activation` must be a string naming an activation, got NoneType"):
+        activations.get(None)

@@ -1,0 +1,96 @@
+"""Tests of lagprop.gradcheck: the checkers must accept right answers and reject wrong ones."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lagprop import gradcheck, mlp
+
+
+def _quartic(x):
+    return float(np.sum(np.sin(x) * x ** 2) + np.sum(x) ** 3)
+
+
+def _quartic_grad(x):
+    return np.sin(x) * 2 * x + np.cos(x) * x ** 2 + 3 * np.sum(x) ** 2
+
+
+def test_central_difference_accuracy_and_second_order(rng):
+    x = rng.standard_normal((2, 3))
+    g = _quartic_grad(x)
+    assert gradcheck.relative_error(gradcheck.central_difference(_quartic, x), g) < 1e-8
+    hs = np.array([1e-1, 5e-2, 2.5e-2, 1.25e-2])
+    errs = [np.max(np.abs(gradcheck.central_difference(_quartic, x, h=h) - g)) for h in hs]
+    order = np.polyfit(np.log(hs), np.log(errs), 1)[0]
+    assert order == pytest.approx(2.0, abs=0.1)
+
+
+def test_central_difference_does_not_modify_input():
+    x = np.array([1.0, 2.0])
+    gradcheck.central_difference(lambda z: float(z @ z), x)
+    np.testing.assert_array_equal(x, [1.0, 2.0])
+
+
+def test_relative_error_properties():
+    a = np.array([1.0, -2.0, 4.0])
+    assert gradcheck.relative_error(a, a) == 0.0
+    assert gradcheck.relative_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert gradcheck.relative_error(a, a + np.array([0, 0, 0.04])) == pytest.approx(0.04 / 4.04)
+    assert gradcheck.relative_error(a, 2 * a) == gradcheck.relative_error(2 * a, a) == pytest.approx(0.5)
+    nested = [(np.ones((2, 2)), np.ones(2)), (np.ones(1), np.ones(1))]
+    assert gradcheck.relative_error(nested, nested) == 0.0
+    with pytest.raises(ValueError, match=r"`a` and `b` must have the same number of entries, got 3 and 2"):
+        gradcheck.relative_error(a, a[:2])
+
+
+def test_check_gradient_accepts_right_and_rejects_slightly_wrong(rng):
+    x = rng.standard_normal(6)
+    g = _quartic_grad(x)
+    good = gradcheck.check_gradient(_quartic, g, x)
+    assert good and good.ok and good.error < 1e-8 and good.rtol == 1e-7
+    for i in range(x.size):
+        wrong = g.copy()
+        wrong[i] *= 1.0 + 1e-4  # one entry off by 1e-4 relative
+        res = gradcheck.check_gradient(_quartic, wrong, x)
+        if abs(g[i]) > 0.1 * np.max(np.abs(g)):
+            assert not res and res.error > 1e-6
+
+
+def test_params_central_difference_structure(rng):
+    p = mlp.init_params([3, 2, 1], seed=1)
+    x = rng.standard_normal((4, 3))
+
+    def f(params):  # linear in the last layer's bias: gradient is exactly P
+        (W1, b1), (W2, b2) = params
+        return float(np.sum(np.tanh(x @ W1.T + b1) @ W2.T + b2))
+
+    g = gradcheck.params_central_difference(f, p)
+    assert [(a.shape, b.shape) for a, b in g] == [(W.shape, b.shape) for W, b in p]
+    np.testing.assert_allclose(g[1][1], [4.0], rtol=1e-9)
+    np.testing.assert_allclose(g[1][0], np.tanh(x @ p[0][0].T).sum(axis=0)[None, :], rtol=1e-8)
+
+
+@settings(max_examples=25, deadline=None)
+@given(m=st.integers(1, 6), n=st.integers(1, 6), seed=st.integers(0, 10_000))
+def test_property_dot_product_test(m, n, seed):
+    M = np.random.default_rng(seed).standard_normal((m, n))
+    assert gradcheck.dot_product_test(lambda u: M @ u, lambda v: M.T @ v, (n,), (m,), seed=seed) < 1e-12
+
+
+def test_dot_product_test_rejects_a_wrong_transpose(rng):
+    M = rng.standard_normal((4, 4))
+    assert gradcheck.dot_product_test(lambda u: M @ u, lambda v: M.T @ v, (4,), (4,)) < 1e-13
+    assert gradcheck.dot_product_test(lambda u: M @ u, lambda v: M @ v, (4,), (4,)) > 1e-2  # not transposed
+    E = M.T.copy()
+    E[1, 2] += 1e-3
+    assert gradcheck.dot_product_test(lambda u: M @ u, lambda v: E @ v, (4,), (4,), trials=5) > 1e-6
+
+
+def test_bad_step():
+    with pytest.raises(ValueError, match=r"`h` must be a finite number > 0, got -0.1"):
+        gradcheck.central_difference(_quartic, np.ones(2), h=-0.1)
+    with pytest.raises(TypeError, match=r"`h` must be a positive real number"):
+        gradcheck.check_gradient(_quartic, np.ones(2), np.ones(2), h="1e-6")
+    with pytest.raises(ValueError, match=r"`x` must be finite"):
+        gradcheck.central_difference(_quartic, np.array([np.nan, 1.0]))

@@ -1,0 +1,345 @@
+"""Tests of lagprop.lagrangian: le Cun's (1988) Lagrange function, forward and costate passes."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lagprop import gradcheck, lagrangian, mlp
+from lagprop.activations import NAMES
+
+H = 1e-6
+KINK = 1e-3  # relu networks are drawn until no preactivation is this close to 0 (>> H)
+
+
+def _problem(sizes, seed, activation="tanh", output_activation="identity", P=4):
+    """A random network, inputs and targets; for relu, redraw until no preactivation is near a kink."""
+    for s in range(seed, seed + 200):
+        rng = np.random.default_rng(s)
+        params = mlp.init_params(sizes, seed=rng, scale=1.5, bias=0.0)
+        params = [(W, rng.normal(0.0, 0.3, size=b.shape)) for W, b in params]
+        x = rng.standard_normal((P, sizes[0]))
+        d = rng.standard_normal((P, sizes[-1]))
+        if "relu" not in (activation, output_activation):
+            return params, x, d
+        fwd = lagrangian.forward(params, x, activation=activation, output_activation=output_activation)
+        if min(np.min(np.abs(a)) for a in fwd.A[1:]) > KINK:
+            return params, x, d
+    raise AssertionError("no kink-free relu network found")  # pragma: no cover
+
+
+def _sizes(depth):
+    return [3, 4, 3, 4, 2][: depth] + [2]
+
+
+# --- the gradient -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+@pytest.mark.parametrize("activation", NAMES)
+@pytest.mark.parametrize("output_activation", ["identity", "sigmoid"])
+def test_backprop_matches_central_differences(depth, activation, output_activation):
+    kw = dict(activation=activation, output_activation=output_activation)
+    params, x, d = _problem(_sizes(depth), 10 * depth, **kw)
+    C, grads = lagrangian.backprop(params, x, d, **kw)
+
+    def f(p):
+        return lagrangian.cost(lagrangian.forward(p, x, **kw).X[-1], d)
+
+    assert C == pytest.approx(f(params), rel=1e-14)
+    fd = gradcheck.params_central_difference(f, params, h=H)
+    assert gradcheck.relative_error(grads, fd) < 1e-7
+    assert [(g.shape, gb.shape) for g, gb in grads] == [(W.shape, b.shape) for W, b in params]
+
+
+@pytest.mark.parametrize("activation", NAMES)
+def test_costate_is_minus_gradient_of_cost_in_state(activation):
+    kw = dict(activation=activation, output_activation="tanh")
+    params, x, d = _problem([3, 4, 5, 4, 2], 7, **kw)
+    fwd = lagrangian.forward(params, x, **kw)
+    co = lagrangian.costate(params, fwd, d, **kw)
+    N = len(params)
+    for k in range(1, N + 1):
+        gX = gradcheck.central_difference(lambda s: lagrangian.cost_from_layer(params, s, k, d, **kw), fwd.X[k], h=H)
+        gA = gradcheck.central_difference(
+            lambda s: lagrangian.cost_from_preactivation(params, s, k, d, **kw), fwd.A[k], h=H)
+        assert gradcheck.relative_error(co.B[k], -gX) < 1e-7, k
+        assert gradcheck.relative_error(co.Y[k], -gA) < 1e-7, k
+    # boundary condition, eq. (5), and the change of variable Y = grad F(A) B
+    np.testing.assert_allclose(co.B[N], 2.0 * (d - fwd.X[N]), rtol=0, atol=0)
+    assert co.B[0] is None and co.Y[0] is None and fwd.A[0] is None
+
+
+def test_cost_from_layer_is_the_cost_on_the_surface():
+    params, x, d = _problem([3, 4, 3, 2], 3)
+    fwd = lagrangian.forward(params, x)
+    C = lagrangian.cost(fwd.X[-1], d)
+    for k in range(0, 4):
+        assert lagrangian.cost_from_layer(params, fwd.X[k], k, d) == pytest.approx(C, rel=1e-13)
+    for k in range(1, 4):
+        assert lagrangian.cost_from_preactivation(params, fwd.A[k], k, d) == pytest.approx(C, rel=1e-13)
+
+
+def _tangent(params, fwd, u, activation):
+    """Forward linearisation: a perturbation u of X(1) pushed to X(N)."""
+    F = [None] + [activation] * (len(params) - 1) + ["identity"]
+    from lagprop.activations import get
+
+    for k in range(2, len(params) + 1):
+        u = get(F[k]).df(fwd.A[k]) * (u @ params[k - 1][0].T)
+    return u
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4])
+def test_costate_pass_is_the_transpose_of_the_tangent_map(depth):
+    params, x, d = _problem([3, 4, 4, 4, 4][: depth] + [2], 5)
+    fwd = lagrangian.forward(params, x)
+
+    def vjp(v):  # inject B(N) = v through the targets: D = X(N) + v / 2
+        return lagrangian.costate(params, fwd, fwd.X[-1] + 0.5 * v).B[1]
+
+    shape_in, shape_out = fwd.X[1].shape, fwd.X[-1].shape
+    err = gradcheck.dot_product_test(lambda u: _tangent(params, fwd, u, "tanh"), vjp, shape_in, shape_out, seed=1)
+    assert err < 1e-12
+    err = gradcheck.dot_product_test(lambda u: lagrangian.tangent(params, fwd, u, 1)[-1], vjp, shape_in, shape_out)
+    assert err < 1e-12
+
+
+def test_dot_product_test_rejects_the_misprinted_jacobian_and_a_wrong_argument():
+    """Eq. (6) as printed, grad F_k(A(k+1)), differs from grad F_{k+1}(A(k+1)) where F_k != F_{k+1}."""
+    from lagprop.activations import get
+
+    params, x, d = _problem([3, 4, 4, 4, 4], 5)
+    fwd = lagrangian.forward(params, x)  # tanh hidden layers, identity output
+    N = len(params)
+    F = [None] + [get("tanh")] * (N - 1) + [get("identity")]
+
+    def vjp(jac):
+        def back(v):
+            B = v
+            for k in range(N - 1, 0, -1):
+                B = (jac(k) * B) @ params[k][0]  # B(k) = W(k+1)^T [jacobian] B(k+1)
+            return B
+        return back
+
+    tang = lambda u: lagrangian.tangent(params, fwd, u, 1)[-1]  # noqa: E731
+    shapes = (fwd.X[1].shape, fwd.X[-1].shape)
+    right = gradcheck.dot_product_test(tang, vjp(lambda k: F[k + 1].df(fwd.A[k + 1])), *shapes, seed=1)
+    printed = gradcheck.dot_product_test(tang, vjp(lambda k: F[k].df(fwd.A[k + 1])), *shapes, seed=1)
+    wrong_arg = gradcheck.dot_product_test(tang, vjp(lambda k: F[k + 1].df(fwd.A[k])), *shapes, seed=1)
+    assert right < 1e-12
+    assert printed > 1e-3 and wrong_arg > 1e-3
+
+
+# --- the Lagrange function --------------------------------------------------------------------
+
+
+def _random_states(params, x, rng):
+    X = [x] + [rng.standard_normal((x.shape[0], W.shape[0])) for W, _ in params]
+    B = [None] + [rng.standard_normal((x.shape[0], W.shape[0])) for W, _ in params]
+    return X, B
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "identity"])
+def test_stationarity_zero_on_surface_nonzero_off(activation, rng):
+    kw = dict(activation=activation)
+    params, x, d = _problem([3, 5, 4, 2], 11, **kw)
+    fwd = lagrangian.forward(params, x, **kw)
+    co = lagrangian.costate(params, fwd, d, **kw)
+    r = lagrangian.stationarity(params, fwd.X, co.B, d, **kw)
+    assert r["forward"] == 0.0
+    assert r["backward"] < 1e-13
+    C, grads = lagrangian.backprop(params, x, d, **kw)
+    gnorm = np.sqrt(sum(np.sum(g ** 2) + np.sum(gb ** 2) for g, gb in grads))
+    assert r["optimality"] == pytest.approx(gnorm, rel=1e-12) and gnorm > 1e-3
+    X_off = [X.copy() for X in fwd.X]
+    X_off[1] += 1e-3 * rng.standard_normal(X_off[1].shape)
+    assert lagrangian.stationarity(params, X_off, co.B, d, **kw)["forward"] > 1e-4
+    B_off = [None] + [b + 1e-3 * rng.standard_normal(b.shape) for b in co.B[1:]]
+    assert lagrangian.stationarity(params, fwd.X, B_off, d, **kw)["backward"] > 1e-4
+
+
+def test_lagrange_function_equals_cost_on_surface_for_any_multipliers(rng):
+    params, x, d = _problem([3, 5, 4, 2], 2)
+    fwd = lagrangian.forward(params, x)
+    C = lagrangian.cost(fwd.X[-1], d)
+    for _ in range(3):
+        _, B = _random_states(params, x, rng)
+        B = [None] + [100.0 * b for b in B[1:]]
+        assert lagrangian.lagrange_function(params, fwd.X, B, d) == pytest.approx(C, rel=1e-12, abs=1e-12)
+    X, B = _random_states(params, x, rng)  # off the surface the constraint term counts
+    assert abs(lagrangian.lagrange_function(params, X, B, d) - lagrangian.cost(X[-1], d)) > 1e-3
+
+
+@pytest.mark.parametrize("activation", NAMES)
+def test_lagrange_partials_match_central_differences_off_surface(activation, rng):
+    kw = dict(activation=activation, output_activation="sigmoid")
+    params, x, d = _problem([3, 4, 3, 2], 4)
+    X, B = _random_states(params, x, rng)
+    if activation == "relu":  # keep every preactivation away from the kink
+        A = [None] + [X[k - 1] @ W.T + b for k, (W, b) in enumerate(params, 1)]
+        assert min(np.min(np.abs(a)) for a in A[1:]) > KINK
+    part = lagrangian.lagrange_partials(params, X, B, d, **kw)
+    N = len(params)
+    for k in range(1, N + 1):
+        def fX(s, k=k):
+            return lagrangian.lagrange_function(params, X[:k] + [s] + X[k + 1:], B, d, **kw)
+
+        def fB(s, k=k):
+            return lagrangian.lagrange_function(params, X, B[:k] + [s] + B[k + 1:], d, **kw)
+
+        assert gradcheck.relative_error(part.dX[k], gradcheck.central_difference(fX, X[k], h=H)) < 1e-7
+        assert gradcheck.relative_error(part.dB[k], gradcheck.central_difference(fB, B[k], h=H)) < 1e-7
+    fd = gradcheck.params_central_difference(lambda p: lagrangian.lagrange_function(p, X, B, d, **kw), params, h=H)
+    assert gradcheck.relative_error(part.dW, fd) < 1e-7
+    assert part.dX[0] is None and part.dB[0] is None
+
+
+def test_descent_step_decreases_cost():
+    params, x, d = _problem([3, 6, 2], 8, P=10)
+    C0, new = lagrangian.descent_step(params, x, d, lr=1e-3)
+    C1, _ = lagrangian.backprop(new, x, d)
+    assert C1 < C0
+    _, grads = lagrangian.backprop(params, x, d)
+    g2 = sum(np.sum(g ** 2) + np.sum(gb ** 2) for g, gb in grads)
+    assert C0 - C1 == pytest.approx(1e-3 * g2, rel=0.05)  # first-order decrease lr * |grad|^2
+    _, losses = lagrangian.gradient_descent(params, x, d, lr=1e-2, steps=20)
+    assert losses.shape == (21,) and losses[0] == pytest.approx(C0) and np.all(np.diff(losses) < 0)
+
+
+def test_single_pattern_as_1d():
+    params, x, d = _problem([3, 4, 2], 1, P=1)
+    C1, g1 = lagrangian.backprop(params, x[0], d[0])
+    C2, g2 = lagrangian.backprop(params, x, d)
+    assert C1 == C2 and gradcheck.relative_error(g1, g2) == 0.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(sizes=st.lists(st.integers(1, 4), min_size=2, max_size=5), P=st.integers(1, 3),
+       seed=st.integers(0, 2**31 - 1))
+def test_property_gradient_and_surface(sizes, P, seed):
+    params, x, d = _problem(sizes, seed, activation="tanh", P=P)
+    C, grads = lagrangian.backprop(params, x, d)
+    fd = gradcheck.params_central_difference(lambda p: lagrangian.cost(lagrangian.forward(p, x).X[-1], d), params, h=H)
+    assert gradcheck.relative_error(grads, fd) < 1e-6
+    fwd = lagrangian.forward(params, x)
+    co = lagrangian.costate(params, fwd, d)
+    assert lagrangian.lagrange_function(params, fwd.X, co.B, d) == pytest.approx(C, rel=1e-12, abs=1e-14)
+    assert [a.shape for a in fwd.X] == [(P, n) for n in sizes]
+    assert [b.shape for b in co.B[1:]] == [(P, n) for n in sizes[1:]]
+
+
+# --- the stage Hamiltonian and the cost of a gradient -----------------------------------------
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_hamiltonian_partials_match_central_differences(k, rng):
+    params, x, d = _problem([3, 4, 3, 2], 6)
+    X, B = _random_states(params, x, rng)
+    Hk = lagrangian.hamiltonian(params, X, B, k, output_activation="sigmoid")
+    kw = dict(output_activation="sigmoid")
+
+    def val(p=params, Xs=X, Bs=B):
+        return lagrangian.hamiltonian(p, Xs, Bs, k, **kw).value
+
+    gB = gradcheck.central_difference(lambda s: val(Bs=B[:k] + [s] + B[k + 1:]), B[k], h=H)
+    gX = gradcheck.central_difference(lambda s: val(Xs=X[:k - 1] + [s] + X[k:]), X[k - 1], h=H)
+    gW = gradcheck.params_central_difference(lambda p: val(p=p), params, h=H)[k - 1]
+    assert gradcheck.relative_error(Hk.dB, gB) < 1e-7
+    assert gradcheck.relative_error(Hk.dX, gX) < 1e-7
+    assert gradcheck.relative_error([Hk.dW, Hk.db], list(gW)) < 1e-7
+    assert Hk.k == k
+
+
+def test_hamiltonian_identities_on_the_trajectory(rng):
+    params, x, d = _problem([3, 5, 4, 2], 9)
+    fwd = lagrangian.forward(params, x)
+    co = lagrangian.costate(params, fwd, d)
+    C, grads = lagrangian.backprop(params, x, d)
+    N = len(params)
+    for k in range(1, N + 1):
+        Hk = lagrangian.hamiltonian(params, fwd, co, k)
+        np.testing.assert_array_equal(Hk.dB, fwd.X[k])          # forward pass: X(k) = dH/dB(k)
+        if k > 1:
+            np.testing.assert_allclose(Hk.dX, co.B[k - 1], rtol=1e-15, atol=1e-15)  # costate: B(k-1) = dH/dX(k-1)
+        np.testing.assert_allclose(-Hk.dW, grads[k - 1][0], rtol=1e-14, atol=1e-15)  # dC/dW = -dH/dW
+        np.testing.assert_allclose(-Hk.db, grads[k - 1][1], rtol=1e-14, atol=1e-15)
+    # L = C + sum_k [B(k).X(k) - H(k)] at any point
+    X, B = _random_states(params, x, rng)
+    L = lagrangian.lagrange_function(params, X, B, d)
+    rhs = lagrangian.cost(X[-1], d) + sum(np.sum(B[k] * X[k]) - lagrangian.hamiltonian(params, X, B, k).value
+                                          for k in range(1, N + 1))
+    assert L == pytest.approx(rhs, rel=1e-13)
+
+
+def test_gradient_cost_counts():
+    c = lagrangian.gradient_cost([3, 5, 2], n_patterns=4)
+    assert (c.forward, c.costate, c.weights, c.elementwise, c.n_params) == (4 * 25, 4 * 10, 4 * 25, 4 * 7, 32)
+    assert c.central_difference_ratio == 64
+    assert c.n_params == mlp.n_params(mlp.init_params([3, 5, 2]))
+    # the backward sweep never costs more than twice the forward products (plus the diagonals) ...
+    for sizes in ([100, 100, 100, 100], [784, 256, 256, 10], [10, 1000, 1000, 1000, 1], [5, 1]):
+        c = lagrangian.gradient_cost(sizes, 32)
+        assert 1.0 <= c.backward_ratio < 2.05 and 2.0 <= c.gradient_ratio < 3.05
+    # ... and tends to 2 for deep networks of equal widths (the first layer needs no B(0))
+    assert lagrangian.gradient_cost([100] * 11, 8).backward_ratio == pytest.approx(1.9 + 0.01, rel=1e-12)
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+_P, _X, _D = _problem([3, 4, 2], 0, P=5)
+_FWD = lagrangian.forward(_P, _X)
+_CO = lagrangian.costate(_P, _FWD, _D)
+_W1, _b1 = _P[0]
+_W2, _b2 = _P[1]
+_BAD = [
+    ("inputs width", lambda: lagrangian.forward(_P, np.ones((5, 4))), ValueError, r"`inputs` must have 3 columns"),
+    ("inputs 3-D", lambda: lagrangian.forward(_P, np.ones((2, 5, 3))), ValueError, r"`inputs` must be 2-D"),
+    ("inputs text", lambda: lagrangian.forward(_P, "abc"), TypeError, r"`inputs` must be array-like"),
+    ("inputs nan", lambda: lagrangian.forward(_P, np.full((5, 3), np.nan)), ValueError, r"`inputs` must be finite"),
+    ("inputs inf", lambda: lagrangian.backprop(_P, np.full((5, 3), np.inf), _D), ValueError, r"`inputs` must be finite"),
+    ("targets width", lambda: lagrangian.backprop(_P, _X, np.ones((5, 3))), ValueError, r"`targets` must have 2 columns"),
+    ("targets rows", lambda: lagrangian.backprop(_P, _X, np.ones((4, 2))), ValueError, r"`targets` must have one row per pattern \(5\)"),
+    ("targets nan", lambda: lagrangian.backprop(_P, _X, np.full((5, 2), np.nan)), ValueError, r"`targets` must be finite"),
+    ("targets inf", lambda: lagrangian.costate(_P, _FWD, np.full((5, 2), -np.inf)), ValueError, r"`targets` must be finite"),
+    ("activation", lambda: lagrangian.forward(_P, _X, activation="softmax"), ValueError, r"`activation` must be one of"),
+    ("output activation", lambda: lagrangian.backprop(_P, _X, _D, output_activation="foo"), ValueError, r"`output_activation` must be one of"),
+    ("activation type", lambda: lagrangian.forward(_P, _X, activation=3), TypeError, r"`activation` must be a string"),
+    ("params nan", lambda: lagrangian.forward([(np.full((4, 3), np.nan), _b1), _P[1]], _X), ValueError, r"`params\[0\]\[0\] \(W_1\)` must be finite"),
+    ("params inf bias", lambda: lagrangian.backprop([_P[0], (_W2, np.full(2, np.inf))], _X, _D), ValueError, r"`params\[1\]\[1\] \(b_2\)` must be finite"),
+    ("params empty", lambda: lagrangian.forward([], _X), ValueError, r"`params` must be a non-empty list"),
+    ("params None", lambda: lagrangian.backprop(None, _X, _D), ValueError, r"`params` must be a non-empty list"),
+    ("params array", lambda: lagrangian.forward(np.ones((3, 3)), _X), ValueError, r"`params` must be a non-empty list"),
+    ("not pairs", lambda: lagrangian.forward([(_W1,), _P[1]], _X), ValueError, r"`params\[0\]` must be a pair"),
+    ("triple", lambda: lagrangian.forward([(_W1, _b1, _b1), _P[1]], _X), ValueError, r"`params\[0\]` must be a pair"),
+    ("W not 2-D", lambda: lagrangian.forward([(np.ones(3), np.zeros(1))], _X), ValueError, r"`params\[0\]\[0\] \(W_1\)` must be 2-D"),
+    ("b wrong length", lambda: lagrangian.forward([(_W1, np.zeros(3)), _P[1]], _X), ValueError, r"`params\[0\]\[1\]` \(b_1\) must have shape \(4,\)"),
+    ("no chain", lambda: lagrangian.forward([_P[0], (np.ones((2, 5)), _b2)], _X), ValueError, r"`params\[1\]\[0\]` \(W_2\) must have 4 columns"),
+    ("fwd type", lambda: lagrangian.costate(_P, {"X": _FWD.X}, _D), TypeError, r"`fwd` must be a Forward"),
+    ("fwd other net", lambda: lagrangian.costate(mlp.init_params([3, 5, 2]), _FWD, _D), ValueError, r"`fwd.X\[1\]` must have 5 columns"),
+    ("lr", lambda: lagrangian.descent_step(_P, _X, _D, lr=-1.0), ValueError, r"`lr` must be a finite number > 0"),
+    ("lr nan", lambda: lagrangian.descent_step(_P, _X, _D, lr=np.nan), ValueError, r"`lr` must be a finite number > 0"),
+    ("steps", lambda: lagrangian.gradient_descent(_P, _X, _D, lr=0.1, steps=-1), ValueError, r"`steps` must be >= 0"),
+    ("L: B None", lambda: lagrangian.lagrange_function(_P, _FWD.X, [None, None, None], _D), ValueError, r"`B\[k\]` must be an array"),
+    ("L: B rows", lambda: lagrangian.lagrange_function(_P, _FWD.X, [None, np.ones((4, 4)), np.ones((4, 2))], _D), ValueError, r"`B` must have 5 rows"),
+    ("L: B nan", lambda: lagrangian.lagrange_function(_P, _FWD.X, [None, np.full((5, 4), np.nan), _CO.B[2]], _D), ValueError, r"`B\[1\]` must be finite"),
+    ("L: X length", lambda: lagrangian.lagrange_function(_P, _FWD.X[:2], _CO.B, _D), ValueError, r"`X` must be a list of 3 arrays"),
+    ("L: X rows", lambda: lagrangian.lagrange_function(_P, [_X, np.ones((4, 4)), _FWD.X[2]], _CO.B, _D), ValueError, r"`X\[1\]` must have 5 rows"),
+    ("L: X0 None", lambda: lagrangian.lagrange_function(_P, [None] + _FWD.X[1:], _CO.B, _D), ValueError, r"`X\[0\]` must hold the inputs"),
+    ("dL: B None", lambda: lagrangian.lagrange_partials(_P, _FWD.X, [None, None, None], _D), ValueError, r"`B\[k\]` must be an array"),
+    ("dL: B rows", lambda: lagrangian.lagrange_partials(_P, _FWD.X, [None, np.ones((4, 4)), np.ones((4, 2))], _D), ValueError, r"`B` must have 5 rows"),
+    ("dL: X0 None", lambda: lagrangian.lagrange_partials(_P, [None] + _FWD.X[1:], _CO.B, _D), ValueError, r"`X\[0\]` must hold the inputs"),
+    ("stationarity targets", lambda: lagrangian.stationarity(_P, _FWD.X, _CO.B, np.ones((5, 7))), ValueError, r"`targets` must have 2 columns"),
+    ("H: k", lambda: lagrangian.hamiltonian(_P, _FWD, _CO, 3), ValueError, r"`k` must be <= 2"),
+    ("H: k zero", lambda: lagrangian.hamiltonian(_P, _FWD, _CO, 0), ValueError, r"`k` must be >= 1"),
+    ("H: B rows", lambda: lagrangian.hamiltonian(_P, _FWD.X, [None, np.ones((4, 4)), None], 1), ValueError, r"`B\[1\]` must have 5 rows"),
+    ("H: X list", lambda: lagrangian.hamiltonian(_P, _FWD.X[:1], _CO, 1), ValueError, r"`X` must be a list of 3"),
+    ("flops sizes", lambda: lagrangian.gradient_cost([3]), ValueError, r"`sizes` needs at least two"),
+    ("flops P", lambda: lagrangian.gradient_cost([3, 2], 0), ValueError, r"`n_patterns` must be >= 1"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in _BAD], ids=[c[0] for c in _BAD])
+def test_bad_input_raises_naming_the_argument(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
