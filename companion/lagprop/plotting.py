@@ -5,7 +5,7 @@ Axes; none calls ``show``. matplotlib is imported lazily, so the rest of lagprop
 Figures get an opaque white background so they read in the book's dark mode too.
 """
 
-__all__ = ["book_style", "axes"]
+__all__ = ["book_style", "axes", "influence_plot", "gradient_cost_plot"]
 
 _STYLE = {
     "figure.facecolor": "white",
@@ -39,3 +39,175 @@ def axes(ax=None, **subplots_kw):
     book_style()
     _, ax = plt.subplots(**subplots_kw)
     return ax
+
+
+def adjoint_convergence(sweep, ax=None):
+    """Log-log plot of a :class:`lagprop.adjoint.Sweep`: the errors of the Euler state, of the
+    discrete costate gradient and of the Euler-stepped adjoint gradient against the step h, with a
+    slope-one guide. Returns the Axes."""
+    import numpy as np
+
+    ax = axes(ax)
+    h = np.asarray(sweep.h)
+    ax.loglog(h, sweep.state_error, "s-", label=f"state $X(N)$ (order {sweep.order_state:.1f})")
+    ax.loglog(h, sweep.dto_error, "o-", label=f"discretise then optimise (order {sweep.order_dto:.1f})")
+    ax.loglog(h, sweep.otd_error, "^-", label=f"optimise then discretise (order {sweep.order_otd:.1f})")
+    guide = sweep.dto_error[0] * h / h[0] / 3.0
+    ax.loglog(h, guide, "k:", label="slope 1")
+    ax.set_xlabel("step $h = T/N$")
+    ax.set_ylabel("relative error")
+    ax.legend()
+    return ax
+
+
+def tie_map(tie, ax=None, *, fixed=None, title=None, annotate=None):
+    """Draw a tie map (an integer array of parameter ids, -1 for a fixed weight) as an image.
+
+    Each shared parameter gets its own colour; fixed weights (id -1) are left blank, except those
+    whose value in ``fixed`` (an array of the same shape, optional) is nonzero, which are drawn in
+    grey. With ``annotate`` (default: when the array has at most 200 entries) every coloured entry
+    shows its id (or its fixed value). Used by the chapter on transformed parameter spaces
+    (``lagprop.sharing``).
+    """
+    import numpy as np
+    from matplotlib.ticker import MaxNLocator
+
+    ax = axes(ax)
+    tie = np.asarray(tie)
+    n = max(int(tie.max()) + 1, 1)
+    if fixed is not None:
+        fixed = np.asarray(fixed, dtype=float)
+        grey = np.ma.masked_where((tie >= 0) | (fixed == 0), np.ones(tie.shape))
+        ax.imshow(grey, cmap="Greys", vmin=0, vmax=4, interpolation="nearest", aspect="equal")
+    cmap, top = ("tab20", 19.5) if n <= 20 else ("viridis", n - 0.5)
+    ax.imshow(np.ma.masked_less(tie, 0), cmap=cmap, vmin=-0.5, vmax=top, interpolation="nearest",
+              aspect="equal")
+    ax.set_xlim(-0.5, tie.shape[1] - 0.5)
+    ax.set_ylim(tie.shape[0] - 0.5, -0.5)
+    ax.grid(False)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("input unit $j$")
+    ax.set_ylabel("output unit $i$")
+    if annotate is None:
+        annotate = tie.size <= 200
+    if annotate:
+        for (i, j), q in np.ndenumerate(tie):
+            if q >= 0:
+                ax.text(j, i, str(q), ha="center", va="center", fontsize=7)
+            elif fixed is not None and fixed[i, j] != 0:
+                ax.text(j, i, f"{fixed[i, j]:g}", ha="center", va="center", fontsize=7, color="0.3")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+__all__ += ["tie_map"]
+
+
+def influence_plot(eps, actual, predicted, ax=None):
+    r"""Log-log plot of a first-order prediction against the actual change, and their gap.
+
+    Draws :math:`|\Delta C|` (actual), :math:`|\langle -B, \delta\rangle|` (predicted), the
+    remainder :math:`|\Delta C - \text{predicted}|` and a slope-2 guide, against the size ``eps``.
+
+    Parameters
+    ----------
+    eps : array_like, shape (M,)
+        Perturbation sizes, positive.
+    actual, predicted : array_like, shape (M,)
+        The measured change of the cost and its first-order prediction.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import numpy as np
+
+    ax = axes(ax)
+    eps, actual, predicted = (np.asarray(a, dtype=float) for a in (eps, actual, predicted))
+    rem = np.abs(actual - predicted)
+    ax.loglog(eps, np.abs(actual), "o", ms=4, label=r"actual $|\Delta C|$")
+    ax.loglog(eps, np.abs(predicted), "-", label=r"predicted $|\langle B(k), \delta\rangle|$")
+    ax.loglog(eps, rem, "s", ms=4, label="remainder (actual - predicted)")
+    i = len(eps) // 2
+    ax.loglog(eps, rem[i] * (eps / eps[i]) ** 2, "k:", lw=1, label=r"slope 2 guide")
+    ax.set_xlabel(r"perturbation size $\varepsilon = \|\delta\|$")
+    ax.set_ylabel("change of the cost")
+    ax.legend()
+    return ax
+
+
+def gradient_cost_plot(x, series, *, xlabel, ylabel="cost in forward passes", logx=True, logy=False,
+                       ax=None):
+    """Plot several cost ratios (given as ``{label: (values, style)}``) against ``x``.
+
+    Parameters
+    ----------
+    x : array_like, shape (M,)
+    series : dict
+        ``label -> (values of shape (M,), matplotlib format string)``.
+    xlabel, ylabel : str, keyword-only
+    logx, logy : bool, keyword-only
+        Logarithmic axes.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = axes(ax)
+    for label, (values, style) in series.items():
+        ax.plot(x, values, style, label=label)
+    if logx:
+        ax.set_xscale("log", base=2)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    return ax
+
+
+def success_rates(sweeps, labels, ax=None):
+    """Success rate against momentum rho for several :class:`lagprop.landscapes.Sweep` objects,
+    each with its 95 % Wilson band. The x axis is -log10(1 - rho) (rho = 0, 0.9, 0.99 evenly
+    spaced). Returns the Axes."""
+    import numpy as np
+
+    ax = axes(ax)
+    for sw, lab in zip(sweeps, labels):
+        x = -np.log10(1 - sw.rho + 1e-3)
+        lo, hi = sw.interval
+        line, = ax.plot(x, sw.rate, "o-", label=lab)
+        ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2)
+    ticks = np.array([0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99])
+    ax.set_xticks(-np.log10(1 - ticks + 1e-3))
+    ax.set_xticklabels([f"{t:g}" for t in ticks])
+    ax.set_xlabel(r"momentum $\rho = e^{-\beta\Delta}$ (small dissipation to the right)")
+    ax.set_ylabel("success rate (95% Wilson band)")
+    ax.set_ylim(0, 1)
+    ax.legend()
+    return ax
+
+
+def convergence_times(sweep, ax=None, *, title=None):
+    """Box plots of the time to converge of the successful seeds of a
+    :class:`lagprop.landscapes.Sweep`, one box per momentum. Returns the Axes."""
+    ax = axes(ax)
+    data = [sweep.time[r][sweep.success[r]] for r in range(sweep.rho.size)]
+    keep = [i for i, d in enumerate(data) if d.size]
+    ax.boxplot([data[i] for i in keep], positions=range(len(keep)), widths=0.6, showfliers=True,
+               flierprops=dict(markersize=2))
+    ax.set_xticks(range(len(keep)))
+    ax.set_xticklabels([f"{sweep.rho[i]:g}" for i in keep])
+    ax.set_yscale("log")
+    ax.set_xlabel(r"momentum $\rho$")
+    ax.set_ylabel(f"time to converge ({sweep.unit})")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+__all__ += ["success_rates", "convergence_times"]

@@ -1,0 +1,74 @@
+"""The book's chapters as files: what every chapter must hold, checked without executing it.
+
+Execution itself is checked twice elsewhere (the book build and nbval); here are the promises a
+reader relies on: every chapter is in the table of contents, opens with the cell that installs
+the matching ``lagprop`` when it runs alone (Binder, Colab), checks its own claims with
+assertions, states theorems, offers exercises, draws at least one figure, stores clean outputs,
+and stays small.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+import lagprop
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted(p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+TOC = (ROOT / "_toc.yml").read_text()
+
+
+def _cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def _source(cell):
+    return "".join(cell["source"])
+
+
+def test_there_are_chapters():
+    assert len(CHAPTERS) >= 4
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_is_in_the_toc(path):
+    assert f"file: {path.relative_to(ROOT).with_suffix('').as_posix()}" in TOC
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_first_code_cell_installs_the_matching_package(path):
+    code = [c for c in _cells(path) if c["cell_type"] == "code"]
+    first = _source(code[0])
+    url = CONFIG["repository"]["url"]
+    assert f"git+{url}@v{lagprop.__version__}" in first, "setup cell must pin the repository and version"
+    assert 'find_spec("lagprop")' in first
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_has_theorems_exercises_assertions_and_a_figure(path):
+    cells = _cells(path)
+    md = "\n".join(_source(c) for c in cells if c["cell_type"] == "markdown")
+    code = [c for c in cells if c["cell_type"] == "code"]
+    assert len(re.findall(r"^# ", md, flags=re.M)) == 1, "exactly one title"
+    assert re.search(r"\{prf:(theorem|proposition|lemma)\}", md)
+    assert "{exercise}" in md and "{solution}" in md
+    assert sum(_source(c).count("assert ") for c in code) >= 3
+    outputs = [o for c in code for o in c.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+    assert not any("image/svg+xml" in o.get("data", {}) for o in outputs), "SVG is compared byte for byte: use PNG"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_stored_outputs_are_clean(path):
+    code = [c for c in _cells(path) if c["cell_type"] == "code"]
+    assert all(c.get("outputs") is not None for c in code)
+    assert not any(o["output_type"] == "error" for c in code for o in c["outputs"])
+    counts = [c.get("execution_count") for c in code if _source(c).strip()]
+    assert counts == list(range(1, len(counts) + 1)), "executed once, top to bottom, from a fresh kernel"
+    meta = json.loads(path.read_text())["metadata"]
+    assert "widgets" not in meta
+    assert path.stat().st_size < 3_000_000
