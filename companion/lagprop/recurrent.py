@@ -1,0 +1,993 @@
+r"""Recurrent back-propagation of Pineda and Almeida as a Lagrange problem (le Cun 1988, section 3.2).
+
+A network of :math:`n` units with weights :math:`W` (n, n) and external input :math:`u` (n,)
+relaxes by :math:`\tau_x \dot X = F(W X + u) - X` to a fixed point
+
+.. math:: X = F(A), \qquad A = W X + u .
+
+The cost :math:`C = \sum_{i \in \text{out}} (d_i - x_i)^2` is taken at the fixed point. With the
+Lagrange function :math:`H = C(X) + B^\top (X - F(W X + u))`, the multiplier that removes the
+dependence on :math:`\delta X` solves the linear system
+
+.. math:: (I - W^\top F'(A))\, B = -\nabla C(X), \qquad Y = F'(A) B, \qquad
+          \frac{\partial C}{\partial W} = -Y X^\top ,
+
+and :math:`B = -\mathrm{d}C/\mathrm{d}X` is the negative gradient of the cost through the fixed
+point. Three ways to :math:`\partial C / \partial W` are offered by :func:`gradient`: the
+Pineda-Almeida relaxation (the fixed-point iteration of the linear system), a direct linear solve
+(implicit differentiation), and back-propagation through ``steps`` unrolled forward iterations.
+
+Single patterns are 1-D arrays; the internal solvers work on rows (P, n) so that several patterns
+relax together (:func:`train`). The paper writes :math:`F(WX)`; the external input :math:`u` is kept.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.integrate import solve_ivp
+from scipy.optimize import root
+
+from . import activations as _act
+from ._errors import ConvergenceError
+from ._validate import as_float_array, positive_int, positive_scalar
+
+__all__ = [
+    "FixedPoint",
+    "Costate",
+    "Spectra",
+    "Trajectory",
+    "Training",
+    "EquilibriumPropagation",
+    "relax",
+    "fixed_point",
+    "costate",
+    "gradient",
+    "bptt",
+    "cost",
+    "cost_gradient",
+    "METHODS",
+    "newton",
+    "CompletionTask",
+    "completion_task",
+    "completion_error",
+    "time_methods",
+    "spectra",
+    "spectral_radius",
+    "hamiltonian",
+    "hamiltonian_partials",
+    "state_ode",
+    "costate_ode",
+    "train",
+    "hopfield_energy",
+    "equilibrium_propagation",
+]
+
+METHODS = ("relaxation", "solve", "bptt")
+
+
+# ----------------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class FixedPoint:
+    """Result of :func:`relax`: the state ``x`` (n,), ``A = W x + u``, iterations and last residual."""
+
+    x: np.ndarray
+    A: np.ndarray
+    iterations: int
+    residual: float
+
+
+@dataclass(frozen=True)
+class Costate:
+    r"""Result of :func:`costate`: :math:`B = -\mathrm dC/\mathrm dX` (n,), :math:`Y = F'(A) B` (n,),
+    iterations (0 for a direct solve) and the last residual of the iteration."""
+
+    B: np.ndarray
+    Y: np.ndarray
+    iterations: int
+    residual: float
+
+
+@dataclass(frozen=True)
+class Spectra:
+    r"""Eigenvalues of the linearised forward iteration :math:`J = F'(A) W` and of the backward one
+    :math:`J^\top = W^\top F'(A)`, at the state ``x``; ``radius`` is :math:`\rho(J)` and ``abscissa``
+    the largest real part :math:`\max \operatorname{Re} \lambda(J)`."""
+
+    x: np.ndarray
+    forward: np.ndarray
+    backward: np.ndarray
+    radius: float
+    abscissa: float
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """A trajectory of a continuous-time relaxation: times ``t`` (M,) and states ``y`` (M, n)."""
+
+    t: np.ndarray
+    y: np.ndarray
+
+
+@dataclass(frozen=True)
+class Training:
+    """Result of :func:`train`: ``W`` after training, ``loss`` (epochs + 1,) and ``W_history``
+    (epochs + 1, n, n), the weights before every step and after the last."""
+
+    W: np.ndarray
+    loss: np.ndarray
+    W_history: np.ndarray
+
+
+@dataclass(frozen=True)
+class EquilibriumPropagation:
+    """Result of :func:`equilibrium_propagation`: free and nudged fixed points (n,) and the
+    estimates of the symmetric weight gradient ``grad_W`` (n, n) and of the input gradient ``grad_u``."""
+
+    x_free: np.ndarray
+    x_nudged: np.ndarray
+    grad_W: np.ndarray
+    grad_u: np.ndarray
+
+
+# ------------------------------------------------------------------------------- validation
+def _check_W(W):
+    W = as_float_array(W, "W", ndim=2)
+    if W.shape[0] != W.shape[1] or W.shape[0] == 0:
+        raise ValueError(f"`W` must be a non-empty square (n, n) matrix, got shape {W.shape}")
+    return W
+
+
+def _check_vector(v, name, n):
+    v = as_float_array(v, name, ndim=1)
+    if v.shape != (n,):
+        raise ValueError(f"`{name}` must have shape ({n},) like `W`, got shape {v.shape}")
+    return v
+
+
+def _check_outputs(outputs, n):
+    """Integer indices or a boolean mask of length n -> sorted unique int array."""
+    arr = np.asarray(outputs)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise ValueError(f"`outputs` as a boolean mask must have shape ({n},), got shape {arr.shape}")
+        return np.flatnonzero(arr)
+    arr = np.atleast_1d(arr)
+    if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"`outputs` must be a non-empty 1-D array of integer indices or a boolean mask, "
+                         f"got {arr!r}")
+    if arr.min() < 0 or arr.max() >= n:
+        raise ValueError(f"`outputs` must hold indices in [0, {n - 1}], got {arr.tolist()}")
+    if np.unique(arr).size != arr.size:
+        raise ValueError(f"`outputs` must not repeat an index, got {arr.tolist()}")
+    return arr.astype(np.intp)
+
+
+def _check_targets(targets, idx):
+    d = as_float_array(targets, "targets", ndim=1)
+    if d.shape != idx.shape:
+        raise ValueError(f"`targets` must have one entry per output unit ({idx.size}), got shape {d.shape}")
+    return d
+
+
+def _check_problem(W, u, targets, outputs):
+    W = _check_W(W)
+    n = W.shape[0]
+    u = _check_vector(u, "u", n)
+    idx = _check_outputs(outputs, n)
+    d = _check_targets(targets, idx)
+    return W, u, d, idx
+
+
+def _tol_iter(tol, max_iter):
+    return positive_scalar(tol, "tol"), positive_int(max_iter, "max_iter")
+
+
+def _damping(damping):
+    h = positive_scalar(damping, "damping")
+    if h > 1:
+        raise ValueError(f"`damping` must be in (0, 1], got {h!r}")
+    return h
+
+
+def spectral_radius(M):
+    r"""The spectral radius :math:`\rho(M) = \max_i |\lambda_i(M)|` of a square matrix."""
+    return float(np.max(np.abs(np.linalg.eigvals(np.asarray(M, dtype=np.float64)))))
+
+
+# ------------------------------------------------------------------------- cost and gradient
+def _grad_cost(X, D, idx):
+    r""":math:`\nabla C = -2 (d - x)` on the output units, zero elsewhere; rows are patterns."""
+    g = np.zeros_like(X)
+    g[..., idx] = -2.0 * (D - X[..., idx])
+    return g
+
+
+def cost_gradient(x, targets, outputs):
+    r"""The gradient of the cost, :math:`\nabla C(x)_i = -2 (d_i - x_i)` for :math:`i \in` ``outputs``, 0 elsewhere.
+
+    Raises
+    ------
+    ValueError
+        Non-finite ``x``, ``outputs`` out of range, ``targets`` not one per output.
+    """
+    x = as_float_array(x, "x", ndim=1)
+    idx = _check_outputs(outputs, x.size)
+    return _grad_cost(x, _check_targets(targets, idx), idx)
+
+
+def cost(x, targets, outputs):
+    r"""The cost :math:`C = \sum_{i \in \text{out}} (d_i - x_i)^2` of a state ``x`` (n,) (no 1/2).
+
+    Raises
+    ------
+    ValueError
+        Non-finite ``x``, ``outputs`` out of range, ``targets`` not one per output.
+    """
+    x = as_float_array(x, "x", ndim=1)
+    idx = _check_outputs(outputs, x.size)
+    d = _check_targets(targets, idx)
+    return float(np.sum((d - x[idx]) ** 2))
+
+
+# ------------------------------------------------------------------------------ forward pass
+def _relax_rows(W, U, F, h, X0, tol, max_iter):
+    """Damped iteration X <- (1-h) X + h F(X W^T + U) on rows; returns X, A, iterations, residual."""
+    X = np.zeros_like(U) if X0 is None else X0.copy()
+    r = np.inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        for it in range(1, max_iter + 1):
+            A = X @ W.T + U
+            step = F.f(A) - X
+            r = float(np.max(np.abs(step)))
+            if not np.isfinite(r):
+                break
+            if r <= tol * max(1.0, float(np.max(np.abs(X)))):
+                return X, A, it - 1, r
+            X = X + h * step
+    _forward_failure(W, U, F, h, X, it, r)
+
+
+def _forward_failure(W, U, F, h, X, it, r):
+    """Diagnose a failed forward iteration: locate a fixed point by Newton's method from the last
+    iterate and report the spectral radius of the iteration there (or at the last iterate)."""
+    p = int(np.argmax(np.max(np.abs(F.f(X @ W.T + U) - X), axis=1))) if np.all(np.isfinite(X)) else 0
+    where, xs = "at the last iterate", X[p]
+    if np.all(np.isfinite(X[p])):
+        try:
+            fp = _newton(W, U[p], F, X[p], 1e-10)
+            where, xs = "at the fixed point found by Newton's method", fp.x
+        except ConvergenceError:
+            pass
+    if not np.all(np.isfinite(xs)):
+        raise ConvergenceError(f"the fixed-point iteration diverged after {it} iterations (last residual {r})",
+                               iterations=it, residual=r, spectral_radius=None)
+    dF = F.df(W @ xs + U[p])
+    lam = np.linalg.eigvals(dF[:, None] * W)
+    rho, re = float(np.max(np.abs(lam))), float(np.max(lam.real))
+    if h == 1.0:
+        what = "x <- F(W x + u)"
+        rad = rho
+    else:
+        what = f"x <- (1 - h) x + h F(W x + u) with h = {h:g}"
+        rad = float(np.max(np.abs(1.0 - h + h * lam)))
+    advice = ""
+    if where == "at the last iterate":
+        advice = " No fixed point was located near the last iterate."
+    elif rad >= 1 and re < 1:
+        advice = (" That fixed point is linearly stable in continuous time (max Re lambda < 1) but the "
+                  "iteration is not a contraction there: relax with damping < 1.")
+    elif re >= 1:
+        advice = " That fixed point is unstable even in continuous time (max Re lambda >= 1)."
+    raise ConvergenceError(
+        f"the fixed-point iteration {what} did not converge in {it} iterations: last residual {r:.3e}; "
+        f"{where}, the spectral radius of the iteration is {rad:.4g} (of F'(A) W: {rho:.4g}, "
+        f"max Re lambda = {re:.4g}).{advice}",
+        iterations=it, residual=r, spectral_radius=rad)
+
+
+def _newton(W, u, F, x0, tol):
+    sol = root(lambda z: z - F.f(W @ z + u), x0, jac=lambda z: np.eye(z.size) - F.df(W @ z + u)[:, None] * W,
+               method="hybr", options={"xtol": 1e-14})
+    r = float(np.max(np.abs(sol.x - F.f(W @ sol.x + u))))
+    if not r <= tol:
+        raise ConvergenceError(f"Newton's method did not find a fixed point: last residual {r:.3e}",
+                               iterations=int(sol.nfev), residual=r)
+    return FixedPoint(x=sol.x, A=W @ sol.x + u, iterations=int(sol.nfev), residual=r)
+
+
+def newton(W, u, *, activation="tanh", x0=None, tol=1e-10):
+    r"""A fixed point :math:`x = F(Wx + u)` found by Newton's method (``scipy.optimize.root``), stable or not.
+
+    .. math:: (I - F'(A) W)\, \delta = -(x - F(A)), \qquad x \leftarrow x + \delta
+
+    Unlike :func:`relax` it can land on a fixed point that no relaxation reaches (an unstable one),
+    which is where the costate relaxation's divergence can be shown.
+
+    Parameters
+    ----------
+    W : array_like, shape (n, n)
+    u : array_like, shape (n,)
+    x0 : array_like, shape (n,), optional
+        Starting guess (default zeros).
+    tol : float, keyword-only
+        Accept when :math:`\lVert x - F(Wx + u) \rVert_\infty \le` ``tol``.
+
+    Returns
+    -------
+    FixedPoint
+
+    Raises
+    ------
+    ValueError
+        Shapes or non-finite input.
+    lagprop.ConvergenceError
+        No fixed point found.
+    """
+    W = _check_W(W)
+    u = _check_vector(u, "u", W.shape[0])
+    x0 = np.zeros(W.shape[0]) if x0 is None else _check_vector(x0, "x0", W.shape[0])
+    return _newton(W, u, _act.get(activation), x0, positive_scalar(tol, "tol"))
+
+
+def _damped_radius(W, dF, h):
+    J = dF[:, None] * W
+    return float(np.max(np.abs(1.0 - h + h * np.linalg.eigvals(J))))
+
+
+def relax(W, u, *, activation="tanh", damping=1.0, x0=None, tol=1e-12, max_iter=100_000):
+    r"""Relax the network to a fixed point by (damped) iteration.
+
+    .. math:: x \leftarrow (1 - h)\, x + h\, F(W x + u)
+
+    With :math:`h = 1` this is the simple iteration :math:`x \leftarrow F(Wx + u)`; it converges
+    near a fixed point when the spectral radius :math:`\rho(F'(A) W) < 1`. With :math:`h < 1` it is
+    Euler's method for :math:`\tau_x \dot x = F(Wx + u) - x` with step :math:`h \tau_x`, whose
+    linearisation has eigenvalues :math:`1 - h(1 - \lambda)`: for small enough :math:`h` it
+    converges whenever every eigenvalue of :math:`F'(A) W` has real part below 1, the condition of
+    linear stability of the continuous-time fixed point (le Cun 1988, section 3.2).
+
+    Parameters
+    ----------
+    W : array_like, shape (n, n)
+        Recurrent weights, ``W[i, j]`` from unit j to unit i.
+    u : array_like, shape (n,)
+        External input.
+    activation : str, keyword-only
+        ``"tanh"``, ``"sigmoid"``, ``"identity"`` or ``"relu"``.
+    damping : float in (0, 1], keyword-only
+        The step :math:`h`.
+    x0 : array_like, shape (n,), optional
+        Starting state (default zeros).
+    tol : float, keyword-only
+        Stop when :math:`\lVert F(Wx + u) - x \rVert_\infty \le \mathrm{tol} \max(1, \lVert x\rVert_\infty)`.
+    max_iter : int, keyword-only
+
+    Returns
+    -------
+    FixedPoint
+
+    Raises
+    ------
+    ValueError
+        Shapes, non-finite input, bad ``damping``.
+    lagprop.ConvergenceError
+        No convergence in ``max_iter`` iterations; reports the last residual and the spectral radius
+        of the iteration at the last iterate.
+    """
+    W = _check_W(W)
+    n = W.shape[0]
+    u = _check_vector(u, "u", n)
+    F = _act.get(activation)
+    h = _damping(damping)
+    tol, max_iter = _tol_iter(tol, max_iter)
+    X0 = None if x0 is None else _check_vector(x0, "x0", n)[None, :]
+    X, A, it, r = _relax_rows(W, u[None, :], F, h, X0, tol, max_iter)
+    return FixedPoint(x=X[0], A=A[0], iterations=it, residual=r)
+
+
+def fixed_point(W, u, *, activation="tanh", tol=1e-12, max_iter=100_000):
+    r"""The fixed point :math:`x = F(W x + u)` reached by the simple iteration from :math:`x = 0`.
+
+    .. math:: x_{k+1} = F(W x_k + u), \qquad x_0 = 0
+
+    (le Cun 1988, section 3.2, the fixed point of :math:`\tau_x \dot X = F(WX) - X`, here with the
+    external input :math:`u`). For a fixed point that is stable but where the simple iteration is
+    not a contraction, use :func:`relax` with ``damping < 1``.
+
+    Parameters
+    ----------
+    W : array_like, shape (n, n)
+    u : array_like, shape (n,)
+    activation : str, keyword-only
+    tol : float, keyword-only
+    max_iter : int, keyword-only
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Raises
+    ------
+    ValueError
+        Shapes or non-finite input.
+    lagprop.ConvergenceError
+        With the iterations, last residual and spectral radius of :math:`F'(A) W`.
+    """
+    return relax(W, u, activation=activation, tol=tol, max_iter=max_iter).x
+
+
+# ----------------------------------------------------------------------------- costate pass
+def _costate_rows(W, A, G, F, h, tol, max_iter):
+    """Relaxation B <- (1-h) B + h (W^T F'(A) B - grad C) on rows; returns B, Y, iterations, residual."""
+    dF = F.df(A)
+    B = np.zeros_like(G)
+    scale = max(1.0, float(np.max(np.abs(G))))
+    r = np.inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        for it in range(1, max_iter + 1):
+            step = (dF * B) @ W - G - B  # row form of W^T F'(A) B - grad C - B
+            r = float(np.max(np.abs(step)))
+            if not np.isfinite(r) or r > 1e100:
+                break
+            if r <= tol * max(scale, float(np.max(np.abs(B)))):
+                return B, dF * B, it - 1, r
+            B = B + h * step
+    lam = [np.linalg.eigvals(W.T * dF[p][None, :]) for p in range(G.shape[0])]
+    rho = max(float(np.max(np.abs(v))) for v in lam)
+    re = max(float(np.max(v.real)) for v in lam)
+    rad = rho if h == 1.0 else max(float(np.max(np.abs(1.0 - h + h * v))) for v in lam)
+    if re >= 1:
+        why = " The forward fixed point is unstable (max Re lambda >= 1): neither relaxation is stable there."
+    elif rad >= 1:
+        why = " The fixed point is stable but the iteration is not a contraction: use damping < 1."
+    else:
+        why = " The iteration contracts: raise `max_iter`."
+    raise ConvergenceError(
+        f"the costate relaxation B <- {'' if h == 1.0 else f'(1 - h) B + h ('}W^T F'(A) B - grad C"
+        f"{'' if h == 1.0 else f') with h = {h:g}'} did not converge in {it} iterations: last residual "
+        f"{r:.3e}; spectral radius of the iteration {rad:.4g} (of W^T F'(A): {rho:.4g}, "
+        f"max Re lambda = {re:.4g}).{why}",
+        iterations=it, residual=r, spectral_radius=rad)
+
+
+def costate(W, u, x, targets, outputs, *, activation="tanh", method="relaxation", damping=1.0,
+            tol=1e-12, max_iter=100_000):
+    r"""The Lagrange multiplier :math:`B` at a fixed point and Almeida's :math:`Y = F'(A) B`.
+
+    .. math::
+
+        (I - W^\top F'(A))\, B = -\nabla C(x), \qquad Y = F'(A)\, B, \qquad
+        \nabla C(x)_i = -2 (d_i - x_i) \text{ for } i \in \text{out}, \ 0 \text{ otherwise}.
+
+    ``method="relaxation"`` runs the Pineda-Almeida iteration
+    :math:`B \leftarrow (1-h) B + h\,(W^\top F'(A) B - \nabla C)` from :math:`B = 0` (with
+    :math:`h = 1`, the discrete form of :math:`\tau_B \dot B = -B + W^\top F'(A) B - \nabla C`);
+    it converges exactly when :math:`\rho(W^\top F'(A)) = \rho(F'(A) W) < 1`.
+    ``method="solve"`` solves the linear system directly (``numpy.linalg.solve``).
+
+    Parameters
+    ----------
+    W : array_like, shape (n, n)
+    u : array_like, shape (n,)
+    x : array_like, shape (n,)
+        The fixed point (from :func:`fixed_point` or :func:`relax`).
+    targets : array_like, shape (m,)
+        Desired values of the output units, aligned with ``outputs``.
+    outputs : array_like of int, shape (m,), or bool, shape (n,)
+        Indices (or a mask) of the output units.
+    activation, method : str, keyword-only
+    damping : float in (0, 1], keyword-only
+        Step of the relaxation.
+    tol, max_iter : keyword-only
+        Stop when the change of :math:`B` is at most ``tol`` times its scale.
+
+    Returns
+    -------
+    Costate
+
+    Raises
+    ------
+    ValueError
+        Shapes, indices out of range, targets not one per output, non-finite input, unknown method.
+    lagprop.ConvergenceError
+        The relaxation does not converge; reports :math:`\rho(W^\top F'(A))`.
+    numpy.linalg.LinAlgError
+        ``method="solve"`` with a singular :math:`I - W^\top F'(A)`.
+    """
+    W, u, d, idx = _check_problem(W, u, targets, outputs)
+    x = _check_vector(x, "x", W.shape[0])
+    F = _act.get(activation)
+    if method not in ("relaxation", "solve"):
+        raise ValueError(f"`method` must be 'relaxation' or 'solve', got {method!r}")
+    h = _damping(damping)
+    tol, max_iter = _tol_iter(tol, max_iter)
+    A = W @ x + u
+    G = _grad_cost(x, d, idx)
+    if method == "solve":
+        dF = F.df(A)
+        B = np.linalg.solve(np.eye(W.shape[0]) - W.T * dF[None, :], -G)
+        return Costate(B=B, Y=dF * B, iterations=0, residual=0.0)
+    B, Y, it, r = _costate_rows(W, A[None, :], G[None, :], F, h, tol, max_iter)
+    return Costate(B=B[0], Y=Y[0], iterations=it, residual=r)
+
+
+def _bptt_rows(W, U, D, idx, F, K):
+    """K unrolled iterations from X = 0 and the reverse pass; returns C (summed), dC/dW."""
+    Xs, As = [np.zeros_like(U)], [None]
+    for _ in range(K):
+        As.append(Xs[-1] @ W.T + U)
+        Xs.append(F.f(As[-1]))
+    XK = Xs[-1]
+    C = float(np.sum((D - XK[:, idx]) ** 2))
+    B = -_grad_cost(XK, D, idx)  # B_K = 2 (d - x_K) on the outputs
+    dW = np.zeros_like(W)
+    for k in range(K, 0, -1):
+        Y = F.df(As[k]) * B  # Y_k = F'(A_k) B_k
+        dW -= Y.T @ Xs[k - 1]  # dC/dW = -sum_k Y_k x_{k-1}^T
+        B = Y @ W  # B_{k-1} = W^T Y_k
+    return C, dW
+
+
+def bptt(W, u, targets, outputs, *, steps, activation="tanh"):
+    r"""Cost and gradient of :math:`K` unrolled forward iterations from :math:`x_0 = 0`.
+
+    .. math::
+
+        x_k = F(A_k),\ A_k = W x_{k-1} + u \ (k = 1..K); \qquad
+        B_K = 2 (d - x_K)_{\text{out}},\ Y_k = F'(A_k) B_k,\ B_{k-1} = W^\top Y_k;
+
+        \frac{\partial C(x_K)}{\partial W} = -\sum_{k=1}^{K} Y_k\, x_{k-1}^\top .
+
+    The unrolled network is a layered network whose K layers share one weight matrix (le Cun
+    1988, section 3.1); the gradient of the shared matrix is the sum over the layers.
+
+    Returns
+    -------
+    C : float
+        The cost at :math:`x_K`.
+    dW : ndarray, shape (n, n)
+        The exact gradient of that cost.
+
+    Raises
+    ------
+    ValueError
+        Shapes, indices, targets, non-finite input, ``steps`` < 1.
+    """
+    W, u, d, idx = _check_problem(W, u, targets, outputs)
+    K = positive_int(steps, "steps")
+    F = _act.get(activation)
+    return _bptt_rows(W, u[None, :], d[None, :], idx, F, K)
+
+
+def gradient(W, u, targets, outputs, *, activation="tanh", method="relaxation", tol=1e-12,
+             max_iter=100_000, steps=None):
+    r"""The cost at the fixed point and its gradient :math:`\partial C/\partial W` (le Cun 1988, section 3.2).
+
+    .. math::
+
+        x = F(W x + u), \qquad (I - W^\top F'(A)) B = -\nabla C(x), \qquad Y = F'(A) B, \qquad
+        \frac{\partial C}{\partial W} = -Y x^\top .
+
+    Parameters
+    ----------
+    W : array_like, shape (n, n)
+    u : array_like, shape (n,)
+    targets : array_like, shape (m,)
+        Aligned with ``outputs``.
+    outputs : array_like of int (m,) or bool (n,)
+        The output units.
+    activation : str, keyword-only
+    method : {"relaxation", "solve", "bptt"}, keyword-only
+        ``"relaxation"``: fixed point by :func:`fixed_point`, then the Pineda-Almeida relaxation of
+        :math:`B`; ``"solve"``: the same fixed point, then a direct linear solve;
+        ``"bptt"``: :func:`bptt` with ``steps`` unrolled iterations from :math:`x = 0` (then C is
+        the cost at :math:`x_K`).
+    tol, max_iter : keyword-only
+        For the fixed point and the relaxation.
+    steps : int, keyword-only
+        Required for ``"bptt"``, ignored otherwise.
+
+    Returns
+    -------
+    C : float
+    dW : ndarray, shape (n, n)
+
+    Raises
+    ------
+    ValueError
+        Shapes, indices out of range, targets not one per output, non-finite input, unknown
+        ``method``, ``steps`` missing for ``"bptt"``.
+    lagprop.ConvergenceError
+        The fixed point or the relaxation does not converge (with the spectral radius).
+    """
+    W, u, d, idx = _check_problem(W, u, targets, outputs)
+    if method not in METHODS:
+        raise ValueError(f"`method` must be one of {list(METHODS)}, got {method!r}")
+    if method == "bptt":
+        if steps is None:
+            raise ValueError("`steps` must be given (an int >= 1) for method='bptt', got None")
+        return bptt(W, u, d, idx, steps=steps, activation=activation)
+    x = fixed_point(W, u, activation=activation, tol=tol, max_iter=max_iter)
+    co = costate(W, u, x, d, idx, activation=activation, method=method, tol=tol, max_iter=max_iter)
+    return float(np.sum((d - x[idx]) ** 2)), -np.outer(co.Y, x)
+
+
+# ---------------------------------------------------------------------------------- spectra
+def spectra(W, u, *, activation="tanh", x=None):
+    r"""Eigenvalues of the forward linearisation :math:`F'(A) W` and the backward :math:`W^\top F'(A)`.
+
+    .. math:: J = F'(A)\, W, \qquad A = W x + u, \qquad \lambda(J^\top) = \lambda(J).
+
+    The simple iterations (forward and backward) converge near ``x`` iff :math:`\rho(J) < 1`; the
+    continuous-time relaxations :math:`\tau\dot X = -X + F(WX + u)` and
+    :math:`\tau\dot B = -B + J^\top B - \nabla C` are linearly stable iff
+    :math:`\max \operatorname{Re} \lambda(J) < 1` (their Jacobians are :math:`J - I` and
+    :math:`J^\top - I`).
+
+    Parameters
+    ----------
+    W : array_like, shape (n, n)
+    u : array_like, shape (n,)
+    x : array_like, shape (n,), optional
+        The state; default :func:`fixed_point` ``(W, u)``.
+
+    Returns
+    -------
+    Spectra
+    """
+    W = _check_W(W)
+    u = _check_vector(u, "u", W.shape[0])
+    F = _act.get(activation)
+    x = fixed_point(W, u, activation=activation) if x is None else _check_vector(x, "x", W.shape[0])
+    dF = F.df(W @ x + u)
+    fw = np.linalg.eigvals(dF[:, None] * W)
+    bw = np.linalg.eigvals(W.T * dF[None, :])
+    return Spectra(x=x, forward=fw, backward=bw, radius=float(np.max(np.abs(fw))),
+                   abscissa=float(np.max(fw.real)))
+
+
+# ------------------------------------------------------------------ Hamiltonian (footnote 5)
+def hamiltonian(W, u, x, B, targets, outputs, *, activation="tanh"):
+    r"""le Cun's function :math:`H = C(X) + B^\top (X - F(WX + u))` at arbitrary ``x`` and ``B`` (n,)."""
+    W, u, d, idx = _check_problem(W, u, targets, outputs)
+    x, B = _check_vector(x, "x", W.shape[0]), _check_vector(B, "B", W.shape[0])
+    F = _act.get(activation)
+    return float(np.sum((d - x[idx]) ** 2) + B @ (x - F.f(W @ x + u)))
+
+
+def hamiltonian_partials(W, u, x, B, targets, outputs, *, activation="tanh"):
+    r"""The partial derivatives of :math:`H` (see :func:`hamiltonian`).
+
+    .. math::
+
+        \frac{\partial H}{\partial B} = X - F(A), \qquad
+        \frac{\partial H}{\partial X} = \nabla C(X) + B - W^\top F'(A) B, \qquad A = W X + u .
+
+    Returns
+    -------
+    dH_dx, dH_dB : ndarray, shape (n,)
+    """
+    W, u, d, idx = _check_problem(W, u, targets, outputs)
+    x, B = _check_vector(x, "x", W.shape[0]), _check_vector(B, "B", W.shape[0])
+    F = _act.get(activation)
+    A = W @ x + u
+    return _grad_cost(x, d, idx) + B - W.T @ (F.df(A) * B), x - F.f(A)
+
+
+# ------------------------------------------------------------------- continuous-time flows
+def state_ode(W, u, *, activation="tanh", tau=1.0, t_end=20.0, x0=None, t_eval=None,
+              rtol=1e-10, atol=1e-12):
+    r"""Integrate the state relaxation with ``scipy.integrate.solve_ivp`` (RK45).
+
+    .. math:: \tau_x \frac{dX}{dt} = F(W X + u) - X
+
+    Returns
+    -------
+    Trajectory
+        ``t`` (M,) and ``y`` (M, n).
+
+    Raises
+    ------
+    ValueError
+        Shapes, non-finite input, non-positive ``tau`` or ``t_end``.
+    """
+    W = _check_W(W)
+    n = W.shape[0]
+    u = _check_vector(u, "u", n)
+    F = _act.get(activation)
+    tau, t_end = positive_scalar(tau, "tau"), positive_scalar(t_end, "t_end")
+    x0 = np.zeros(n) if x0 is None else _check_vector(x0, "x0", n)
+    sol = solve_ivp(lambda t, x: (F.f(W @ x + u) - x) / tau, (0.0, t_end), x0, t_eval=t_eval,
+                    rtol=rtol, atol=atol)
+    return Trajectory(t=sol.t, y=sol.y.T)
+
+
+def costate_ode(W, u, x, targets, outputs, *, activation="tanh", tau=1.0, t_end=20.0,
+                variable="Y", y0=None, t_eval=None, rtol=1e-10, atol=1e-12):
+    r"""Integrate Pineda's costate relaxation at a fixed point ``x`` with ``solve_ivp``.
+
+    .. math::
+
+        \tau_B \frac{dB}{dt} = -B + W^\top F'(A) B - \nabla C, \qquad
+        \tau_Y \frac{dY}{dt} = -Y + F'(A) (W^\top Y - \nabla C)
+
+    (le Cun 1988, section 3.2; ``variable`` = ``"B"`` or ``"Y"``). Their fixed points are the
+    costate of :func:`costate` and :math:`Y = F'(A) B`.
+
+    Returns
+    -------
+    Trajectory
+    """
+    W, u, d, idx = _check_problem(W, u, targets, outputs)
+    n = W.shape[0]
+    x = _check_vector(x, "x", n)
+    F = _act.get(activation)
+    tau, t_end = positive_scalar(tau, "tau"), positive_scalar(t_end, "t_end")
+    dF, G = F.df(W @ x + u), _grad_cost(x, d, idx)
+    if variable == "B":
+        rhs = lambda t, b: (-b + W.T @ (dF * b) - G) / tau  # noqa: E731
+    elif variable == "Y":
+        rhs = lambda t, y: (-y + dF * (W.T @ y - G)) / tau  # noqa: E731
+    else:
+        raise ValueError(f"`variable` must be 'B' or 'Y', got {variable!r}")
+    y0 = np.zeros(n) if y0 is None else _check_vector(y0, "y0", n)
+    sol = solve_ivp(rhs, (0.0, t_end), y0, t_eval=t_eval, rtol=rtol, atol=atol)
+    return Trajectory(t=sol.t, y=sol.y.T)
+
+
+# ------------------------------------------------------------------------------- training
+def _batch_gradient(W, U, D, idx, F, method, steps, tol, max_iter, h=1.0):
+    if method == "bptt":
+        return _bptt_rows(W, U, D, idx, F, steps)
+    X, A, _, _ = _relax_rows(W, U, F, h, None, tol, max_iter)
+    G = _grad_cost(X, D, idx)
+    if method == "relaxation":
+        _, Y, _, _ = _costate_rows(W, A, G, F, h, tol, max_iter)
+    else:
+        dF = F.df(A)
+        I = np.eye(W.shape[0])
+        Y = np.stack([dF[p] * np.linalg.solve(I - W.T * dF[p][None, :], -G[p]) for p in range(U.shape[0])])
+    return float(np.sum((D - X[:, idx]) ** 2)), -(Y.T @ X)
+
+
+def train(W, inputs, targets, outputs, *, lr, epochs, activation="tanh", method="relaxation",
+          steps=None, damping=1.0, tol=1e-10, max_iter=10_000):
+    r"""Gradient descent on the summed cost of several patterns (le Cun 1988, the update after eq. 9).
+
+    .. math:: W \leftarrow W - \eta \sum_p \frac{\partial C_p}{\partial W}
+              = W + \eta \sum_p Y_p x_p^\top
+
+    Parameters
+    ----------
+    W : array_like, shape (n, n)
+        Initial weights.
+    inputs : array_like, shape (P, n)
+        External inputs :math:`u_p`, one row per pattern.
+    targets : array_like, shape (P, m)
+        Desired outputs, aligned with ``outputs``.
+    outputs : array_like of int (m,) or bool (n,)
+    lr : float, keyword-only
+        Step :math:`\eta`.
+    epochs : int, keyword-only
+    method : {"relaxation", "solve", "bptt"}, keyword-only
+        As in :func:`gradient`.
+    steps : int, keyword-only
+        For ``"bptt"``.
+    damping : float in (0, 1], keyword-only
+        Step of the forward and costate relaxations (see :func:`relax`); with ``damping < 1`` they
+        converge wherever the continuous-time fixed point is stable, not only where the simple
+        iteration contracts.
+
+    Returns
+    -------
+    Training
+
+    Raises
+    ------
+    ValueError
+        Shapes, indices, non-finite input.
+    lagprop.ConvergenceError
+        If a fixed point or costate fails to converge during training.
+    """
+    W = _check_W(W).copy()
+    n = W.shape[0]
+    U = as_float_array(inputs, "inputs", ndim=2, allow_1d=True)
+    if U.shape[1] != n:
+        raise ValueError(f"`inputs` must have {n} columns (one row per pattern), got shape {U.shape}")
+    idx = _check_outputs(outputs, n)
+    D = as_float_array(targets, "targets", ndim=2, allow_1d=True)
+    if D.shape != (U.shape[0], idx.size):
+        raise ValueError(f"`targets` must have shape {(U.shape[0], idx.size)}, got {D.shape}")
+    if method not in METHODS:
+        raise ValueError(f"`method` must be one of {list(METHODS)}, got {method!r}")
+    if method == "bptt":
+        steps = positive_int(steps, "steps")
+    lr, epochs = positive_scalar(lr, "lr"), positive_int(epochs, "epochs")
+    tol, max_iter = _tol_iter(tol, max_iter)
+    h = _damping(damping)
+    F = _act.get(activation)
+    loss, hist = [], [W.copy()]
+    for _ in range(epochs):
+        C, dW = _batch_gradient(W, U, D, idx, F, method, steps, tol, max_iter, h)
+        loss.append(C)
+        W = W - lr * dW
+        hist.append(W.copy())
+    loss.append(_batch_gradient(W, U, D, idx, F, method, steps, tol, max_iter, h)[0])
+    return Training(W=W, loss=np.array(loss), W_history=np.array(hist))
+
+
+# --------------------------------------------------------------- equilibrium propagation
+def _G_tanh(x):
+    """Antiderivative of artanh: x artanh(x) + log(1 - x^2) / 2."""
+    return x * np.arctanh(x) + 0.5 * np.log1p(-x * x)
+
+
+def hopfield_energy(W, u, x):
+    r"""The energy of a symmetric tanh network (Hopfield 1984), whose stationary points are the fixed points.
+
+    .. math::
+
+        E(x) = -\tfrac12 x^\top W x - u^\top x + \sum_i G(x_i), \quad
+        G(s) = \int_0^s \operatorname{artanh} = s \operatorname{artanh} s + \tfrac12 \log(1 - s^2),
+
+        \nabla E(x) = \operatorname{artanh}(x) - W x - u = 0 \iff x = \tanh(W x + u).
+
+    ``x`` must lie in (-1, 1); ``W`` must be symmetric.
+    """
+    W = _check_sym(W)
+    u = _check_vector(u, "u", W.shape[0])
+    x = _check_vector(x, "x", W.shape[0])
+    if np.any(np.abs(x) >= 1):
+        raise ValueError("`x` must lie in (-1, 1) for the tanh energy")
+    return float(-0.5 * x @ W @ x - u @ x + np.sum(_G_tanh(x)))
+
+
+def _check_sym(W):
+    W = _check_W(W)
+    if not np.allclose(W, W.T, rtol=0, atol=1e-12 * max(1.0, float(np.max(np.abs(W))))):
+        raise ValueError("`W` must be symmetric for an energy-based network, got max |W - W^T| = "
+                         f"{float(np.max(np.abs(W - W.T))):.3e}")
+    return W
+
+
+def equilibrium_propagation(W, u, targets, outputs, *, beta, tol=1e-13, max_iter=100_000):
+    r"""The equilibrium-propagation estimate of the gradient (Scellier and Bengio 2017) for a symmetric tanh network.
+
+    Free phase: :math:`x^0 = \tanh(W x^0 + u)`, a stationary point of :math:`E`
+    (:func:`hopfield_energy`). Nudged phase: the stationary point of :math:`E + \beta C`,
+
+    .. math:: x^\beta = \tanh\big(W x^\beta + u - \beta \nabla C(x^\beta)\big),
+
+    reached by iterating from :math:`x^0`. Since :math:`\partial E/\partial W = -\tfrac12 x x^\top`
+    and :math:`\partial E/\partial u = -x`, the estimates are
+
+    .. math::
+
+        \widehat{\nabla_W C} = -\frac{x^\beta x^{\beta\top} - x^0 x^{0\top}}{2\beta}, \qquad
+        \widehat{\nabla_u C} = -\frac{x^\beta - x^0}{\beta},
+
+    which tend, with an error :math:`O(\beta)`, to the symmetric part of recurrent back-propagation's
+    :math:`-Y x^\top` and to :math:`-Y` (Scellier and Bengio 2019).
+
+    Parameters
+    ----------
+    W : array_like, shape (n, n), symmetric
+    u : array_like, shape (n,)
+    targets, outputs : as in :func:`gradient`
+    beta : float, keyword-only
+        Nudging strength, > 0.
+
+    Returns
+    -------
+    EquilibriumPropagation
+
+    Raises
+    ------
+    ValueError
+        Non-symmetric ``W``, shapes, indices, non-finite input, ``beta`` <= 0.
+    lagprop.ConvergenceError
+        A phase does not converge.
+    """
+    W = _check_sym(W)
+    W, u, d, idx = _check_problem(W, u, targets, outputs)
+    beta = positive_scalar(beta, "beta")
+    tol, max_iter = _tol_iter(tol, max_iter)
+    F = _act.get("tanh")
+    x0 = relax(W, u, tol=tol, max_iter=max_iter).x
+    x = x0.copy()
+    for it in range(1, max_iter + 1):
+        new = F.f(W @ x + u - beta * _grad_cost(x, d, idx))
+        r = float(np.max(np.abs(new - x)))
+        x = new
+        if r <= tol:
+            break
+    else:
+        raise ConvergenceError(f"the nudged phase did not converge in {max_iter} iterations: last residual {r:.3e}",
+                               iterations=max_iter, residual=r)
+    gW = -(np.outer(x, x) - np.outer(x0, x0)) / (2.0 * beta)
+    return EquilibriumPropagation(x_free=x0, x_nudged=x, grad_W=gW, grad_u=-(x - x0) / beta)
+
+
+# ------------------------------------------------------------------ tasks and measurements
+@dataclass(frozen=True)
+class CompletionTask:
+    """A pattern-completion task: ``patterns`` (M, n) of +-1, cues as external inputs ``U`` (P, n)
+    with the hidden units set to 0, targets ``D`` (P, n) = ``amplitude`` times the full pattern,
+    ``label`` (P,) the pattern index of each cue and ``hidden`` (P, n) the boolean mask of hidden units."""
+
+    patterns: np.ndarray
+    U: np.ndarray
+    D: np.ndarray
+    label: np.ndarray
+    hidden: np.ndarray
+
+
+def completion_task(n, n_patterns, *, cues_per_pattern=4, n_hidden=None, gain=1.0, amplitude=0.8,
+                    seed=0, patterns=None):
+    r"""Cues for pattern completion in a small associative memory.
+
+    Random patterns :math:`\xi^\mu \in \{-1, 1\}^n`; each cue shows :math:`\xi^\mu` on all but
+    ``n_hidden`` random units and 0 on those: :math:`u = \mathrm{gain}\,(\xi^\mu \odot m)`. The target
+    is :math:`d = \mathrm{amplitude}\, \xi^\mu` on every unit, so the hidden units can only be
+    filled in through the recurrent weights. Pass the ``patterns`` of another task to draw fresh
+    cues of the same memories (a test set).
+
+    Returns
+    -------
+    CompletionTask
+    """
+    n = positive_int(n, "n")
+    M = positive_int(n_patterns, "n_patterns")
+    per = positive_int(cues_per_pattern, "cues_per_pattern")
+    k = n // 3 if n_hidden is None else positive_int(n_hidden, "n_hidden")
+    if k >= n:
+        raise ValueError(f"`n_hidden` must be < n = {n}, got {k}")
+    rng = np.random.default_rng(seed)
+    if patterns is None:
+        xi = rng.choice([-1.0, 1.0], size=(M, n))
+    else:
+        xi = as_float_array(patterns, "patterns", ndim=2)
+        if xi.shape != (M, n):
+            raise ValueError(f"`patterns` must have shape {(M, n)}, got {xi.shape}")
+    label = np.repeat(np.arange(M), per)
+    hidden = np.zeros((M * per, n), dtype=bool)
+    for p in range(M * per):
+        hidden[p, rng.choice(n, size=k, replace=False)] = True
+    U = gain * np.where(hidden, 0.0, xi[label])
+    return CompletionTask(patterns=xi, U=U, D=amplitude * xi[label], label=label, hidden=hidden)
+
+
+def completion_error(W, task, *, activation="tanh", damping=1.0):
+    """Fraction of hidden units whose sign at the fixed point (reached by :func:`relax` with
+    ``damping``) differs from the pattern's."""
+    F = _act.get(activation)
+    X = _relax_rows(_check_W(W), task.U, F, _damping(damping), None, 1e-10, 20_000)[0]
+    wrong = np.sign(X) != task.patterns[task.label]
+    return float(np.sum(wrong & task.hidden) / np.sum(task.hidden))
+
+
+def time_methods(sizes, *, steps=None, repeats=3, radius=0.6, seed=0):
+    """Wall-clock seconds of :func:`gradient` for each method on random networks of the given sizes.
+
+    ``steps`` for BPTT defaults to the number of iterations the fixed point needed. Returns a dict
+    ``{method: ndarray (len(sizes),)}`` of the best of ``repeats`` runs. Machine-dependent: for
+    figures only.
+    """
+    import time
+
+    rng = np.random.default_rng(seed)
+    out = {m: [] for m in METHODS}
+    for n in sizes:
+        W = rng.standard_normal((n, n))
+        W *= radius / spectral_radius(W)
+        u, d = rng.standard_normal(n), rng.uniform(-0.5, 0.5, n // 2)
+        idx = np.arange(n // 2)
+        K = steps or relax(W, u).iterations
+        for m in METHODS:
+            best = np.inf
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                gradient(W, u, d, idx, method=m, steps=K)
+                best = min(best, time.perf_counter() - t0)
+            out[m].append(best)
+    return {m: np.array(v) for m, v in out.items()}
