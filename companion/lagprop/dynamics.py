@@ -1,0 +1,637 @@
+r"""The cognitive-action dynamics of Frandina et al. (2013): impulses, mollified forcing, heavy ball.
+
+The Euler-Lagrange equation of the cognitive action (Frandina et al. 2013, Theorem 1, eq. 3) is
+
+.. math::
+
+    \mu_i\,(\ddot w_i + \beta \dot w_i) = -\sum_k \zeta(t - t_k)\, \partial_{w_i} \bar V_k(w(t)),
+
+with :math:`\zeta = \delta` (impulsive supervision) or :math:`\zeta = \zeta_\varepsilon` (the
+mollifier of :mod:`lagprop.supervision`). Between supervisions the motion is free and solved in
+closed form,
+
+.. math::
+
+    v(t) = v(s)\, e^{-\beta (t - s)}, \qquad
+    w(t) = w(s) + v(s)\, \frac{1 - e^{-\beta (t - s)}}{\beta},
+
+and an impulse at :math:`t_k` leaves :math:`w` continuous and makes the velocity jump,
+:math:`v_k^+ = v_k^- - g_k / \mu` with :math:`g_k = \nabla \bar V_k(w(t_k))`. Sampling at the
+instants gives the exact heavy-ball recursion (Polyak 1964)
+
+.. math::
+
+    w_{k+1} = w_k - \eta (1 - \rho_k)\, g_k + \frac{\rho_{k-1} (1 - \rho_k)}{1 - \rho_{k-1}}\,(w_k - w_{k-1}),
+    \qquad \rho_k = e^{-\beta (t_{k+1} - t_k)}, \quad \eta = \frac{1}{\beta \mu},
+
+which for equal spacings is step :math:`\eta (1 - \rho)` and momentum :math:`\rho`.
+
+Only :math:`e^{-\beta s}` with :math:`s \ge 0` is ever evaluated (and :math:`1 - e^{-\beta s}`
+through ``expm1``), so nothing overflows for large :math:`\beta t`. Gradient callables take
+``(k, w)`` with ``k`` the 0-based index into ``times`` (the paper's :math:`\kappa = k + 1`) and
+``w`` of shape (m,), and return an array of shape (m,).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from ._validate import as_float_array, positive_int, positive_scalar
+from .supervision import check_times, check_windows, mollifier
+
+__all__ = [
+    "ImpulseTrajectory",
+    "MollifiedTrajectory",
+    "free_motion",
+    "simulate_impulses",
+    "simulate_mollified",
+    "impulse_response",
+    "step_forcing",
+    "heavy_ball",
+    "heavy_ball_coefficients",
+    "heavy_ball_positions",
+]
+
+
+# ----------------------------------------------------------------------------------------------
+# validation helpers
+
+
+def _check_state(w0, v0):
+    w0 = np.atleast_1d(as_float_array(w0, "w0"))
+    if w0.ndim != 1:
+        raise ValueError(f"`w0` must be a scalar or 1-D array of weights, got shape {w0.shape}")
+    if v0 is None:
+        v0 = np.zeros_like(w0)
+    else:
+        v0 = np.atleast_1d(as_float_array(v0, "v0"))
+        if v0.shape != w0.shape:
+            raise ValueError(f"`v0` must have the shape of `w0` {w0.shape}, got {v0.shape}")
+    return w0, v0
+
+
+def _check_mu(mu, m):
+    """`mu` as a float or an (m,) array of positive masses."""
+    if np.ndim(mu) == 0:
+        return positive_scalar(mu, "mu")
+    arr = as_float_array(mu, "mu", ndim=1)
+    if arr.shape != (m,):
+        raise ValueError(f"`mu` must be a scalar or have one mass per weight, shape ({m},), got {arr.shape}")
+    if np.any(arr <= 0):
+        raise ValueError(f"`mu` must be > 0 for every weight, got min(mu) = {arr.min()!r}")
+    return arr
+
+
+def _call_grad(grad, k, w):
+    g = grad(k, w.copy())
+    try:
+        g = np.asarray(g, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"`grad` must return an array of real numbers, got {type(g).__name__} at k = {k}") from exc
+    if g.shape != w.shape:
+        raise ValueError(f"`grad` must return an array shaped like the weights {w.shape}, "
+                         f"got shape {g.shape} at k = {k}")
+    if not np.all(np.isfinite(g)):
+        raise ValueError(f"`grad` returned non-finite values (nan or inf) at k = {k}; "
+                         f"the weights were finite, so the gradient itself is undefined there")
+    return g
+
+
+def _decay(beta, s):
+    """(e^{-beta s}, (1 - e^{-beta s}) / beta) for s >= 0, without cancellation."""
+    s = np.asarray(s, dtype=np.float64)
+    return np.exp(-beta * s), -np.expm1(-beta * s) / beta
+
+
+def free_motion(w, v, s, *, beta):
+    r"""Free motion of :math:`\ddot w + \beta \dot w = 0` over an elapsed time ``s >= 0``.
+
+    .. math:: w(s) = w + v\,\frac{1 - e^{-\beta s}}{\beta}, \qquad v(s) = v\, e^{-\beta s}.
+
+    ``w`` and ``v`` have shape (m,); ``s`` is a scalar or (n,) array; the result has shape (m,)
+    or (n, m).
+    """
+    s = np.asarray(s, dtype=np.float64)
+    decay, reach = _decay(beta, s)
+    return w + np.multiply.outer(reach, v), np.multiply.outer(decay, v)
+
+
+# ----------------------------------------------------------------------------------------------
+# the impulsive (exact) solution
+
+
+@dataclass(frozen=True)
+class ImpulseTrajectory:
+    r"""The exact solution of :math:`\mu(\ddot w + \beta \dot w) = -\sum_k g_k\, \delta(t - t_k)`.
+
+    Attributes
+    ----------
+    times : ndarray, shape (K,)
+        Supervision instants :math:`t_k`.
+    w : ndarray, shape (K, m)
+        Positions :math:`w(t_k)` (continuous at an impulse).
+    v_before, v_after : ndarray, shape (K, m)
+        Velocities just before and just after each impulse, :math:`v_k^\pm`.
+    g : ndarray, shape (K, m)
+        The gradients :math:`g_k = \nabla \bar V_k(w(t_k))` that produced the impulses.
+    w0, v0 : ndarray, shape (m,)
+        The state at :math:`t = 0`.
+    beta : float
+        Damping :math:`\beta`.
+    mu : float or ndarray, shape (m,)
+        Masses.
+
+    Use :meth:`at` for the state at any time.
+    """
+
+    times: np.ndarray
+    w: np.ndarray
+    v_before: np.ndarray
+    v_after: np.ndarray
+    g: np.ndarray
+    w0: np.ndarray
+    v0: np.ndarray
+    beta: float
+    mu: object
+
+    def at(self, t):
+        r"""The exact state :math:`(w(t), \dot w(t))` at time(s) ``t >= 0``.
+
+        The velocity is right-continuous: at :math:`t = t_k` it is :math:`v_k^+`.
+
+        Parameters
+        ----------
+        t : float or array_like, shape (n,)
+
+        Returns
+        -------
+        w, v : ndarray, shape (m,) for scalar ``t``, (n, m) otherwise.
+
+        Raises
+        ------
+        ValueError
+            If a time is negative or not finite.
+        """
+        scalar = np.ndim(t) == 0
+        t = np.atleast_1d(as_float_array(t, "t"))
+        if t.ndim != 1:
+            raise ValueError(f"`t` must be a scalar or 1-D array, got shape {t.shape}")
+        if np.any(t < 0):
+            raise ValueError(f"`t` must be >= 0 (the motion starts at t = 0), got min(t) = {t.min()!r}")
+        idx = np.searchsorted(self.times, t, side="right") - 1  # last impulse with t_k <= t
+        before = idx < 0
+        ic = np.where(before, 0, idx)
+        t_ref = np.where(before, 0.0, self.times[ic])
+        w_ref = np.where(before[:, None], self.w0, self.w[ic])
+        v_ref = np.where(before[:, None], self.v0, self.v_after[ic])
+        decay, reach = _decay(self.beta, t - t_ref)
+        w = w_ref + reach[:, None] * v_ref
+        v = decay[:, None] * v_ref
+        return (w[0], v[0]) if scalar else (w, v)
+
+
+def simulate_impulses(grad, times, w0, *, beta, mu, v0=None):
+    r"""The exact motion under impulsive supervision (Frandina et al. 2013, eqs. 3-4).
+
+    .. math::
+
+        \mu_i (\ddot w_i + \beta \dot w_i) = -\sum_k g_{ik}\, \delta(t - t_k), \qquad
+        g_k = \nabla \bar V_k(w(t_k)),
+
+    solved in closed form: free motion between the instants, and at each :math:`t_k` the jump
+    :math:`v_k^+ = v_k^- - g_k/\mu` with :math:`w` continuous.
+
+    Parameters
+    ----------
+    grad : callable ``(k, w) -> ndarray``
+        Gradient of the k-th pattern's loss at ``w`` (shape (m,)); k is 0-based.
+    times : array_like, shape (K,)
+        Supervision instants, strictly increasing, >= 0.
+    w0 : array_like, shape (m,)
+        Weights at t = 0 (a scalar is one weight).
+    beta : float, keyword-only
+        Damping, > 0.
+    mu : float or array_like, shape (m,), keyword-only
+        Masses, > 0 (one per weight or shared).
+    v0 : array_like, shape (m,), keyword-only
+        Velocity at t = 0; default zero (rest).
+
+    Returns
+    -------
+    ImpulseTrajectory
+        ``.times``, ``.w``, ``.v_before``, ``.v_after``, ``.g`` and the exact ``.at(t)``.
+
+    Raises
+    ------
+    ValueError
+        For ``beta <= 0``, ``mu <= 0``, invalid ``times`` (negative, not strictly increasing), or a
+        ``grad`` returning the wrong shape or non-finite values.
+    """
+    beta = positive_scalar(beta, "beta")
+    times = check_times(times)
+    w, v = _check_state(w0, v0)
+    mu = _check_mu(mu, w.size)
+    w0c, v0c = w.copy(), v.copy()
+    K, m = times.size, w.size
+    W, Vb, Va, G = (np.empty((K, m)) for _ in range(4))
+    t_prev = 0.0
+    for k in range(K):
+        w, v = free_motion(w, v, times[k] - t_prev, beta=beta)
+        g = _call_grad(grad, k, w)
+        W[k], Vb[k], G[k] = w, v, g
+        v = v - g / mu
+        Va[k] = v
+        t_prev = times[k]
+    return ImpulseTrajectory(times, W, Vb, Va, G, w0c, v0c, beta, mu)
+
+
+def impulse_response(t, t1, g, *, beta, mu, w0=0.0):
+    r"""The response to one impulse from rest (Frandina et al. 2013, after Theorem 2).
+
+    .. math::
+
+        w(t) = w_0 - \frac{g}{\beta \mu}\big(1 - e^{-\beta (t - t_1)}\big)\,\mathbb 1(t - t_1), \qquad
+        \dot w(t) = -\frac{g}{\mu} e^{-\beta (t - t_1)}\, \mathbb 1(t - t_1),
+
+    which tends to :math:`w_0 - \eta g` with :math:`\eta = 1/(\beta\mu)`.
+
+    Parameters
+    ----------
+    t : float or array_like, shape (n,)
+    t1 : float
+        Instant of the impulse.
+    g : float or array_like, shape (m,)
+        The gradient delivered by the impulse.
+    beta, mu : float or (m,), keyword-only
+    w0 : float or array_like, shape (m,), keyword-only
+
+    Returns
+    -------
+    w, v : ndarray, shape ``np.shape(t) + np.shape(g)``
+    """
+    beta = positive_scalar(beta, "beta")
+    g = as_float_array(g, "g")
+    mu = _check_mu(mu, g.size) if np.ndim(mu) else positive_scalar(mu, "mu")
+    t = as_float_array(t, "t")
+    s = np.maximum(t - float(t1), 0.0)
+    decay, reach = _decay(beta, s)
+    on = (t >= t1).astype(np.float64)
+    w = np.asarray(w0, dtype=np.float64) - np.multiply.outer(reach * on, g / mu)
+    v = -np.multiply.outer(decay * on, g / mu)
+    return w, v
+
+
+def step_forcing(traj, t):
+    r"""The right-hand side of Theorem 2 (Frandina et al. 2013, eq. 4) along a trajectory.
+
+    .. math:: -\frac{1}{\mu} \sum_k g_k\, \mathbb 1(t - t_k) \qquad (\mathbb 1(0) = 1),
+
+    using the gradients ``traj.g`` actually delivered. From rest this equals
+    :math:`\dot w + \beta w`; in general :math:`\dot w + \beta w` equals it plus
+    :math:`\dot w(0) + \beta w(0)`.
+
+    Returns an array of shape (m,) for scalar ``t``, (n, m) otherwise.
+    """
+    scalar = np.ndim(t) == 0
+    t = np.atleast_1d(as_float_array(t, "t"))
+    on = (t[:, None] >= traj.times[None, :]).astype(np.float64)
+    out = -(on @ traj.g) / traj.mu
+    return out[0] if scalar else out
+
+
+# ----------------------------------------------------------------------------------------------
+# the mollified solution
+
+
+@dataclass(frozen=True)
+class MollifiedTrajectory:
+    r"""The solution of :math:`\mu(\ddot w + \beta \dot w) = -\sum_k \zeta_\varepsilon(t - t_k) \nabla\bar V_k(w)`.
+
+    Attributes
+    ----------
+    t : ndarray, shape (M,)
+        Output times: the solver's steps inside each window :math:`[t_k - \varepsilon, t_k + \varepsilon]`
+        and evenly spaced points of the closed-form free motion between windows.
+    w, v : ndarray, shape (M, m)
+        Positions and velocities at ``t``.
+    D : ndarray, shape (M,)
+        Dissipated energy :math:`D(t) = \int_0^t 2\beta T\, d\theta`.
+    W_sup : ndarray, shape (M,)
+        Work against the supervision
+        :math:`W_{\rm sup}(t) = \sum_k \int_0^t \zeta_\varepsilon(\theta - t_k)\, \nabla \bar V_k(w) \cdot \dot w\, d\theta`.
+    times : ndarray, shape (K,)
+        Supervision instants.
+    eps, beta : float
+    mu : float or ndarray, shape (m,)
+    w0, v0 : ndarray, shape (m,)
+        The state at t = 0.
+
+    :math:`T + D + W_{\rm sup}` is constant along the exact solution. Use :meth:`at` (and
+    :meth:`energies_at`) for the state at any time in :math:`[0, t_{\rm end}]`.
+    """
+
+    t: np.ndarray
+    w: np.ndarray
+    v: np.ndarray
+    D: np.ndarray
+    W_sup: np.ndarray
+    times: np.ndarray
+    eps: float
+    beta: float
+    mu: object
+    w0: np.ndarray
+    v0: np.ndarray
+    _segments: list = field(repr=False, default_factory=list)
+
+    @property
+    def T(self):
+        r"""Kinetic energy :math:`\tfrac12 \sum_i \mu_i \dot w_i^2` at ``t``, shape (M,)."""
+        return 0.5 * np.sum(self.mu * self.v ** 2, axis=-1)
+
+    @property
+    def t_end(self):
+        """The last time of the solution."""
+        return float(self.t[-1])
+
+    def _full(self, t):
+        t = np.atleast_1d(as_float_array(t, "t"))
+        if t.ndim != 1:
+            raise ValueError(f"`t` must be a scalar or 1-D array, got shape {t.shape}")
+        if np.any(t < 0) or np.any(t > self.t_end * (1 + 1e-14)):
+            raise ValueError(f"`t` must lie in [0, {self.t_end!r}], got [{t.min()!r}, {t.max()!r}]")
+        m = self.w0.size
+        starts = np.array([seg[1] for seg in self._segments])
+        idx = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(starts) - 1)
+        out = np.empty((t.size, 2 * m + 2))
+        for j in np.unique(idx):
+            sel = idx == j
+            seg = self._segments[j]
+            if seg[0] == "free":
+                _, a, _, y0 = seg
+                w, v = free_motion(y0[:m], y0[m:2 * m], t[sel] - a, beta=self.beta)
+                T0 = 0.5 * np.sum(self.mu * y0[m:2 * m] ** 2)
+                decay2 = np.exp(-2 * self.beta * (t[sel] - a))
+                out[sel] = np.column_stack([w, v, y0[2 * m] + T0 * (1 - decay2),
+                                            np.full(sel.sum(), y0[2 * m + 1])])
+            else:
+                out[sel] = seg[3](t[sel]).T
+        return out
+
+    def at(self, t):
+        r"""The state :math:`(w(t), \dot w(t))` at time(s) ``t`` in :math:`[0, t_{\rm end}]`.
+
+        Closed form between windows, the solver's dense output (DOP853) inside them. Shapes as
+        :meth:`ImpulseTrajectory.at`.
+        """
+        scalar = np.ndim(t) == 0
+        y = self._full(t)
+        m = self.w0.size
+        w, v = y[:, :m], y[:, m:2 * m]
+        return (w[0], v[0]) if scalar else (w, v)
+
+    def energies_at(self, t):
+        """``(D, W_sup)`` at time(s) ``t``, each of shape (n,) (or scalars for scalar ``t``)."""
+        scalar = np.ndim(t) == 0
+        y = self._full(t)
+        m = self.w0.size
+        D, W = y[:, 2 * m], y[:, 2 * m + 1]
+        return (D[0], W[0]) if scalar else (D, W)
+
+
+def simulate_mollified(grad, times, w0, *, beta, mu, eps, v0=None, rtol=1e-10, atol=1e-12, t_end=None):
+    r"""The motion under mollified supervision, integrated window by window (Frandina et al. 2013, eq. 3).
+
+    .. math::
+
+        \mu_i (\ddot w_i + \beta \dot w_i) = -\sum_k \zeta_\varepsilon(t - t_k)\, \partial_{w_i} \bar V_k(w(t)),
+
+    with the energy terms carried as extra states,
+
+    .. math::
+
+        \dot D = 2\beta T = \beta \sum_i \mu_i \dot w_i^2, \qquad
+        \dot W_{\rm sup} = \sum_k \zeta_\varepsilon(t - t_k)\, \nabla \bar V_k(w) \cdot \dot w,
+
+    so that :math:`T + D + W_{\rm sup}` is constant. Inside each window
+    :math:`[t_k - \varepsilon, t_k + \varepsilon]` (only one pattern is active there)
+    ``scipy.integrate.solve_ivp`` with DOP853 integrates the system; between windows the free
+    motion is evaluated in closed form. Because every window is its own integration interval, no
+    solver step can jump over a supervision.
+
+    Parameters
+    ----------
+    grad, times, w0, beta, mu, v0
+        As in :func:`simulate_impulses`.
+    eps : float, keyword-only
+        Half-width of the mollifier, > 0, with :math:`2\varepsilon \le t_{k+1} - t_k` and
+        :math:`t_1 \ge \varepsilon`.
+    rtol, atol : float, keyword-only
+        Tolerances of ``solve_ivp``.
+    t_end : float, keyword-only
+        Final time; default :math:`t_K + \varepsilon` (the end of the last window). Must be at
+        least that.
+
+    Returns
+    -------
+    MollifiedTrajectory
+
+    Raises
+    ------
+    ValueError
+        For non-positive ``beta``, ``mu`` or ``eps``; invalid ``times``; overlapping windows
+        (:math:`2\varepsilon` larger than a spacing) or a first window starting before t = 0;
+        ``t_end`` before the end of the last window; ``grad`` returning the wrong shape or
+        non-finite values.
+    RuntimeError
+        If ``solve_ivp`` fails inside a window.
+    """
+    beta = positive_scalar(beta, "beta")
+    times, eps = check_windows(times, eps)
+    w, v = _check_state(w0, v0)
+    m = w.size
+    mu = _check_mu(mu, m)
+    positive_scalar(rtol, "rtol")
+    positive_scalar(atol, "atol")
+    last = times[-1] + eps
+    t_end = last if t_end is None else float(t_end)
+    if not t_end >= last:
+        raise ValueError(f"`t_end` must be >= the end of the last window t_K + eps = {last!r}, got {t_end!r}")
+    n_free = 16
+
+    y = np.concatenate([w, v, [0.0, 0.0]])
+    segs, T_out, Y_out = [], [], []
+
+    def free(a, b, y):
+        s = np.linspace(0.0, b - a, n_free + 1)
+        wf, vf = free_motion(y[:m], y[m:2 * m], s, beta=beta)
+        T0 = 0.5 * np.sum(mu * y[m:2 * m] ** 2)
+        Df = y[2 * m] + T0 * (-np.expm1(-2 * beta * s))
+        Yf = np.column_stack([wf, vf, Df, np.full(s.size, y[2 * m + 1])])
+        segs.append(("free", a, b, y.copy()))
+        T_out.append(a + s)
+        Y_out.append(Yf)
+        return Yf[-1].copy()
+
+    t_prev = 0.0
+    for k, tk in enumerate(times):
+        a, b = tk - eps, tk + eps
+        y = free(t_prev, a, y) if a > t_prev else y
+
+        def rhs(t, y, k=k, tk=tk):
+            wk, vk = y[:m], y[m:2 * m]
+            F = mollifier(t - tk, eps) * _call_grad(grad, k, wk)
+            dv = -beta * vk - F / mu
+            return np.concatenate([vk, dv, [beta * np.sum(mu * vk ** 2), F @ vk]])
+
+        sol = solve_ivp(rhs, (a, b), y, method="DOP853", rtol=rtol, atol=atol, dense_output=True)
+        if not sol.success:
+            raise RuntimeError(f"solve_ivp failed in the window of k = {k}: {sol.message}")
+        segs.append(("window", a, b, sol.sol))
+        T_out.append(sol.t)
+        Y_out.append(sol.y.T)
+        y = sol.y[:, -1].copy()
+        t_prev = b
+    if t_end > t_prev:
+        free(t_prev, t_end, y)
+
+    t_all = np.concatenate(T_out)
+    Y_all = np.concatenate(Y_out)
+    keep = np.concatenate([[True], np.diff(t_all) > 0])  # drop repeated segment boundaries
+    t_all, Y_all = t_all[keep], Y_all[keep]
+    return MollifiedTrajectory(t_all, Y_all[:, :m], Y_all[:, m:2 * m], Y_all[:, 2 * m], Y_all[:, 2 * m + 1],
+                               times, eps, beta, mu, w.copy(), v.copy(), segs)
+
+
+# ----------------------------------------------------------------------------------------------
+# the heavy-ball map
+
+
+def heavy_ball(beta, mu, spacing):
+    r"""Step and momentum of the exact discrete map for equally spaced impulses (Theorem 3, exact form).
+
+    .. math::
+
+        w_{k+1} = w_k - \eta (1 - \rho)\, g_k + \rho\, (w_k - w_{k-1}), \qquad
+        \eta = \frac{1}{\beta \mu}, \quad \rho = e^{-\beta \Delta}.
+
+    Parameters
+    ----------
+    beta : float
+        Damping, > 0.
+    mu : float or array_like, shape (m,)
+        Masses, > 0 (an array gives a per-weight step).
+    spacing : float
+        :math:`\Delta = t_{k+1} - t_k > 0`.
+
+    Returns
+    -------
+    step : float or ndarray, shape (m,)
+        :math:`\eta (1 - \rho)`.
+    momentum : float
+        :math:`\rho`.
+
+    Raises
+    ------
+    ValueError
+        If ``beta``, ``mu`` or ``spacing`` is not positive.
+    """
+    beta = positive_scalar(beta, "beta")
+    spacing = positive_scalar(spacing, "spacing")
+    mu = _check_mu(mu, np.size(mu))
+    rho = float(np.exp(-beta * spacing))
+    return -np.expm1(-beta * spacing) / (beta * mu), rho
+
+
+def heavy_ball_coefficients(times, *, beta, mu):
+    r"""Per-step coefficients of the exact discrete map for arbitrary spacings.
+
+    With :math:`\Delta_k = t_{k+1} - t_k` and :math:`\rho_k = e^{-\beta \Delta_k}`, the positions
+    :math:`w_k = w(t_k)` of the impulsive motion from rest obey
+
+    .. math::
+
+        w_{k+1} = w_k - s_k\, g_k + m_k\, (w_k - w_{k-1}), \qquad
+        s_k = \eta (1 - \rho_k), \qquad
+        m_k = \frac{\rho_{k-1} (1 - \rho_k)}{1 - \rho_{k-1}} \quad (k \ge 1), \qquad m_0 = 0.
+
+    Parameters
+    ----------
+    times : array_like, shape (K,)
+        Strictly increasing instants, >= 0.
+    beta : float, keyword-only
+    mu : float or array_like, shape (m,), keyword-only
+
+    Returns
+    -------
+    steps : ndarray, shape (K-1, 1) for scalar ``mu``, (K-1, m) for per-weight masses
+        :math:`s_k`, ready for :func:`heavy_ball_positions`.
+    momenta : ndarray, shape (K-1,)
+        :math:`m_k` (the first is 0: the motion starts from rest).
+    """
+    beta = positive_scalar(beta, "beta")
+    times = check_times(times)
+    mu = _check_mu(mu, np.size(mu))
+    bd = beta * np.diff(times)
+    rho, one_minus = np.exp(-bd), -np.expm1(-bd)
+    momenta = np.zeros(bd.size)
+    momenta[1:] = rho[:-1] * one_minus[1:] / one_minus[:-1]
+    steps = one_minus[:, None] / (beta * np.atleast_1d(mu))[None, :]
+    return steps, momenta
+
+
+def heavy_ball_positions(grad, w0, n, step, momentum):
+    r"""Run the heavy-ball recursion (Polyak 1964) from rest for ``n`` positions.
+
+    .. math::
+
+        w_{k+1} = w_k - s_k\, g_k + m_k\, (w_k - w_{k-1}), \qquad g_k = \text{grad}(k, w_k), \qquad w_{-1} = w_0.
+
+    This is also PyTorch's ``SGD(lr=s, momentum=m, dampening=0)`` update.
+
+    Parameters
+    ----------
+    grad : callable ``(k, w) -> ndarray``
+    w0 : array_like, shape (m,)
+        The first position (:math:`w(t_1)` of the continuous motion).
+    n : int
+        Number of positions to return, >= 1.
+    step : float, array (m,) (per weight), or array (n-1, 1) / (n-1, m) (per step)
+        :math:`s_k`.
+    momentum : float or array (n-1,)
+        :math:`m_k`.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+        :math:`w_0, \dots, w_{n-1}`.
+
+    Raises
+    ------
+    ValueError
+        If the coefficient shapes do not fit, or ``grad`` returns the wrong shape or non-finite values.
+    """
+    w, _ = _check_state(w0, None)
+    n = positive_int(n, "n")
+    m = w.size
+    step = as_float_array(step, "step")
+    if step.ndim <= 1:
+        if step.ndim == 1 and step.shape != (m,):
+            raise ValueError(f"`step` as a 1-D array must hold one step per weight, shape ({m},), got "
+                             f"{step.shape}; give per-step steps as shape (n-1, 1)")
+        step = np.broadcast_to(step, (max(n - 1, 0), m))
+    elif step.ndim != 2 or step.shape[0] != n - 1 or step.shape[1] not in (1, m):
+        raise ValueError(f"`step` must be a scalar, (m,) = ({m},), or (n-1, 1) / (n-1, m) = ({n - 1}, {m}), "
+                         f"got shape {step.shape}")
+    momentum = np.broadcast_to(as_float_array(momentum, "momentum"), (n - 1,)) if np.ndim(momentum) == 0 \
+        else as_float_array(momentum, "momentum", ndim=1)
+    if momentum.shape != (n - 1,):
+        raise ValueError(f"`momentum` must be a scalar or have n-1 = {n - 1} entries, got shape {momentum.shape}")
+    out = np.empty((n, m))
+    out[0] = w
+    w_prev = w
+    for k in range(n - 1):
+        g = _call_grad(grad, k, w)
+        w, w_prev = w - step[k] * g + momentum[k] * (w - w_prev), w
+        out[k + 1] = w
+    return out

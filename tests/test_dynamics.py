@@ -1,0 +1,312 @@
+"""Tests of lagprop.dynamics: exact impulses, mollified forcing, heavy-ball map."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.integrate import solve_ivp
+
+from lagprop import dynamics as dy
+from lagprop.supervision import mollifier
+
+
+def quadratic_stream(rng, K, m):
+    """Per-pattern quadratic losses V_k(w) = 1/2 w^T A_k w - b_k^T w, gradients A_k w - b_k."""
+    A = rng.normal(size=(K, m, m))
+    A = A @ A.transpose(0, 2, 1) / m + np.eye(m)
+    b = rng.normal(size=(K, m))
+    return lambda k, w: A[k] @ w - b[k]
+
+
+def tanh_stream(rng, K, m):
+    """A non-quadratic stream: gradient of (y_k - tanh(x_k . w))^2."""
+    X = rng.normal(size=(K, m))
+    y = rng.uniform(-0.8, 0.8, size=K)
+
+    def grad(k, w):
+        f = np.tanh(X[k] @ w)
+        return -2 * (y[k] - f) * (1 - f ** 2) * X[k]
+
+    return grad
+
+
+# ---------------------------------------------------------------------------------------------
+# exact impulsive solution vs heavy ball
+
+
+@pytest.mark.parametrize("beta,spacing", [(0.3, 1.0), (2.0, 0.5), (10.0, 1.0), (80.0, 1.0)])
+def test_equal_spacing_is_heavy_ball(rng, beta, spacing):
+    K, m, mu = 30, 4, 0.7
+    grad = tanh_stream(rng, K, m)
+    times = spacing * np.arange(1, K + 1)
+    tr = dy.simulate_impulses(grad, times, rng.normal(size=m), beta=beta, mu=mu)
+    step, rho = dy.heavy_ball(beta, mu, spacing)
+    assert step == pytest.approx((1 - np.exp(-beta * spacing)) / (beta * mu), rel=1e-15)
+    assert rho == pytest.approx(np.exp(-beta * spacing), rel=1e-15)
+    hb = dy.heavy_ball_positions(grad, tr.w[0], K, step, rho)
+    assert np.max(np.abs(hb - tr.w)) < 1e-12
+
+
+def test_pytorch_sgd_form_equals_heavy_ball(rng):
+    """buf = rho buf + g; w -= lr buf (dampening 0, first buf = g) is the same recursion."""
+    K, m, beta, mu, spacing = 25, 3, 1.5, 2.0, 0.8
+    grad = tanh_stream(rng, K, m)
+    lr, rho = dy.heavy_ball(beta, mu, spacing)
+    w, buf, out = rng.normal(size=m), None, []
+    w_start = w.copy()
+    for k in range(K):
+        out.append(w.copy())
+        g = grad(k, w)
+        buf = g.copy() if buf is None else rho * buf + g
+        w = w - lr * buf
+    hb = dy.heavy_ball_positions(grad, w_start, K, lr, rho)
+    assert np.max(np.abs(hb - np.array(out))) < 1e-12
+
+
+def test_unequal_spacing_coefficients(rng):
+    K, m, beta = 25, 3, 1.3
+    grad = tanh_stream(rng, K, m)
+    times = np.cumsum(rng.uniform(0.2, 2.0, size=K))
+    mu = np.array([1.0, 2.0, 4.0])
+    tr = dy.simulate_impulses(grad, times, rng.normal(size=m), beta=beta, mu=mu)
+    steps, momenta = dy.heavy_ball_coefficients(times, beta=beta, mu=mu)
+    assert steps.shape == (K - 1, m) and momenta.shape == (K - 1,)
+    hb = dy.heavy_ball_positions(grad, tr.w[0], K, steps, momenta)
+    assert np.max(np.abs(hb - tr.w)) < 1e-12
+    # equal spacings reduce to (eta (1 - rho), rho)
+    s, mo = dy.heavy_ball_coefficients(0.7 * np.arange(1, 6), beta=beta, mu=2.0)
+    step, rho = dy.heavy_ball(beta, 2.0, 0.7)
+    assert np.allclose(s, step, rtol=1e-14) and np.allclose(mo[1:], rho, rtol=1e-14) and mo[0] == 0
+
+
+def test_per_weight_masses_equal_spacing(rng):
+    K, m, beta = 20, 4, 3.0
+    grad = tanh_stream(rng, K, m)
+    mu = np.array([0.5, 1.0, 5.0, 2.5])
+    tr = dy.simulate_impulses(grad, np.arange(1.0, K + 1), np.zeros(m), beta=beta, mu=mu)
+    step, rho = dy.heavy_ball(beta, mu, 1.0)
+    assert step.shape == (m,)
+    hb = dy.heavy_ball_positions(grad, tr.w[0], K, step, rho)
+    assert np.max(np.abs(hb - tr.w)) < 1e-12
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2 ** 31), m=st.integers(1, 5), K=st.integers(2, 15),
+       beta=st.floats(0.05, 50.0), mass=st.floats(0.5, 10.0))
+def test_heavy_ball_property(seed, m, K, beta, mass):
+    rng = np.random.default_rng(seed)
+    grad = tanh_stream(rng, K, m)
+    times = np.cumsum(rng.uniform(0.1, 2.0, size=K))
+    tr = dy.simulate_impulses(grad, times, rng.normal(size=m), beta=beta, mu=mass)
+    steps, momenta = dy.heavy_ball_coefficients(times, beta=beta, mu=mass)
+    hb = dy.heavy_ball_positions(grad, tr.w[0], K, steps, momenta)
+    assert np.max(np.abs(hb - tr.w)) < 1e-12 * max(1.0, np.max(np.abs(tr.w)))
+
+
+def test_velocity_jump_and_continuity(rng):
+    K, m, beta, mu = 6, 3, 1.0, 2.0
+    grad = quadratic_stream(rng, K, m)
+    times = np.arange(1.0, K + 1)
+    tr = dy.simulate_impulses(grad, times, rng.normal(size=m), beta=beta, mu=mu, v0=rng.normal(size=m))
+    assert np.allclose(tr.v_after - tr.v_before, -tr.g / mu, atol=1e-15)
+    w_left, v_left = tr.at(times - 1e-12)
+    w_at, v_at = tr.at(times)
+    assert np.allclose(w_left, w_at, atol=1e-10)
+    assert np.allclose(v_left, tr.v_before, atol=1e-10) and np.allclose(v_at, tr.v_after, atol=1e-15)
+
+
+def test_free_motion_solves_the_ode(rng):
+    """Free motion against a tight numerical integration of w'' + beta w' = 0."""
+    beta, w, v = 1.7, rng.normal(size=2), rng.normal(size=2)
+    sol = solve_ivp(lambda t, y: np.concatenate([y[2:], -beta * y[2:]]), (0, 3.0),
+                    np.concatenate([w, v]), rtol=1e-12, atol=1e-14, method="DOP853")
+    ws, vs = dy.free_motion(w, v, 3.0, beta=beta)
+    assert np.allclose(ws, sol.y[:2, -1], atol=1e-10) and np.allclose(vs, sol.y[2:, -1], atol=1e-10)
+
+
+def test_no_overflow_for_large_beta_t(rng):
+    grad = quadratic_stream(rng, 3, 2)
+    tr = dy.simulate_impulses(grad, [100.0, 200.0, 300.0], np.ones(2), beta=50.0, mu=1.0)
+    w, v = tr.at(np.array([0.0, 150.0, 1e6]))
+    assert np.all(np.isfinite(w)) and np.all(np.isfinite(v))
+    assert np.allclose(tr.w[0], 1.0)  # starting from rest nothing moves before the first impulse
+
+
+# ---------------------------------------------------------------------------------------------
+# closed forms
+
+
+def test_single_impulse_closed_form(rng):
+    m, beta, mu, t1 = 3, 4.0, np.array([1.0, 0.5, 2.0]), 0.75
+    g = rng.normal(size=m)
+    tr = dy.simulate_impulses(lambda k, w: g, [t1], np.zeros(m), beta=beta, mu=mu)
+    t = np.linspace(0.0, 5.0, 201)
+    w_sim, v_sim = tr.at(t)
+    w_cf, v_cf = dy.impulse_response(t, t1, g, beta=beta, mu=mu)
+    assert np.max(np.abs(w_sim - w_cf)) < 1e-14 and np.max(np.abs(v_sim - v_cf)) < 1e-14
+    # limit -eta g and the e^{-5} gap at t - t1 = 5/beta
+    eta = 1 / (beta * mu)
+    w5, _ = dy.impulse_response(t1 + 5 / beta, t1, g, beta=beta, mu=mu)
+    assert np.allclose(np.abs(w5 + eta * g) / np.abs(eta * g), np.exp(-5), rtol=1e-12)
+
+
+@pytest.mark.parametrize("v0_zero", [True, False])
+def test_theorem2_identity(rng, v0_zero):
+    """w' + beta w = w'(0) + beta w(0) - (1/mu) sum_k g_k 1(t - t_k)."""
+    K, m, beta = 8, 3, 2.5
+    mu = np.array([1.0, 0.3, 4.0])
+    grad = tanh_stream(rng, K, m)
+    times = np.cumsum(rng.uniform(0.2, 1.5, size=K))
+    w0 = np.zeros(m) if v0_zero else rng.normal(size=m)
+    v0 = None if v0_zero else rng.normal(size=m)
+    tr = dy.simulate_impulses(grad, times, w0, beta=beta, mu=mu, v0=v0)
+    t = np.sort(np.concatenate([np.linspace(0, times[-1] + 2, 300), times]))
+    w, v = tr.at(t)
+    const = 0.0 if v0_zero else tr.v0 + beta * tr.w0
+    assert np.max(np.abs(v + beta * w - const - dy.step_forcing(tr, t))) < 1e-12
+
+
+def test_theorem2_identity_mollified_limit(rng):
+    """Along the mollified solution, w' + beta w + (1/mu) int sum zeta g = 0 from rest; at
+    the end of the windows it approaches the step forcing as eps -> 0."""
+    K, m, beta, mu = 3, 2, 1.0, 1.0
+    grad = quadratic_stream(rng, K, m)
+    times = np.array([0.5, 1.5, 2.5])
+    tr = dy.simulate_impulses(grad, times, np.zeros(m), beta=beta, mu=mu)
+    mt = dy.simulate_mollified(grad, times, np.zeros(m), beta=beta, mu=mu, eps=0.005, t_end=3.0)
+    w, v = mt.at(3.0)
+    assert np.max(np.abs(v + beta * w - dy.step_forcing(tr, 3.0))) < 0.05
+
+
+# ---------------------------------------------------------------------------------------------
+# mollified solution
+
+
+def test_mollified_matches_direct_integration(rng):
+    """Against a single solve_ivp over the whole interval with max_step well below eps."""
+    K, m, beta, mu, eps = 3, 2, 1.5, 0.8, 0.1
+    grad = quadratic_stream(rng, K, m)
+    times = np.array([0.4, 1.0, 1.7])
+
+    def rhs(t, y):
+        F = sum(mollifier(t - tk, eps) * grad(k, y[:m]) for k, tk in enumerate(times))
+        return np.concatenate([y[m:], -beta * y[m:] - F / mu])
+
+    y0 = np.concatenate([rng.normal(size=m), rng.normal(size=m)])
+    ref = solve_ivp(rhs, (0, 2.5), y0, method="DOP853", rtol=1e-12, atol=1e-13, max_step=eps / 10)
+    mt = dy.simulate_mollified(grad, times, y0[:m], v0=y0[m:], beta=beta, mu=mu, eps=eps, t_end=2.5)
+    assert np.allclose(mt.w[-1], ref.y[:m, -1], atol=1e-8) and np.allclose(mt.v[-1], ref.y[m:, -1], atol=1e-8)
+    assert mt.t[0] == 0.0 and mt.t[-1] == 2.5 and np.all(np.diff(mt.t) > 0)
+
+
+def test_mollified_converges_first_order(rng):
+    K, m, beta = 4, 3, 2.0
+    mu = np.array([1.0, 2.0, 0.5])
+    grad = quadratic_stream(rng, K, m)
+    times = np.array([0.5, 1.3, 2.0, 3.1])
+    w0, v0 = rng.normal(size=m), rng.normal(size=m)
+    tr = dy.simulate_impulses(grad, times, w0, v0=v0, beta=beta, mu=mu)
+    eps_list = np.array([0.02, 0.01, 0.005, 0.0025])
+    errs = []
+    for eps in eps_list:
+        mt = dy.simulate_mollified(grad, times, w0, v0=v0, beta=beta, mu=mu, eps=eps, t_end=4.0)
+        errs.append(np.max(np.abs(mt.w[-1] - tr.at(4.0)[0])))
+    slope = np.polyfit(np.log(eps_list), np.log(errs), 1)[0]
+    assert 0.8 < slope < 1.2, slope
+
+
+def test_mollified_at_agrees_with_samples(rng):
+    grad = quadratic_stream(rng, 2, 2)
+    mt = dy.simulate_mollified(grad, [0.5, 1.5], np.ones(2), beta=1.0, mu=1.0, eps=0.2, t_end=2.0)
+    w, v = mt.at(mt.t)
+    assert np.allclose(w, mt.w, atol=1e-12) and np.allclose(v, mt.v, atol=1e-12)
+    with pytest.raises(ValueError, match="`t` must lie in"):
+        mt.at(2.5)
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input
+
+
+def good_grad(k, w):
+    return w - 1.0
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(beta=0.0), "`beta` must be a finite number > 0"),
+    (dict(beta=-1.0), "`beta` must be a finite number > 0"),
+    (dict(mu=0.0), "`mu` must be a finite number > 0"),
+    (dict(mu=[1.0, -1.0]), r"`mu` must be > 0 for every weight"),
+    (dict(mu=[1.0, 1.0, 1.0]), r"`mu` must be a scalar or have one mass per weight"),
+    (dict(times=[1.0, 1.0]), "`times` must be strictly increasing"),
+    (dict(times=[2.0, 1.0]), "`times` must be strictly increasing"),
+    (dict(times=[-1.0, 1.0]), r"`times` must be >= 0"),
+    (dict(times=[]), "at least one supervision instant"),
+    (dict(v0=[1.0]), "`v0` must have the shape of `w0`"),
+])
+@pytest.mark.parametrize("sim", ["impulses", "mollified"])
+def test_bad_input(kw, match, sim):
+    args = dict(beta=1.0, mu=1.0, times=[1.0, 2.0], v0=None)
+    args.update(kw)
+    times = args.pop("times")
+    if sim == "impulses":
+        with pytest.raises(ValueError, match=match):
+            dy.simulate_impulses(good_grad, times, np.zeros(2), **args)
+    else:
+        with pytest.raises(ValueError, match=match):
+            dy.simulate_mollified(good_grad, times, np.zeros(2), eps=0.1, **args)
+
+
+@pytest.mark.parametrize("eps,times,match", [
+    (0.0, [1.0, 2.0], "`eps` must be a finite number > 0"),
+    (0.6, [1.0, 2.0], "mollifier windows overlap"),
+    (0.2, [0.1, 2.0], "first mollifier window starts before t = 0"),
+])
+def test_bad_mollifier_windows(eps, times, match):
+    with pytest.raises(ValueError, match=match):
+        dy.simulate_mollified(good_grad, times, np.zeros(2), beta=1.0, mu=1.0, eps=eps)
+
+
+def test_bad_t_end():
+    with pytest.raises(ValueError, match="`t_end` must be >= the end of the last window"):
+        dy.simulate_mollified(good_grad, [1.0], np.zeros(2), beta=1.0, mu=1.0, eps=0.1, t_end=1.05)
+
+
+@pytest.mark.parametrize("bad,match", [
+    (lambda k, w: np.zeros(3), r"`grad` must return an array shaped like the weights \(2,\), got shape \(3,\)"),
+    (lambda k, w: np.full(2, np.nan), "`grad` returned non-finite values"),
+    (lambda k, w: np.full(2, np.inf) if k == 1 else w, "non-finite values .* at k = 1"),
+])
+def test_bad_gradient(bad, match):
+    with pytest.raises(ValueError, match=match):
+        dy.simulate_impulses(bad, [1.0, 2.0], np.zeros(2), beta=1.0, mu=1.0)
+    with pytest.raises(ValueError, match=match):
+        dy.simulate_mollified(bad, [1.0, 2.0], np.zeros(2), beta=1.0, mu=1.0, eps=0.1)
+    with pytest.raises(ValueError, match=match):
+        dy.heavy_ball_positions(bad, np.zeros(2), 3, 0.1, 0.5)
+
+
+def test_bad_heavy_ball_args():
+    with pytest.raises(ValueError, match="`spacing` must be a finite number > 0"):
+        dy.heavy_ball(1.0, 1.0, 0.0)
+    with pytest.raises(ValueError, match="`beta` must be a finite number > 0"):
+        dy.heavy_ball(0.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="`step` as a 1-D array must hold one step per weight"):
+        dy.heavy_ball_positions(good_grad, np.zeros(2), 4, np.ones(3), 0.5)
+    with pytest.raises(ValueError, match="`momentum` must be a scalar or have n-1 = 3 entries"):
+        dy.heavy_ball_positions(good_grad, np.zeros(2), 4, 0.1, np.ones(2))
+    with pytest.raises(ValueError, match="`t` must be >= 0"):
+        dy.simulate_impulses(good_grad, [1.0], np.zeros(2), beta=1.0, mu=1.0).at(-0.1)
+
+
+def test_wrong_coefficients_are_detected(rng):
+    """The comparison can fail: momentum rho_{k-1} (instead of m_k) or step eta misses the motion."""
+    K, m, beta, mu = 20, 3, 1.0, 2.0
+    grad = tanh_stream(rng, K, m)
+    times = np.cumsum(rng.uniform(0.3, 2.0, size=K))
+    tr = dy.simulate_impulses(grad, times, rng.normal(size=m), beta=beta, mu=mu)
+    steps, momenta = dy.heavy_ball_coefficients(times, beta=beta, mu=mu)
+    rho = np.exp(-beta * np.diff(times))
+    naive = dy.heavy_ball_positions(grad, tr.w[0], K, steps, np.r_[0.0, rho[:-1]])
+    sgd = dy.heavy_ball_positions(grad, tr.w[0], K, 1 / (beta * mu), 0.0)
+    assert np.max(np.abs(naive - tr.w)) > 1e-6 and np.max(np.abs(sgd - tr.w)) > 1e-3

@@ -1,0 +1,129 @@
+"""Tests of lagprop.energy: kinetic energy, the ledger of both trajectory kinds, eq. (8)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.integrate import quad
+
+from lagprop import dynamics as dy
+from lagprop import energy as en
+
+
+def quadratic_stream(rng, K, m):
+    A = rng.normal(size=(K, m, m))
+    A = A @ A.transpose(0, 2, 1) / m + np.eye(m)
+    b = rng.normal(size=(K, m))
+    grad = lambda k, w: A[k] @ w - b[k]  # noqa: E731
+    loss = lambda k, w: 0.5 * w @ A[k] @ w - b[k] @ w  # noqa: E731
+    return grad, loss
+
+
+def test_kinetic(rng):
+    v, mu = rng.normal(size=(5, 3)), np.array([1.0, 2.0, 0.5])
+    assert np.allclose(en.kinetic(v, mu), 0.5 * (v ** 2 * mu).sum(axis=1))
+    assert en.kinetic(v[0], 2.0) == pytest.approx(np.sum(v[0] ** 2))
+    with pytest.raises(ValueError, match="`mu` must be > 0"):
+        en.kinetic(v, [1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="one mass per weight"):
+        en.kinetic(v, [1.0, 1.0])
+
+
+def test_impulse_ledger_constant_and_D_by_quadrature(rng):
+    K, m, beta = 6, 3, 1.2
+    mu = np.array([0.5, 1.0, 2.0])
+    grad, _ = quadratic_stream(rng, K, m)
+    times = np.cumsum(rng.uniform(0.3, 1.2, size=K))
+    tr = dy.simulate_impulses(grad, times, rng.normal(size=m), v0=rng.normal(size=m), beta=beta, mu=mu)
+    t = np.linspace(0, times[-1] + 2, 157)
+    L = en.ledger(tr, beta=beta, mu=mu, t=t)
+    assert L.drift < 1e-13
+    assert np.allclose(L.total, en.kinetic(tr.v0, mu), rtol=1e-13)
+    # D(t) against quadrature of 2 beta T over the pieces of the motion
+    edges = np.concatenate([[0.0], times, [t[-1]]])
+    D_quad = sum(quad(lambda s: 2 * beta * en.kinetic(tr.at(s)[1], mu), a, b, epsabs=1e-13, epsrel=1e-13)[0]
+                 for a, b in zip(edges[:-1], edges[1:]))
+    assert L.D[-1] == pytest.approx(D_quad, rel=1e-10)
+
+
+def test_jumps(rng):
+    K, m, beta = 5, 2, 0.7
+    mu = np.array([0.5, 3.0])
+    grad, _ = quadratic_stream(rng, K, m)
+    times = np.arange(1.0, K + 1)
+    tr = dy.simulate_impulses(grad, times, rng.normal(size=m), beta=beta, mu=mu)
+    jumps = en.kinetic_jumps(tr, mu=mu)
+    assert np.allclose(jumps, en.kinetic(tr.v_after, mu) - en.kinetic(tr.v_before, mu), rtol=1e-12, atol=1e-15)
+    L = en.ledger(tr, beta=beta, mu=mu)  # at the instants, just after each impulse
+    assert np.allclose(np.diff(np.concatenate([[0.0], L.W_sup])), -jumps, atol=1e-14)
+
+
+def test_mollified_ledger_constant(rng):
+    K, m, beta = 4, 3, 2.0
+    mu = np.array([1.0, 2.0, 0.5])
+    grad, _ = quadratic_stream(rng, K, m)
+    times = np.array([0.5, 1.3, 2.0, 3.1])
+    mt = dy.simulate_mollified(grad, times, rng.normal(size=m), v0=rng.normal(size=m), beta=beta, mu=mu,
+                               eps=0.1, t_end=4.0)
+    L = en.ledger(mt, beta=beta, mu=mu)
+    assert np.allclose(L.T, mt.T, rtol=1e-15)
+    assert L.drift < 1e-8
+    assert np.ptp(L.total) / abs(L.total[0]) < 1e-8
+    L2 = en.ledger(mt, beta=beta, mu=mu, t=np.linspace(0, 4.0, 50))
+    assert L2.drift < 1e-7  # dense output is a little less accurate than the steps
+
+
+def test_mollified_work_tends_to_minus_jumps(rng):
+    K, m, beta, mu = 3, 2, 1.0, 1.0
+    grad, _ = quadratic_stream(rng, K, m)
+    times = np.array([0.5, 1.5, 2.5])
+    tr = dy.simulate_impulses(grad, times, np.zeros(m), beta=beta, mu=mu)
+    target = -np.cumsum(en.kinetic_jumps(tr, mu=mu))
+    errs = []
+    for eps in (0.02, 0.002):
+        mt = dy.simulate_mollified(grad, times, np.zeros(m), beta=beta, mu=mu, eps=eps)
+        _, W = mt.energies_at(times + eps)
+        errs.append(np.max(np.abs(W - target)))
+    assert errs[1] < errs[0] / 5 and errs[1] < 0.02 * np.max(np.abs(target))
+
+
+def test_paper_eq8_differs_from_ledger(rng):
+    """Eq. (8) puts the loss where the balance has -Delta T_k: not constant in general."""
+    K, m, beta, mu = 5, 3, 1.0, 1.0
+    grad, loss = quadratic_stream(rng, K, m)
+    times = np.arange(1.0, K + 1)
+    tr = dy.simulate_impulses(grad, times, rng.normal(size=m), beta=beta, mu=mu)
+    E = en.paper_energy(tr, loss, beta=beta, mu=mu)
+    L = en.ledger(tr, beta=beta, mu=mu)
+    losses = np.array([loss(k, tr.w[k]) for k in range(K)])
+    assert np.allclose(E - L.total, np.cumsum(losses + en.kinetic_jumps(tr, mu=mu)), atol=1e-12)
+    assert np.max(np.abs(losses + en.kinetic_jumps(tr, mu=mu))) > 1e-2
+
+
+def test_ledger_bad_input(rng):
+    grad, _ = quadratic_stream(rng, 2, 2)
+    tr = dy.simulate_impulses(grad, [1.0, 2.0], np.zeros(2), beta=1.0, mu=1.0)
+    with pytest.raises(ValueError, match="`beta` = 2.0 differs"):
+        en.ledger(tr, beta=2.0, mu=1.0)
+    with pytest.raises(ValueError, match="`mu` differs"):
+        en.ledger(tr, beta=1.0, mu=[1.0, 2.0])
+    with pytest.raises(ValueError, match="`beta` must be a finite number > 0"):
+        en.ledger(tr, beta=-1.0, mu=1.0)
+    with pytest.raises(TypeError, match="`traj` must be"):
+        en.ledger("trajectory", beta=1.0, mu=1.0)
+    with pytest.raises(ValueError, match="`losses` must have one value per instant"):
+        en.paper_energy(tr, [1.0], beta=1.0, mu=1.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2 ** 31), m=st.integers(1, 4), K=st.integers(1, 8),
+       beta=st.floats(0.05, 30.0), mass=st.floats(0.2, 5.0))
+def test_impulse_ledger_property(seed, m, K, beta, mass):
+    rng = np.random.default_rng(seed)
+    grad, _ = quadratic_stream(rng, K, m)
+    times = np.cumsum(rng.uniform(0.1, 2.0, size=K))
+    mu = mass * rng.uniform(0.5, 2.0, size=m)
+    tr = dy.simulate_impulses(grad, times, rng.normal(size=m), v0=rng.normal(size=m), beta=beta, mu=mu)
+    L = en.ledger(tr, beta=beta, mu=mu, t=np.linspace(0, times[-1] + 1, 40))
+    assert L.drift < 1e-12
+    assert np.all(np.diff(L.D) >= -1e-12 * max(1.0, L.D[-1]))   # dissipation never decreases
