@@ -211,3 +211,25 @@ def convergence_times(sweep, ax=None, *, title=None):
 
 
 __all__ += ["success_rates", "convergence_times"]
+
+
+def plot_ledger(ledger, ax=None, *, instants=None):
+    """Draw an energy ledger (:class:`lagprop.energy.Ledger`): T, D, W_sup and their total against time.
+
+    ``instants`` (optional, shape (K,)) marks the supervision instants with thin vertical lines.
+    Returns the Axes.
+    """
+    ax = axes(ax)
+    ax.plot(ledger.t, ledger.T, label="kinetic $T$")
+    ax.plot(ledger.t, ledger.D, label="dissipated $D$")
+    ax.plot(ledger.t, ledger.W_sup, label=r"work against supervision $W_{\rm sup}$")
+    ax.plot(ledger.t, ledger.total, "k--", lw=1, label=r"$T + D + W_{\rm sup}$")
+    if instants is not None:
+        for tk in instants:
+            ax.axvline(tk, color="0.85", lw=0.5, zorder=0)
+    ax.set_xlabel("time $t$")
+    ax.set_ylabel("energy")
+    ax.legend(fontsize=8)
+    return ax
+
+__all__ += ["plot_ledger"]
