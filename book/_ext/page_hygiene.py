@@ -2,8 +2,7 @@
 
 * Each script is included once per page. With Sphinx 7, sphinx-thebe's inline configuration
   script reaches the page twice, and the second copy throws (a ``const`` declared twice).
-* The theme's colour mode defaults to ``auto`` (follow the reader's system), instead of an empty
-  value that the theme reports as an error on a reader's first visit.
+* (The colour mode on a first visit is set in ``_config.yml``, ``html_context.default_mode``.)
 """
 
 
@@ -13,9 +12,9 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
         return
     seen, unique = set(), []
     for js in scripts:
-        # the same file (or inline body) with the same attributes, whatever its priority
+        # the same file (or inline body: filename None or "") with the same attributes, whatever its priority
         attributes = getattr(js, "attributes", {})
-        key = (str(getattr(js, "filename", js)), tuple(sorted((k, str(v)) for k, v in attributes.items())))
+        key = (str(getattr(js, "filename", js) or ""), tuple(sorted((k, str(v)) for k, v in attributes.items())))
         if key not in seen:
             seen.add(key)
             unique.append(js)
@@ -23,5 +22,5 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
-    app.connect("html-page-context", _dedupe_scripts)
+    app.connect("html-page-context", _dedupe_scripts, priority=1000)  # after every other handler
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

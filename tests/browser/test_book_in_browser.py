@@ -16,7 +16,6 @@ import http.server
 import os
 import re
 import shutil
-import socketserver
 import threading
 from pathlib import Path
 
@@ -66,7 +65,8 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def site():
     handler = functools.partial(_Quiet, directory=str(HTML))
-    with socketserver.TCPServer(("127.0.0.1", 0), handler) as server:
+    # threaded: the browser keeps connections open, and one open connection must not block the next page
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -134,7 +134,7 @@ def test_chapter_renders(browser, site, page_path):
             assert page.evaluate("() => document.querySelectorAll('div.proof').length") > len(titles) - 1
 
         page.evaluate("() => document.querySelectorAll('img').forEach(i => { i.loading = 'eager'; })")
-        page.wait_for_load_state("networkidle")
+        page.wait_for_function("() => Array.from(document.images).every(i => i.complete)", timeout=20000)
         broken = page.evaluate(
             "() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
         )
