@@ -301,3 +301,24 @@ def test_completion_task_and_training_methods():
 def test_time_methods_smoke():
     t = rc.time_methods([4, 6], repeats=1)
     assert set(t) == set(rc.METHODS) and all(v.shape == (2,) and np.all(v > 0) for v in t.values())
+
+
+# ------------------------------------------------------------------------------ method="auto"
+def test_auto_gives_the_exact_gradient_and_picks_by_cost():
+    rng = np.random.default_rng(11)
+    for n in (8, 400):
+        W = rng.standard_normal((n, n)) * (0.5 / np.sqrt(n))
+        u = rng.standard_normal(n)
+        out, d = np.arange(3), np.array([0.2, -0.1, 0.4])
+        C_a, g_a = rc.gradient(W, u, d, out, method="auto")
+        C_s, g_s = rc.gradient(W, u, d, out, method="solve")
+        assert C_a == pytest.approx(C_s, rel=1e-12)
+        assert relative_error(g_a, g_s) < 1e-9
+    # few iterations per unit favour the relaxation; many favour the direct solve
+    assert rc.choose_method(400, 30) == "relaxation"
+    assert rc.choose_method(8, 30) == "solve"
+    assert rc.choose_method(400, 200) == "solve"
+    with pytest.raises(ValueError, match="`forward_iterations`"):
+        rc.choose_method(10, -1)
+    with pytest.raises(ValueError, match="`method` must be one of .*'auto'"):
+        rc.gradient(np.zeros((2, 2)), np.zeros(2), [0.0], [0], method="newton")

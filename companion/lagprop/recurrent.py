@@ -46,6 +46,7 @@ __all__ = [
     "cost",
     "cost_gradient",
     "METHODS",
+    "choose_method",
     "newton",
     "CompletionTask",
     "completion_task",
@@ -577,9 +578,10 @@ def gradient(W, u, targets, outputs, *, activation="tanh", method="relaxation", 
     outputs : array_like of int (m,) or bool (n,)
         The output units.
     activation : str, keyword-only
-    method : {"relaxation", "solve", "bptt"}, keyword-only
+    method : {"relaxation", "solve", "bptt", "auto"}, keyword-only
         ``"relaxation"``: fixed point by :func:`fixed_point`, then the Pineda-Almeida relaxation of
-        :math:`B`; ``"solve"``: the same fixed point, then a direct linear solve;
+        :math:`B`; ``"solve"``: the same fixed point, then a direct linear solve; ``"auto"``: the
+        cheaper of these two exact methods, by :func:`choose_method`;
         ``"bptt"``: :func:`bptt` with ``steps`` unrolled iterations from :math:`x = 0` (then C is
         the cost at :math:`x_K`).
     tol, max_iter : keyword-only
@@ -601,15 +603,41 @@ def gradient(W, u, targets, outputs, *, activation="tanh", method="relaxation", 
         The fixed point or the relaxation does not converge (with the spectral radius).
     """
     W, u, d, idx = _check_problem(W, u, targets, outputs)
-    if method not in METHODS:
-        raise ValueError(f"`method` must be one of {list(METHODS)}, got {method!r}")
+    if method not in METHODS + ("auto",):
+        raise ValueError(f"`method` must be one of {list(METHODS + ('auto',))}, got {method!r}")
     if method == "bptt":
         if steps is None:
             raise ValueError("`steps` must be given (an int >= 1) for method='bptt', got None")
         return bptt(W, u, d, idx, steps=steps, activation=activation)
-    x = fixed_point(W, u, activation=activation, tol=tol, max_iter=max_iter)
-    co = costate(W, u, x, d, idx, activation=activation, method=method, tol=tol, max_iter=max_iter)
-    return float(np.sum((d - x[idx]) ** 2)), -np.outer(co.Y, x)
+    fp = relax(W, u, activation=activation, tol=tol, max_iter=max_iter)
+    if method == "auto":
+        method = choose_method(W.shape[0], fp.iterations)
+    co = costate(W, u, fp.x, d, idx, activation=activation, method=method, tol=tol, max_iter=max_iter)
+    return float(np.sum((d - fp.x[idx]) ** 2)), -np.outer(co.Y, fp.x)
+
+
+#: ``choose_method`` picks the relaxation when its predicted iterations are below this times n.
+AUTO_ITERATIONS_PER_UNIT = 0.25
+
+
+def choose_method(n, forward_iterations):
+    r"""The cheaper exact costate method for ``n`` units, given the forward pass's iteration count.
+
+    The backward relaxation's iteration matrix :math:`W^\top F'(A)` is the transpose of the forward
+    one, :math:`F'(A) W`: same spectral radius, so it needs about as many iterations :math:`k` as the
+    forward pass did, at :math:`2n^2` operations each, against about :math:`\tfrac23 n^3` for the
+    LU factorisation of the direct solve. The relaxation is chosen when
+    :math:`k < c\,n` with :math:`c` = :data:`AUTO_ITERATIONS_PER_UNIT`, a constant measured on this
+    implementation (``benchmarks/run.py`` checks the choice stays within 1.2x of the faster method).
+
+    Returns
+    -------
+    str
+        ``"relaxation"`` or ``"solve"``.
+    """
+    n = positive_int(n, "n")
+    k = positive_int(forward_iterations, "forward_iterations", minimum=0)
+    return "relaxation" if k < AUTO_ITERATIONS_PER_UNIT * n else "solve"
 
 
 # ---------------------------------------------------------------------------------- spectra
