@@ -206,7 +206,7 @@ def markdown(res):
         f"NumPy {m['numpy']}, SciPy {m['scipy']}" + (f", BLAS {', '.join(m['blas'])}" if m.get("blas") else "") + ".",
         "Times are medians ± interquartile range.",
         "",
-        "### The cost of a gradient",
+        "## The cost of a gradient",
         "",
         "| network | batch | forward | forward + costate | ratio | torch autograd ratio |",
         "|---|---|---|---|---|---|",
@@ -216,7 +216,7 @@ def markdown(res):
         lines.append(f"| {r['network']} | {r['batch']} | {fmt(r['forward_s'])} | {fmt(r['gradient_s'])} | "
                      f"{r['ratio']:.2f} | {torch_ratio} |")
     if res.get("recurrent"):
-        lines += ["", "### Pineda-Almeida: three ways to the same gradient", "",
+        lines += ["", "## Pineda-Almeida: three ways to the same gradient", "",
                   "| units | relaxation | solve | BPTT (60 steps, approximate) | auto | auto / faster exact method |", "|---|---|---|---|---|---|"]
         for r in res["recurrent"]:
             ratio = f"{r['auto_over_fastest']:.2f}" if "auto_over_fastest" in r else "n/a"
@@ -224,7 +224,7 @@ def markdown(res):
                          f"{fmt(r['auto'])} | {ratio} |")
     if res.get("dynamics"):
         d = res["dynamics"]
-        lines += ["", "### Exact impulsive solution against scipy's mollified integration", "",
+        lines += ["", "## Exact impulsive solution against scipy's mollified integration", "",
                   f"{d['impulses']} supervisions of {d['weights']} weights, mollifier half-width {d['eps']:g}; "
                   f"largest gap between the two final positions {d['final_gap']:.1e}.", "",
                   "| exact (closed form between impulses) | mollified (DOP853, window by window) | speed-up |",
@@ -233,7 +233,7 @@ def markdown(res):
                   f"{d['mollified_s']['median'] / d['exact_s']['median']:.0f}x |"]
     if res.get("book"):
         total = sum(r["time_s"]["median"] for r in res["book"])
-        lines += ["", "### Executing the book", "", "| chapter | time |", "|---|---|"]
+        lines += ["", "## Executing the book", "", "| chapter | time |", "|---|---|"]
         lines += [f"| `{r['chapter']}` | {r['time_s']['median']:.1f} s ± {r['time_s']['iqr']:.1f} |" for r in res["book"]]
         lines.append(f"| **all chapters** | **{total:.1f} s** |")
     return "\n".join(lines) + "\n"

@@ -125,6 +125,8 @@ def free_motion(w, v, s, *, beta):
 class ImpulseTrajectory:
     r"""The exact solution of :math:`\mu(\ddot w + \beta \dot w) = -\sum_k g_k\, \delta(t - t_k)`.
 
+    Use :meth:`at` for the state at any time.
+
     Attributes
     ----------
     times : ndarray, shape (K,)
@@ -141,8 +143,6 @@ class ImpulseTrajectory:
         Damping :math:`\beta`.
     mu : float or ndarray, shape (m,)
         Masses.
-
-    Use :meth:`at` for the state at any time.
     """
 
     times: np.ndarray
@@ -308,6 +308,9 @@ def step_forcing(traj, t):
 class MollifiedTrajectory:
     r"""The solution of :math:`\mu(\ddot w + \beta \dot w) = -\sum_k \zeta_\varepsilon(t - t_k) \nabla\bar V_k(w)`.
 
+    :math:`T + D + W_{\rm sup}` is constant along the exact solution. Use :meth:`at` (and
+    :meth:`energies_at`) for the state at any time in :math:`[0, t_{\rm end}]`.
+
     Attributes
     ----------
     t : ndarray, shape (M,)
@@ -326,9 +329,6 @@ class MollifiedTrajectory:
     mu : float or ndarray, shape (m,)
     w0, v0 : ndarray, shape (m,)
         The state at t = 0.
-
-    :math:`T + D + W_{\rm sup}` is constant along the exact solution. Use :meth:`at` (and
-    :meth:`energies_at`) for the state at any time in :math:`[0, t_{\rm end}]`.
     """
 
     t: np.ndarray

@@ -57,7 +57,10 @@ class Ledger:
 
     @property
     def drift(self):
-        """Largest relative departure of ``total`` from its first value (scaled by max(|T(0)|, max T))."""
+        """Largest relative departure of ``total`` from its first value.
+
+        The departure is scaled by the largest of ``abs(T(0))`` and ``max(T)``.
+        """
         scale = max(abs(self.total[0]), float(np.max(np.abs(self.T))), np.finfo(float).tiny)
         return float(np.max(np.abs(self.total - self.total[0])) / scale)
 

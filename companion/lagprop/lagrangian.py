@@ -158,8 +158,12 @@ def forward(params, inputs, *, activation="tanh", output_activation="identity"):
     """
     params = check_params(params)
     F = _layer_activations(len(params), activation, output_activation)
-    X = [_check_patterns(inputs, "inputs", params[0][0].shape[1])]
-    A = [None]
+    return _forward(params, _check_patterns(inputs, "inputs", params[0][0].shape[1]), F)
+
+
+def _forward(params, X0, F):
+    """The forward pass on validated arguments (``F`` from :func:`_layer_activations`)."""
+    X, A = [X0], [None]
     for k, (W, b) in enumerate(params, start=1):
         A.append(X[k - 1] @ W.T + b)
         X.append(F[k].f(A[k]))
@@ -203,12 +207,17 @@ def costate(params, fwd, targets, *, activation="tanh", output_activation="ident
     X = _check_states(fwd.X, params, "fwd.X")
     D = _check_targets(targets, params, X[0].shape[0])
     F = _layer_activations(len(params), activation, output_activation)
+    return _costate(params, X, fwd.A, D, F)
+
+
+def _costate(params, X, A, D, F):
+    """The costate pass on validated arguments."""
     N = len(params)
     B = [None] * (N + 1)
     Y = [None] * (N + 1)
     B[N] = 2.0 * (D - X[N])
     for k in range(N, 0, -1):
-        Y[k] = F[k].df(fwd.A[k]) * B[k]
+        Y[k] = F[k].df(A[k]) * B[k]
         if k > 1:
             B[k - 1] = Y[k] @ params[k - 1][0]  # row form of W(k)^T Y(k)
     return Costate(B=B, Y=Y)
@@ -237,10 +246,11 @@ def backprop(params, inputs, targets, *, activation="tanh", output_activation="i
         :math:`(\partial C/\partial W_k, \partial C/\partial b_k)`, the structure of ``params``.
     """
     params = check_params(params)
-    kw = dict(activation=activation, output_activation=output_activation)
-    fwd = forward(params, inputs, **kw)
-    co = costate(params, fwd, targets, **kw)
-    D = _check_targets(targets, params, fwd.X[0].shape[0])
+    F = _layer_activations(len(params), activation, output_activation)
+    X0 = _check_patterns(inputs, "inputs", params[0][0].shape[1])
+    D = _check_targets(targets, params, X0.shape[0])
+    fwd = _forward(params, X0, F)
+    co = _costate(params, fwd.X, fwd.A, D, F)
     return cost(fwd.X[-1], D), _weight_gradients(co.Y, fwd.X)
 
 

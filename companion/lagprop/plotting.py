@@ -5,7 +5,17 @@ Axes; none calls ``show``. matplotlib is imported lazily, so the rest of lagprop
 Figures get an opaque white background so they read in the book's dark mode too.
 """
 
-__all__ = ["book_style", "axes", "influence_plot", "gradient_cost_plot"]
+__all__ = [
+    "book_style",
+    "axes",
+    "influence_plot",
+    "gradient_cost_plot",
+    "tie_map",
+    "adjoint_convergence",
+    "plot_ledger",
+    "success_rates",
+    "convergence_times",
+]
 
 _STYLE = {
     "figure.facecolor": "white",
@@ -102,7 +112,6 @@ def tie_map(tie, ax=None, *, fixed=None, title=None, annotate=None):
     return ax
 
 
-__all__ += ["tie_map"]
 
 
 def influence_plot(eps, actual, predicted, ax=None):
@@ -210,7 +219,6 @@ def convergence_times(sweep, ax=None, *, title=None):
     return ax
 
 
-__all__ += ["success_rates", "convergence_times"]
 
 
 def plot_ledger(ledger, ax=None, *, instants=None):
@@ -232,4 +240,3 @@ def plot_ledger(ledger, ax=None, *, instants=None):
     ax.legend(fontsize=8)
     return ax
 
-__all__ += ["plot_ledger"]

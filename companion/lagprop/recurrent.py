@@ -47,6 +47,7 @@ __all__ = [
     "cost_gradient",
     "METHODS",
     "choose_method",
+    "AUTO_ITERATIONS_PER_UNIT",
     "newton",
     "CompletionTask",
     "completion_task",

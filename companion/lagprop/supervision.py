@@ -134,6 +134,9 @@ def check_windows(times, eps, name="times"):
 class Stream:
     r"""A timed stream of supervised pairs :math:`(t_k, x_k, y_k)`, :math:`k = 0, \dots, K-1`.
 
+    Construct it with :func:`stream`, :func:`even_stream` or :func:`jittered_stream`; the fields
+    are validated and converted to float64 on construction.
+
     Attributes
     ----------
     times : ndarray, shape (K,)
@@ -142,9 +145,6 @@ class Stream:
         One input pattern per instant.
     targets : ndarray, shape (K, n_out)
         One target per instant.
-
-    Construct it with :func:`stream`, :func:`even_stream` or :func:`jittered_stream`; the fields
-    are validated and converted to float64 on construction.
     """
 
     times: np.ndarray
