@@ -36,6 +36,31 @@ def timeit(fn, repeats):
     return {"median": float(med), "iqr": float(q3 - q1), "repeats": repeats}
 
 
+def paired_timeit(fn_a, fn_b, repeats):
+    """Time ``fn_a`` and ``fn_b`` alternately; their summaries and the median of the paired ratios b/a.
+
+    Alternating the two calls exposes both to the same drift of a shared machine, so the ratio is
+    steadier than the ratio of two separately measured medians.
+    """
+    fn_a(), fn_b()
+    ta, tb = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn_a()
+        t1 = time.perf_counter()
+        fn_b()
+        t2 = time.perf_counter()
+        ta.append(t1 - t0)
+        tb.append(t2 - t1)
+    ta, tb = np.array(ta), np.array(tb)
+
+    def summary(t):
+        q1, med, q3 = np.percentile(t, [25, 50, 75])
+        return {"median": float(med), "iqr": float(q3 - q1), "repeats": repeats}
+
+    return summary(ta), summary(tb), float(np.median(tb / ta))
+
+
 def machine():
     import scipy
 
@@ -70,10 +95,10 @@ def bench_gradient_cost(repeats):
         params = mlp.init_params(sizes, seed=0)
         x = rng.standard_normal((batch, sizes[0]))
         d = rng.standard_normal((batch, sizes[-1]))
-        fwd = timeit(lambda: lagrangian.forward(params, x), repeats)
-        grad = timeit(lambda: lagrangian.backprop(params, x, d), repeats)
+        fwd, grad, ratio = paired_timeit(lambda: lagrangian.forward(params, x),
+                                         lambda: lagrangian.backprop(params, x, d), 3 * repeats)
         row = {"network": "-".join(map(str, sizes)), "batch": batch, "forward_s": fwd, "gradient_s": grad,
-               "ratio": grad["median"] / fwd["median"]}
+               "ratio": ratio}
         row.update(_autograd_baselines(sizes, batch, repeats))
         rows.append(row)
     return rows
@@ -208,7 +233,7 @@ def markdown(res):
         "",
         "## The cost of a gradient",
         "",
-        "| network | batch | forward | forward + costate | ratio | torch autograd ratio |",
+        "| network | batch | forward | forward + costate | ratio (median of paired runs) | torch autograd ratio |",
         "|---|---|---|---|---|---|",
     ]
     for r in res["gradient_cost"]:

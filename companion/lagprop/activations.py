@@ -53,9 +53,16 @@ def _dsigmoid(a):
     return s * (1.0 - s)
 
 
+def _dtanh(a):
+    # 1 - tanh(a)^2, computed in one buffer (large temporaries are costly to allocate)
+    t = np.tanh(a)
+    np.multiply(t, t, out=t)
+    return np.subtract(1.0, t, out=t)
+
+
 _TABLE = {
     "identity": Activation("identity", lambda a: np.array(a, dtype=np.float64), np.ones_like),
-    "tanh": Activation("tanh", np.tanh, lambda a: 1.0 - np.tanh(a) ** 2),
+    "tanh": Activation("tanh", np.tanh, _dtanh),
     "sigmoid": Activation("sigmoid", _sigmoid, _dsigmoid),
     # relu'(0) is taken as 0 (a subgradient); central differences disagree only exactly at a kink
     "relu": Activation("relu", lambda a: np.maximum(a, 0.0), lambda a: (a > 0).astype(np.float64)),

@@ -165,8 +165,10 @@ def _forward(params, X0, F):
     """The forward pass on validated arguments (``F`` from :func:`_layer_activations`)."""
     X, A = [X0], [None]
     for k, (W, b) in enumerate(params, start=1):
-        A.append(X[k - 1] @ W.T + b)
-        X.append(F[k].f(A[k]))
+        Ak = X[k - 1] @ W.T
+        Ak += b  # in place: one (P, n_k) buffer per layer
+        A.append(Ak)
+        X.append(F[k].f(Ak))
     return Forward(X=X, A=A)
 
 
@@ -217,7 +219,8 @@ def _costate(params, X, A, D, F):
     Y = [None] * (N + 1)
     B[N] = 2.0 * (D - X[N])
     for k in range(N, 0, -1):
-        Y[k] = F[k].df(A[k]) * B[k]
+        Yk = F[k].df(A[k])  # a fresh array: scale it in place by B(k)
+        Y[k] = np.multiply(Yk, B[k], out=Yk)
         if k > 1:
             B[k - 1] = Y[k] @ params[k - 1][0]  # row form of W(k)^T Y(k)
     return Costate(B=B, Y=Y)
@@ -225,7 +228,12 @@ def _costate(params, X, A, D, F):
 
 def _weight_gradients(Y, X):
     """dC/dW_k = -sum_p Y_p(k) X_p(k-1)^T and dC/db_k = -sum_p Y_p(k), for k = 1..N."""
-    return [(-(Y[k].T @ X[k - 1]), -Y[k].sum(axis=0)) for k in range(1, len(Y))]
+    grads = []
+    for k in range(1, len(Y)):
+        gW = Y[k].T @ X[k - 1]
+        np.negative(gW, out=gW)  # in place: no second (n_k, n_{k-1}) array
+        grads.append((gW, -Y[k].sum(axis=0)))
+    return grads
 
 
 def backprop(params, inputs, targets, *, activation="tanh", output_activation="identity"):

@@ -131,7 +131,10 @@ def test_chapter_renders(browser, site, page_path):
             )
             assert titles, "a chapter states its results as numbered theorems"
             assert all(re.search(r"\b(Theorem|Lemma|Proposition|Corollary)\s+\d", t) for t in titles), titles
-            assert page.evaluate("() => document.querySelectorAll('div.proof').length") > len(titles) - 1
+            proofs = page.evaluate("() => document.querySelectorAll('div.proof.admonition#proof, "
+                                   "div.proof.admonition[id^=proof]').length")
+            assert proofs >= 1, "a chapter proves what it states"
+            assert page.evaluate("() => document.querySelectorAll('div.exercise.admonition').length") >= 1
 
         page.evaluate("() => document.querySelectorAll('img').forEach(i => { i.loading = 'eager'; })")
         page.wait_for_function("() => Array.from(document.images).every(i => i.complete)", timeout=20000)
