@@ -64,6 +64,7 @@ __all__ = [
     "equilibrium_propagation",
 ]
 
+#: The explicit gradient methods of :func:`gradient` (which also accepts ``"auto"``).
 METHODS = ("relaxation", "solve", "bptt")
 
 
