@@ -15,6 +15,7 @@ __all__ = [
     "plot_ledger",
     "success_rates",
     "convergence_times",
+    "animation_html",
 ]
 
 _STYLE = {
@@ -240,3 +241,25 @@ def plot_ledger(ledger, ax=None, *, instants=None):
     ax.legend(fontsize=8)
     return ax
 
+
+
+def animation_html(anim, **to_jshtml_kw):
+    """The HTML of a matplotlib animation, for a book that reads offline.
+
+    ``anim.to_jshtml()`` links Font Awesome from a CDN for its play buttons; this returns the same
+    HTML without that stylesheet (the book's theme ships its own copy of the icons), so a page
+    holding an animation makes no request outside the site.
+
+    Parameters
+    ----------
+    anim : matplotlib.animation.Animation
+    **to_jshtml_kw
+        Passed to ``anim.to_jshtml`` (``fps``, ``embed_frames``, ``default_mode``).
+
+    Returns
+    -------
+    str
+    """
+    import re
+
+    return re.sub(r"<link[^>]*font-awesome[^>]*>\s*", "", anim.to_jshtml(**to_jshtml_kw))
