@@ -27,7 +27,7 @@ import numpy as np
 
 from . import activations as _act
 from ._validate import as_float_array, positive_int, positive_scalar
-from .mlp import check_params
+from .mlp import check_params, check_sizes
 
 __all__ = [
     "Forward",
@@ -567,12 +567,7 @@ def gradient_cost(sizes, n_patterns=1):
         Bad ``sizes`` or ``n_patterns``.
     """
     P = positive_int(n_patterns, "n_patterns")
-    try:
-        sizes = [positive_int(n, "sizes") for n in sizes]
-    except TypeError as exc:
-        raise TypeError(f"`sizes` must be a sequence of positive integers, got {sizes!r}") from exc
-    if len(sizes) < 2:
-        raise ValueError(f"`sizes` needs at least two widths (input and output), got {sizes!r}")
+    sizes = check_sizes(sizes)
     prods = [a * b for a, b in zip(sizes[1:], sizes[:-1])]
     return GradientCost(
         forward=P * sum(prods),

@@ -13,7 +13,7 @@ import numpy as np
 
 from ._validate import as_float_array, positive_int
 
-__all__ = ["init_params", "check_params", "sizes_of", "flatten", "unflatten", "n_params"]
+__all__ = ["init_params", "check_sizes", "check_params", "sizes_of", "flatten", "unflatten", "n_params"]
 
 
 def init_params(sizes, *, seed=0, scale=1.0, bias=0.0):
@@ -43,17 +43,31 @@ def init_params(sizes, *, seed=0, scale=1.0, bias=0.0):
     ValueError
         If ``sizes`` has fewer than two entries or an entry below one.
     """
+    sizes = check_sizes(sizes)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    return [
+        (rng.normal(0.0, scale / np.sqrt(n_in), size=(n_out, n_in)), np.full(n_out, float(bias)))
+        for n_in, n_out in zip(sizes[:-1], sizes[1:])
+    ]
+
+
+def check_sizes(sizes):
+    r"""Validate layer widths :math:`(n_0, \dots, n_N)` and return them as a list of int.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two widths, or a width below one.
+    TypeError
+        ``sizes`` is not a sequence of integers.
+    """
     try:
         sizes = [positive_int(n, "sizes") for n in sizes]
     except TypeError as exc:
         raise TypeError(f"`sizes` must be a sequence of positive integers, got {sizes!r}") from exc
     if len(sizes) < 2:
         raise ValueError(f"`sizes` needs at least two widths (input and output), got {sizes!r}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    return [
-        (rng.normal(0.0, scale / np.sqrt(n_in), size=(n_out, n_in)), np.full(n_out, float(bias)))
-        for n_in, n_out in zip(sizes[:-1], sizes[1:])
-    ]
+    return sizes
 
 
 def check_params(params, name="params"):

@@ -213,9 +213,8 @@ def cost_gradient(x, targets, outputs):
     ValueError
         Non-finite ``x``, ``outputs`` out of range, ``targets`` not one per output.
     """
-    x = as_float_array(x, "x", ndim=1)
-    idx = _check_outputs(outputs, x.size)
-    return _grad_cost(x, _check_targets(targets, idx), idx)
+    x, d, idx = _check_state_problem(x, targets, outputs)
+    return _grad_cost(x, d, idx)
 
 
 def cost(x, targets, outputs):
@@ -226,10 +225,15 @@ def cost(x, targets, outputs):
     ValueError
         Non-finite ``x``, ``outputs`` out of range, ``targets`` not one per output.
     """
+    x, d, idx = _check_state_problem(x, targets, outputs)
+    return float(np.sum((d - x[idx]) ** 2))
+
+
+def _check_state_problem(x, targets, outputs):
+    """Validate a state ``x`` (n,) with its output indices and targets; returns (x, d, idx)."""
     x = as_float_array(x, "x", ndim=1)
     idx = _check_outputs(outputs, x.size)
-    d = _check_targets(targets, idx)
-    return float(np.sum((d - x[idx]) ** 2))
+    return x, _check_targets(targets, idx), idx
 
 
 # ------------------------------------------------------------------------------ forward pass
