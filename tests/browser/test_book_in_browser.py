@@ -54,7 +54,9 @@ CHAPTERS = sorted(
     for p in (ROOT / "book").rglob("*.ipynb")
     if ".ipynb_checkpoints" not in p.parts
 )
-PAGES = ["index.html", *CHAPTERS]
+APPENDICES = sorted(p.relative_to(ROOT / "book").with_suffix(".html").as_posix()
+                    for p in (ROOT / "book" / "appendix").glob("*.md"))
+PAGES = ["index.html", *CHAPTERS, *APPENDICES]
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
