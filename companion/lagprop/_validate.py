@@ -35,6 +35,14 @@ def as_float_array(x, name, *, ndim=None, allow_1d=False, finite=True):
     return arr
 
 
+def as_patterns(x, name, width):
+    """Return ``x`` as a float64 (P, width) array of patterns as rows; a 1-D array is one pattern."""
+    arr = as_float_array(x, name, ndim=2, allow_1d=True)
+    if arr.shape[1] != width:
+        raise ValueError(f"`{name}` must have {width} columns (one row per pattern), got shape {arr.shape}")
+    return arr
+
+
 def positive_scalar(x, name):
     """Return ``x`` as a float, checking that it is a finite positive real number."""
     if isinstance(x, bool) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
@@ -52,3 +60,15 @@ def positive_int(x, name, *, minimum=1):
     if x < minimum:
         raise ValueError(f"`{name}` must be >= {minimum}, got {int(x)}")
     return int(x)
+
+
+def check_masses(mu, m, name="mu"):
+    """Masses: a positive scalar (returned as float) or one positive mass per weight, shape (m,)."""
+    if np.ndim(mu) == 0:
+        return positive_scalar(mu.item() if isinstance(mu, np.ndarray) else mu, name)
+    arr = as_float_array(mu, name, ndim=1)
+    if arr.shape != (m,):
+        raise ValueError(f"`{name}` must be a scalar or have one mass per weight, shape ({m},), got {arr.shape}")
+    if np.any(arr <= 0):
+        raise ValueError(f"`{name}` must be > 0 for every weight, got min({name}) = {float(arr.min())!r}")
+    return arr

@@ -40,7 +40,7 @@ from typing import Callable, Optional
 import numpy as np
 import scipy.linalg
 
-from ._validate import as_float_array, positive_int, positive_scalar
+from ._validate import as_float_array, check_masses, positive_int, positive_scalar
 from .supervision import mollifier
 
 __all__ = [
@@ -86,21 +86,6 @@ class Potential:
     V: Callable
     grad: Callable
     hess: Optional[Callable] = None
-
-
-def _as_weights(x, name, m=None):
-    """A positive scalar or a positive finite array of shape (m,), returned as an array."""
-    arr = as_float_array(x, name)
-    if arr.ndim == 0:
-        if arr <= 0:
-            raise ValueError(f"`{name}` must be > 0, got {float(arr)!r}")
-        return arr
-    if arr.ndim != 1 or (m is not None and arr.shape != (m,)):
-        want = "a scalar" if m is None else f"a scalar or an array of shape ({m},)"
-        raise ValueError(f"`{name}` must be {want}, got an array of shape {arr.shape}")
-    if np.any(arr <= 0):
-        raise ValueError(f"`{name}` must be > 0 everywhere, got min {arr.min()!r}")
-    return arr
 
 
 def quadratic_potential(k, center=0.0):
@@ -226,7 +211,7 @@ def _setup(w, t_end, beta, mu, t0, min_points):
         )
     t_end = positive_scalar(t_end, "t_end")
     beta = positive_scalar(beta, "beta")
-    mu = _as_weights(mu, "mu", w.shape[1])
+    mu = check_masses(mu, w.shape[1])
     t0 = as_float_array(t0, "t0")
     if t0.ndim != 0:
         raise ValueError(f"`t0` must be a scalar, got an array of shape {t0.shape}")
@@ -579,7 +564,7 @@ def taylor_start(w0, v0, *, h, beta, mu, potential=None, t0=0.0):
         raise ValueError(f"`w0` and `v0` must be 1-D of the same shape, got {w0.shape} and {v0.shape}")
     h = positive_scalar(h, "h")
     beta = positive_scalar(beta, "beta")
-    mu = _as_weights(mu, "mu", w0.size)
+    mu = check_masses(mu, w0.size)
     potential = _check_potential(potential, ("grad",))
     acc = -beta * v0
     if potential is not None:

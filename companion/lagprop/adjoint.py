@@ -45,7 +45,7 @@ from scipy.integrate import solve_ivp
 
 from . import activations as _act
 from ._errors import ConvergenceError
-from ._validate import as_float_array, positive_int, positive_scalar
+from ._validate import as_float_array, as_patterns, positive_int, positive_scalar
 from .gradcheck import relative_error
 
 __all__ = [
@@ -96,18 +96,11 @@ def check_theta(theta, name="theta"):
     return W, b
 
 
-def _check_states(x, name, n):
-    arr = as_float_array(x, name, ndim=2, allow_1d=True)
-    if arr.shape[1] != n:
-        raise ValueError(f"`{name}` must have {n} columns (one row per pattern), got shape {arr.shape}")
-    return arr
-
-
 def _check_problem(theta, x0, targets, T):
     W, b = check_theta(theta)
     n = W.shape[0]
-    x0 = _check_states(x0, "x0", n)
-    D = _check_states(targets, "targets", n)
+    x0 = as_patterns(x0, "x0", n)
+    D = as_patterns(targets, "targets", n)
     if D.shape != x0.shape:
         raise ValueError(f"`targets` must have the shape of `x0` {x0.shape}, got {D.shape}")
     T = positive_scalar(T, "T")
@@ -133,7 +126,7 @@ def vector_field(theta, x, *, activation="tanh"):
     ndarray, shape (P, n)
     """
     W, b = check_theta(theta)
-    x = _check_states(x, "x", W.shape[0])
+    x = as_patterns(x, "x", W.shape[0])
     return _act.get(activation).f(x @ W.T + b)
 
 
@@ -188,7 +181,7 @@ def odeint_forward(theta, x0, T, *, activation="tanh", t_eval=None, rtol=1e-12, 
         If the solver fails.
     """
     W, b = check_theta(theta)
-    x0 = _check_states(x0, "x0", W.shape[0])
+    x0 = as_patterns(x0, "x0", W.shape[0])
     T = positive_scalar(T, "T")
     F = _act.get(activation)
     shape = x0.shape
@@ -366,7 +359,7 @@ def euler_forward(theta, x0, T, *, steps, activation="tanh"):
     EulerForward
     """
     W, b = check_theta(theta)
-    X = [_check_states(x0, "x0", W.shape[0])]
+    X = [as_patterns(x0, "x0", W.shape[0])]
     T = positive_scalar(T, "T")
     N = positive_int(steps, "steps")
     F = _act.get(activation)
@@ -434,7 +427,7 @@ def euler_costate(theta, fwd, targets, *, activation="tanh"):
     W, b = check_theta(theta)
     if not isinstance(fwd, EulerForward):
         raise TypeError(f"`fwd` must be an EulerForward (the result of euler_forward), got {type(fwd).__name__}")
-    D = _check_states(targets, "targets", W.shape[0])
+    D = as_patterns(targets, "targets", W.shape[0])
     if D.shape != fwd.X[-1].shape:
         raise ValueError(f"`targets` must have shape {fwd.X[-1].shape} like the states, got {D.shape}")
     return _costate_from(W, fwd, 2.0 * (D - fwd.X[-1]), _act.get(activation))

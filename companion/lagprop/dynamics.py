@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from ._validate import as_float_array, positive_int, positive_scalar
+from ._validate import as_float_array, check_masses, positive_int, positive_scalar
 from .supervision import check_times, check_windows, mollifier
 
 __all__ = [
@@ -69,18 +69,6 @@ def _check_state(w0, v0):
         if v0.shape != w0.shape:
             raise ValueError(f"`v0` must have the shape of `w0` {w0.shape}, got {v0.shape}")
     return w0, v0
-
-
-def _check_mu(mu, m):
-    """`mu` as a float or an (m,) array of positive masses."""
-    if np.ndim(mu) == 0:
-        return positive_scalar(mu, "mu")
-    arr = as_float_array(mu, "mu", ndim=1)
-    if arr.shape != (m,):
-        raise ValueError(f"`mu` must be a scalar or have one mass per weight, shape ({m},), got {arr.shape}")
-    if np.any(arr <= 0):
-        raise ValueError(f"`mu` must be > 0 for every weight, got min(mu) = {arr.min()!r}")
-    return arr
 
 
 def _call_grad(grad, k, w):
@@ -231,7 +219,7 @@ def simulate_impulses(grad, times, w0, *, beta, mu, v0=None):
     beta = positive_scalar(beta, "beta")
     times = check_times(times)
     w, v = _check_state(w0, v0)
-    mu = _check_mu(mu, w.size)
+    mu = check_masses(mu, w.size)
     w0c, v0c = w.copy(), v.copy()
     K, m = times.size, w.size
     W, Vb, Va, G = (np.empty((K, m)) for _ in range(4))
@@ -272,7 +260,7 @@ def impulse_response(t, t1, g, *, beta, mu, w0=0.0):
     """
     beta = positive_scalar(beta, "beta")
     g = as_float_array(g, "g")
-    mu = _check_mu(mu, g.size) if np.ndim(mu) else positive_scalar(mu, "mu")
+    mu = check_masses(mu, g.size)
     t = as_float_array(t, "t")
     s = np.maximum(t - float(t1), 0.0)
     decay, reach = _decay(beta, s)
@@ -450,7 +438,7 @@ def simulate_mollified(grad, times, w0, *, beta, mu, eps, v0=None, rtol=1e-10, a
     times, eps = check_windows(times, eps)
     w, v = _check_state(w0, v0)
     m = w.size
-    mu = _check_mu(mu, m)
+    mu = check_masses(mu, m)
     positive_scalar(rtol, "rtol")
     positive_scalar(atol, "atol")
     last = times[-1] + eps
@@ -538,7 +526,7 @@ def heavy_ball(beta, mu, spacing):
     """
     beta = positive_scalar(beta, "beta")
     spacing = positive_scalar(spacing, "spacing")
-    mu = _check_mu(mu, np.size(mu))
+    mu = check_masses(mu, np.size(mu))
     rho = float(np.exp(-beta * spacing))
     return -np.expm1(-beta * spacing) / (beta * mu), rho
 
@@ -571,7 +559,7 @@ def heavy_ball_coefficients(times, *, beta, mu):
     """
     beta = positive_scalar(beta, "beta")
     times = check_times(times)
-    mu = _check_mu(mu, np.size(mu))
+    mu = check_masses(mu, np.size(mu))
     bd = beta * np.diff(times)
     rho, one_minus = np.exp(-bd), -np.expm1(-bd)
     momenta = np.zeros(bd.size)

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, positive_scalar
-from .dynamics import ImpulseTrajectory, MollifiedTrajectory, _check_mu
+from ._validate import as_float_array, check_masses, positive_scalar
+from .dynamics import ImpulseTrajectory, MollifiedTrajectory
 
 __all__ = ["Ledger", "kinetic", "kinetic_jumps", "ledger", "paper_energy"]
 
@@ -86,14 +86,14 @@ def kinetic(v, mu):
         If ``mu`` is not positive or does not match the last axis of ``v``.
     """
     v = np.atleast_1d(as_float_array(v, "v"))
-    mu = _check_mu(mu, v.shape[-1])
+    mu = check_masses(mu, v.shape[-1])
     return 0.5 * np.sum(mu * v ** 2, axis=-1)
 
 
 def _check_same(traj, beta, mu):
     beta = positive_scalar(beta, "beta")
     m = traj.w0.size
-    mu = _check_mu(mu, m)
+    mu = check_masses(mu, m)
     if not np.isclose(beta, traj.beta, rtol=1e-14, atol=0):
         raise ValueError(f"`beta` = {beta!r} differs from the trajectory's beta = {traj.beta!r}")
     if not np.allclose(np.broadcast_to(mu, (m,)), np.broadcast_to(traj.mu, (m,)), rtol=1e-14, atol=0):
@@ -117,7 +117,7 @@ def kinetic_jumps(traj, *, mu):
     """
     if not isinstance(traj, ImpulseTrajectory):
         raise TypeError(f"`traj` must be an ImpulseTrajectory, got {type(traj).__name__}")
-    mu = _check_mu(mu, traj.w0.size)
+    mu = check_masses(mu, traj.w0.size)
     return np.sum(traj.g ** 2 / (2 * mu) - traj.g * traj.v_before, axis=-1)
 
 

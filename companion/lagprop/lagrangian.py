@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import activations as _act
-from ._validate import as_float_array, positive_int, positive_scalar
+from ._validate import as_patterns, positive_int, positive_scalar
 from .mlp import check_params, check_sizes
 
 __all__ = [
@@ -89,15 +89,8 @@ def _layer_activations(n_layers, activation, output_activation):
     return [None] + [hidden] * (n_layers - 1) + [out]
 
 
-def _check_patterns(x, name, width):
-    arr = as_float_array(x, name, ndim=2, allow_1d=True)
-    if arr.shape[1] != width:
-        raise ValueError(f"`{name}` must have {width} columns (one row per pattern), got shape {arr.shape}")
-    return arr
-
-
 def _check_targets(targets, params, P):
-    D = _check_patterns(targets, "targets", params[-1][0].shape[0])
+    D = as_patterns(targets, "targets", params[-1][0].shape[0])
     if D.shape[0] != P:
         raise ValueError(f"`targets` must have one row per pattern ({P}), got shape {D.shape}")
     return D
@@ -115,7 +108,7 @@ def _check_states(X, params, name):
         if X[k] is None:
             out.append(None)
             continue
-        arr = _check_patterns(X[k], f"{name}[{k}]", widths[k])
+        arr = as_patterns(X[k], f"{name}[{k}]", widths[k])
         if P is None:
             P = arr.shape[0]
         elif arr.shape[0] != P:
@@ -158,7 +151,7 @@ def forward(params, inputs, *, activation="tanh", output_activation="identity"):
     """
     params = check_params(params)
     F = _layer_activations(len(params), activation, output_activation)
-    return _forward(params, _check_patterns(inputs, "inputs", params[0][0].shape[1]), F)
+    return _forward(params, as_patterns(inputs, "inputs", params[0][0].shape[1]), F)
 
 
 def _forward(params, X0, F):
@@ -255,7 +248,7 @@ def backprop(params, inputs, targets, *, activation="tanh", output_activation="i
     """
     params = check_params(params)
     F = _layer_activations(len(params), activation, output_activation)
-    X0 = _check_patterns(inputs, "inputs", params[0][0].shape[1])
+    X0 = as_patterns(inputs, "inputs", params[0][0].shape[1])
     D = _check_targets(targets, params, X0.shape[0])
     fwd = _forward(params, X0, F)
     co = _costate(params, fwd.X, fwd.A, D, F)
@@ -481,8 +474,8 @@ def hamiltonian(params, X, B, k, *, activation="tanh", output_activation="identi
         if not hasattr(seq, "__len__") or len(seq) != N + 1:
             raise ValueError(f"`{name}` must be a list of {N + 1} entries (k = 0..{N}), got {type(seq).__name__}")
     W, b = params[k - 1]
-    Xk1 = _check_patterns(X[k - 1], f"X[{k - 1}]", W.shape[1])
-    Bk = _check_patterns(B[k], f"B[{k}]", W.shape[0])
+    Xk1 = as_patterns(X[k - 1], f"X[{k - 1}]", W.shape[1])
+    Bk = as_patterns(B[k], f"B[{k}]", W.shape[0])
     if Bk.shape[0] != Xk1.shape[0]:
         raise ValueError(f"`B[{k}]` must have {Xk1.shape[0]} rows like `X[{k - 1}]`, got shape {Bk.shape}")
     Fk = _layer_activations(N, activation, output_activation)[k]
@@ -640,7 +633,7 @@ def cost_from_layer(params, Xk, k, targets, *, activation="tanh", output_activat
     N = len(params)
     k = _check_layer_index(k, N, low=0)
     widths = [params[0][0].shape[1]] + [W.shape[0] for W, _ in params]
-    X = _check_patterns(Xk, "Xk", widths[k])
+    X = as_patterns(Xk, "Xk", widths[k])
     D = _check_targets(targets, params, X.shape[0])
     F = _layer_activations(N, activation, output_activation)
     return cost(_propagate(params, F, X, k), D)
@@ -675,7 +668,7 @@ def cost_from_preactivation(params, Ak, k, targets, *, activation="tanh", output
     params = check_params(params)
     N = len(params)
     k = _check_layer_index(k, N, low=1)
-    A = _check_patterns(Ak, "Ak", params[k - 1][0].shape[0])
+    A = as_patterns(Ak, "Ak", params[k - 1][0].shape[0])
     D = _check_targets(targets, params, A.shape[0])
     F = _layer_activations(N, activation, output_activation)
     return cost(_propagate(params, F, F[k].f(A), k), D)
@@ -860,7 +853,7 @@ def tangent(params, fwd, delta, k, *, activation="tanh", output_activation="iden
     if k > N:
         raise ValueError(f"`k` must be <= {N} (the number of layers), got {k}")
     X = _check_states(fwd.X, params, "fwd.X")
-    d = _check_patterns(delta, "delta", X[k].shape[1])
+    d = as_patterns(delta, "delta", X[k].shape[1])
     if d.shape != X[k].shape:
         raise ValueError(f"`delta` must have the shape of X[{k}], {X[k].shape}, got {d.shape}")
     F = _layer_activations(N, activation, output_activation)

@@ -29,7 +29,7 @@ from scipy.optimize import root
 
 from . import activations as _act
 from ._errors import ConvergenceError
-from ._validate import as_float_array, positive_int, positive_scalar
+from ._validate import as_float_array, as_patterns, positive_int, positive_scalar
 
 __all__ = [
     "FixedPoint",
@@ -825,9 +825,7 @@ def train(W, inputs, targets, outputs, *, lr, epochs, activation="tanh", method=
     """
     W = _check_W(W).copy()
     n = W.shape[0]
-    U = as_float_array(inputs, "inputs", ndim=2, allow_1d=True)
-    if U.shape[1] != n:
-        raise ValueError(f"`inputs` must have {n} columns (one row per pattern), got shape {U.shape}")
+    U = as_patterns(inputs, "inputs", n)
     idx = _check_outputs(outputs, n)
     D = as_float_array(targets, "targets", ndim=2, allow_1d=True)
     if D.shape != (U.shape[0], idx.size):
