@@ -25,45 +25,18 @@ OUT_JSON = ROOT / "benchmarks" / "results.json"
 OUT_MD = ROOT / "benchmarks" / "results.md"
 
 
-def timeit(fn, repeats):
-    """Median and interquartile range (seconds) of ``repeats`` calls of ``fn`` after one warm-up."""
-    fn()
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
+def summary(samples):
+    """Median and interquartile range (seconds) of timing samples."""
     q1, med, q3 = np.percentile(samples, [25, 50, 75])
-    return {"median": float(med), "iqr": float(q3 - q1), "repeats": repeats}
+    return {"median": float(med), "iqr": float(q3 - q1), "repeats": len(samples)}
 
 
-def paired_timeit(fn_a, fn_b, repeats):
-    """Time ``fn_a`` and ``fn_b`` alternately; their summaries and the median of the paired ratios b/a.
+def rotating_samples(fns, repeats):
+    """Call each of ``fns`` (a dict) once per round, ``repeats`` rounds after a warm-up; raw seconds.
 
-    Alternating the two calls exposes both to the same drift of a shared machine, so the ratio is
-    steadier than the ratio of two separately measured medians.
+    Taking the calls in rotation exposes all of them to the same drift of a shared machine, so
+    their comparison (or the ratio of paired samples) is steadier than separate measurements.
     """
-    fn_a(), fn_b()
-    ta, tb = [], []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn_a()
-        t1 = time.perf_counter()
-        fn_b()
-        t2 = time.perf_counter()
-        ta.append(t1 - t0)
-        tb.append(t2 - t1)
-    ta, tb = np.array(ta), np.array(tb)
-
-    def summary(t):
-        q1, med, q3 = np.percentile(t, [25, 50, 75])
-        return {"median": float(med), "iqr": float(q3 - q1), "repeats": repeats}
-
-    return summary(ta), summary(tb), float(np.median(tb / ta))
-
-
-def rotating_timeit(fns, repeats):
-    """Time several calls in rotation (one of each per round), so all see the same machine drift."""
     for fn in fns.values():
         fn()
     samples = {name: [] for name in fns}
@@ -72,11 +45,12 @@ def rotating_timeit(fns, repeats):
             t0 = time.perf_counter()
             fn()
             samples[name].append(time.perf_counter() - t0)
-    out = {}
-    for name, t in samples.items():
-        q1, med, q3 = np.percentile(t, [25, 50, 75])
-        out[name] = {"median": float(med), "iqr": float(q3 - q1), "repeats": repeats}
-    return out
+    return {name: np.array(t) for name, t in samples.items()}
+
+
+def timeit(fn, repeats):
+    """Median and interquartile range of ``repeats`` calls of ``fn`` after one warm-up."""
+    return summary(rotating_samples({"fn": fn}, repeats)["fn"])
 
 
 def machine():
@@ -113,10 +87,10 @@ def bench_gradient_cost(repeats):
         params = mlp.init_params(sizes, seed=0)
         x = rng.standard_normal((batch, sizes[0]))
         d = rng.standard_normal((batch, sizes[-1]))
-        fwd, grad, ratio = paired_timeit(lambda: lagrangian.forward(params, x),
-                                         lambda: lagrangian.backprop(params, x, d), 3 * repeats)
-        row = {"network": "-".join(map(str, sizes)), "batch": batch, "forward_s": fwd, "gradient_s": grad,
-               "ratio": ratio}
+        t = rotating_samples({"forward": lambda: lagrangian.forward(params, x),
+                              "gradient": lambda: lagrangian.backprop(params, x, d)}, 3 * repeats)
+        row = {"network": "-".join(map(str, sizes)), "batch": batch, "forward_s": summary(t["forward"]),
+               "gradient_s": summary(t["gradient"]), "ratio": float(np.median(t["gradient"] / t["forward"]))}
         row.update(_autograd_baselines(sizes, batch, repeats))
         rows.append(row)
     return rows
@@ -172,7 +146,7 @@ def bench_recurrent(repeats):
             method: (lambda method=method, kw=kw: recurrent.gradient(W, u, targets, outputs, method=method, **kw))
             for method, kw in [("relaxation", {}), ("solve", {}), ("bptt", {"steps": 60}), ("auto", {})]
         }
-        row = {"n": n, **rotating_timeit(calls, 3 * repeats)}
+        row = {"n": n, **{m: summary(t) for m, t in rotating_samples(calls, 3 * repeats).items()}}
         fastest = min(row[m]["median"] for m in ("relaxation", "solve"))  # the exact methods
         row["auto_over_fastest"] = row["auto"]["median"] / fastest
         rows.append(row)
