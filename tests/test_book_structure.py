@@ -44,8 +44,9 @@ def test_first_code_cell_installs_the_matching_package(path):
     code = [c for c in _cells(path) if c["cell_type"] == "code"]
     first = _source(code[0])
     url = CONFIG["repository"]["url"]
-    assert f"git+{url}@v{lagprop.__version__}" in first, "setup cell must pin the repository and version"
-    assert 'find_spec("lagprop")' in first
+    assert f'VERSION, REPO = "{lagprop.__version__}", "{url}"' in first, \
+        "the install cell must pin this version and the repository of _config.yml"
+    assert 'lagprop[notebooks]=={VERSION}' in first and "git+{REPO}@v{VERSION}" in first
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)

@@ -5,7 +5,7 @@ back-propagation as a least-action principle (Frandina, Gori, Lippi, Maggini and
 in small NumPy functions whose names follow the papers' symbols.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from ._errors import ConvergenceError  # noqa: E402
 
