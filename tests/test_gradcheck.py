@@ -94,3 +94,37 @@ def test_bad_step():
         gradcheck.check_gradient(_quartic, np.ones(2), np.ones(2), h="1e-6")
     with pytest.raises(ValueError, match=r"`x` must be finite"):
         gradcheck.central_difference(_quartic, np.array([np.nan, 1.0]))
+
+
+def test_entrywise_error_catches_a_wrong_small_entry():
+    right = np.array([1e3, -2.0, 1e-6])
+    wrong = right * np.array([1.0, 1.0, 2.0])            # the small entry off by a factor 2
+    assert gradcheck.relative_error(right, wrong) < 1e-9  # relative to the largest: passes
+    assert gradcheck.entrywise_error(right, wrong) == pytest.approx(0.5)
+    assert gradcheck.entrywise_error(right, wrong, atol=1e-3) == pytest.approx(1e-3)
+    assert gradcheck.entrywise_error(right, right) == 0.0
+    assert gradcheck.entrywise_error(np.zeros(2), np.zeros(2)) == 0.0
+    assert gradcheck.entrywise_error([0.0, 1.0], [1e-9, 1.0]) == 1.0
+    assert gradcheck.entrywise_error([0.0, 1.0], [1e-9, 1.0], atol=1e-6) == pytest.approx(1e-3)
+    nested = [(np.ones((2, 2)), np.ones(2)), (np.ones(1), None)]
+    assert gradcheck.entrywise_error(nested, nested) == 0.0
+
+
+def test_entrywise_error_on_central_differences(rng):
+    x = rng.standard_normal(5)
+    g = _quartic_grad(x)
+    fd = gradcheck.central_difference(_quartic, x)
+    assert gradcheck.entrywise_error(g, fd, atol=1e-6) < 1e-6
+    wrong = g.copy()
+    i = int(np.argmin(np.abs(g)))
+    wrong[i] += 1e-3 * max(abs(g[i]), 1e-6) + 1e-5
+    assert gradcheck.entrywise_error(wrong, fd, atol=1e-6) > 1e-5
+
+
+def test_entrywise_error_bad_arguments():
+    with pytest.raises(ValueError, match=r"`atol` must be finite and >= 0, got -1.0"):
+        gradcheck.entrywise_error([1.0], [1.0], atol=-1.0)
+    with pytest.raises(TypeError, match=r"`atol` must be a real number, got str"):
+        gradcheck.entrywise_error([1.0], [1.0], atol="0")
+    with pytest.raises(ValueError, match=r"`a` and `b` must have the same number of entries"):
+        gradcheck.entrywise_error([1.0, 2.0], [1.0])

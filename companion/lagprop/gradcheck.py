@@ -4,7 +4,10 @@ r"""Numerical checks of gradients and of adjoint (costate) passes.
   :math:`(f(x + h e_i) - f(x - h e_i)) / 2h`, with error :math:`O(h^2)`.
 * :func:`dot_product_test` checks that a backward map is the transpose of a forward map:
   :math:`\langle J u, v\rangle = \langle u, J^\top v\rangle` for random :math:`u, v`.
-* :func:`relative_error` is the scale-free distance used throughout the tests and the book.
+* :func:`relative_error` is the scale-free distance used throughout the tests and the book:
+  relative to the largest entry, so entries much smaller than the largest are barely tested.
+* :func:`entrywise_error` measures every entry relative to its own size (with an absolute floor),
+  so a wrong small entry is caught too.
 """
 
 from dataclasses import dataclass
@@ -15,6 +18,7 @@ from ._validate import as_float_array, positive_scalar
 
 __all__ = [
     "relative_error",
+    "entrywise_error",
     "central_difference",
     "params_central_difference",
     "GradCheck",
@@ -36,6 +40,48 @@ def relative_error(a, b):
     if scale == 0.0:
         return 0.0
     return float(np.max(np.abs(fa - fb)) / scale)
+
+
+def entrywise_error(a, b, *, atol=0.0):
+    r"""Largest entry-wise relative distance, each entry measured against its own size.
+
+    .. math::
+
+        \max_i \frac{\lvert a_i - b_i\rvert}{\max(\lvert a_i\rvert, \lvert b_i\rvert,
+        \mathrm{atol})}
+
+    Unlike :func:`relative_error`, which divides by the largest entry of either argument, this
+    tests small entries as strictly as large ones. Entries smaller than ``atol`` are compared
+    absolutely (relative to ``atol``): central differences carry an absolute error of order
+    ``h**2`` plus rounding, so an exact zero can only be matched to such a floor.
+
+    Parameters
+    ----------
+    a, b : array_like or (nested) list of arrays
+        Of matching structure, as for :func:`relative_error`.
+    atol : float, keyword-only
+        The absolute floor, >= 0. With ``atol = 0`` a pair of exact zeros counts as equal and a
+        zero against a nonzero entry as a relative distance of 1.
+
+    Returns
+    -------
+    float
+    """
+    if isinstance(atol, bool) or not isinstance(atol, (int, float, np.floating, np.integer)):
+        raise TypeError(f"`atol` must be a real number, got {type(atol).__name__}")
+    atol = float(atol)
+    if not np.isfinite(atol) or atol < 0.0:
+        raise ValueError(f"`atol` must be finite and >= 0, got {atol!r}")
+    fa, fb = _flat(a), _flat(b)
+    if fa.shape != fb.shape:
+        raise ValueError("`a` and `b` must have the same number of entries, "
+                         f"got {fa.size} and {fb.size}")
+    scale = np.maximum(np.maximum(np.abs(fa), np.abs(fb)), atol)
+    diff = np.abs(fa - fb)
+    both_zero = scale == 0.0
+    if np.all(both_zero):
+        return 0.0
+    return float(np.max(diff[~both_zero] / scale[~both_zero]))
 
 
 def _flat(x):
