@@ -310,3 +310,31 @@ def test_wrong_coefficients_are_detected(rng):
     naive = dy.heavy_ball_positions(grad, tr.w[0], K, steps, np.r_[0.0, rho[:-1]])
     sgd = dy.heavy_ball_positions(grad, tr.w[0], K, 1 / (beta * mu), 0.0)
     assert np.max(np.abs(naive - tr.w)) > 1e-6 and np.max(np.abs(sgd - tr.w)) > 1e-3
+
+
+def test_unequal_spacings_are_pytorch_with_shifted_momentum(rng):
+    """Unequal spacings: the motion is a per-step momentum-buffer recursion (PyTorch's SGD form)
+    with momentum rho_{k-1} and rate eta (1 - rho_k), and its buffer is -mu v_k^+; with m_k as the
+    buffer's momentum it is not."""
+    K, m, beta = 25, 3, 0.8
+    mu = np.array([1.5, 2.0, 3.0])
+    grad = tanh_stream(rng, K, m)
+    times = np.cumsum(rng.uniform(0.3, 2.0, size=K))
+    tr = dy.simulate_impulses(grad, times, rng.normal(size=m), beta=beta, mu=mu)
+    rho = np.exp(-beta * np.diff(times))
+    _, m_k = dy.heavy_ball_coefficients(times, beta=beta, mu=mu)
+
+    def buffered(momentum):          # written out step by step, as torch.optim.SGD does it
+        w, buf, out, bufs = tr.w[0].copy(), np.zeros(m), [tr.w[0].copy()], []
+        for k in range(K - 1):
+            buf = momentum[k] * buf + grad(k, w)
+            w = w - (1 - rho[k]) / (beta * mu) * buf
+            out.append(w.copy())
+            bufs.append(buf.copy())
+        return np.array(out), np.array(bufs)
+
+    W, bufs = buffered(np.r_[0.0, rho[:-1]])
+    assert np.max(np.abs(W - tr.w)) < 1e-12
+    assert np.max(np.abs(bufs + mu * tr.v_after[:-1])) < 1e-12
+    W_wrong, _ = buffered(m_k)
+    assert np.max(np.abs(W_wrong - tr.w)) > 1e-3

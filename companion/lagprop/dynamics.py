@@ -575,7 +575,14 @@ def heavy_ball_positions(grad, w0, n, step, momentum):
 
         w_{k+1} = w_k - s_k\, g_k + m_k\, (w_k - w_{k-1}), \qquad g_k = \text{grad}(k, w_k), \qquad w_{-1} = w_0.
 
-    This is also PyTorch's ``SGD(lr=s, momentum=m, dampening=0)`` update.
+    With constant coefficients this is PyTorch's ``SGD(lr=s, momentum=m, dampening=0)``
+    update. With per-step coefficients it is not: that update keeps a buffer
+    :math:`b_k = m'_k b_{k-1} + g_k` and steps :math:`w_{k+1} = w_k - \ell_k b_k`, which is
+    the recursion above with :math:`s_k = \ell_k` and :math:`m_k = m'_k \ell_k / \ell_{k-1}`.
+    The impulsive motion with unequal spacings (coefficients of
+    :func:`heavy_ball_coefficients`) is therefore PyTorch's update with momentum
+    :math:`\rho_{k-1}` and learning rate :math:`\eta (1 - \rho_k)` at step :math:`k`, whose
+    buffer is :math:`b_k = -\mu v_k^+`; with momentum :math:`m_k` it is off.
 
     Parameters
     ----------
