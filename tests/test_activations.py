@@ -67,3 +67,25 @@ def test_bad_names():
         activations.get("Tanh", argname="output_activation")
     with pytest.raises(TypeError, match=r"`activation` must be a string naming an activation, got NoneType"):
         activations.get(None)
+
+
+@pytest.mark.parametrize("name", activations.NAMES)
+def test_every_activation_takes_lists_and_scalars(name):
+    act = activations.get(name)
+    np.testing.assert_allclose(act.f([-1.0, 0.5]), act.f(np.array([-1.0, 0.5])))
+    assert np.shape(act.f(0.5)) == () and np.shape(act.df(0.5)) == ()
+    np.testing.assert_allclose(act.df([0.5]), act.df(np.array([0.5])))
+
+
+def test_a_user_activation_returning_nan_is_caught_at_the_boundary():
+    bad = activations.Activation("log", np.log, lambda a: 1.0 / a)
+    act = activations.get(bad)
+    np.testing.assert_allclose(act.f(np.array([1.0, np.e])), [0.0, 1.0])
+    with pytest.raises(ValueError, match=r"`activation`.f \('log'\) returned non-finite values"):
+        act.f(np.array([-1.0]))
+    short = activations.Activation("short", lambda a: a[:1], lambda a: a)
+    with pytest.raises(ValueError, match=r"`output_activation`.f must return an array of the shape"):
+        activations.get(short, argname="output_activation").f(np.ones(2))
+    from lagprop import lagrangian, mlp
+    with pytest.raises(ValueError, match="returned non-finite values"):
+        lagrangian.forward(mlp.init_params([1, 2, 1]), [[-5.0]], activation=bad)

@@ -128,3 +128,49 @@ def test_entrywise_error_bad_arguments():
         gradcheck.entrywise_error([1.0], [1.0], atol="0")
     with pytest.raises(ValueError, match=r"`a` and `b` must have the same number of entries"):
         gradcheck.entrywise_error([1.0, 2.0], [1.0])
+
+
+def test_jacobian_of_a_linear_and_a_nonlinear_map(rng):
+    M = rng.standard_normal((3, 4))
+    x = rng.standard_normal(4)
+    np.testing.assert_allclose(gradcheck.jacobian(lambda z: M @ z, x), M, rtol=1e-9, atol=1e-10)
+    # f(z) = (z0 z1, sin z2): the Jacobian by hand
+    J = gradcheck.jacobian(lambda z: np.array([z[0] * z[1], np.sin(z[2])]), x[:3])
+    expect = np.array([[x[1], x[0], 0.0], [0.0, 0.0, np.cos(x[2])]])
+    np.testing.assert_allclose(J, expect, rtol=1e-8, atol=1e-10)
+
+
+def test_fitted_order_recovers_a_power_law_and_rejects_bad_sweeps():
+    h = np.array([0.1, 0.05, 0.025])
+    assert gradcheck.fitted_order(h, 3.0 * h**2) == pytest.approx(2.0, abs=1e-12)
+    assert gradcheck.fitted_order(h, 0.5 * h) == pytest.approx(1.0, abs=1e-12)
+
+
+_BAD = [
+    ("cd: f", lambda: gradcheck.central_difference(1.0, [1.0]), TypeError, "`f` must be callable"),
+    ("cd: h nan", lambda: gradcheck.central_difference(np.sum, [1.0], h=np.nan), ValueError, "`h` must be a finite number > 0"),
+    ("cd: x complex", lambda: gradcheck.central_difference(np.sum, [1j]), TypeError, "`x` must be real"),
+    ("cd: f vector", lambda: gradcheck.central_difference(lambda z: z, [1.0, 2.0]), TypeError, "`f` must return a real scalar"),
+    ("cd: f nan", lambda: gradcheck.central_difference(lambda z: np.nan, [1.0]), ValueError, "`f` must return a finite value"),
+    ("pcd: params", lambda: gradcheck.params_central_difference(lambda p: 0.0, None), ValueError, "`params` must be a non-empty list"),
+    ("jac: x 2-D", lambda: gradcheck.jacobian(lambda z: z, np.ones((2, 2))), ValueError, "`x` must be 1-D"),
+    ("jac: f nan", lambda: gradcheck.jacobian(lambda z: z * np.nan, np.ones(2)), ValueError, r"`f\(x\)` must be finite"),
+    ("jac: h", lambda: gradcheck.jacobian(lambda z: z, np.ones(2), h=-1.0), ValueError, "`h` must be a finite number > 0"),
+    ("order: short", lambda: gradcheck.fitted_order([0.1], [0.2]), ValueError, "length >= 2"),
+    ("order: negative", lambda: gradcheck.fitted_order([0.1, 0.2], [-1.0, 1.0]), ValueError, "must be > 0"),
+    ("order: equal h", lambda: gradcheck.fitted_order([0.1, 0.1], [1.0, 2.0]), ValueError, "two different steps"),
+    ("order: nan", lambda: gradcheck.fitted_order([0.1, np.nan], [1.0, 2.0]), ValueError, "`h` must be finite"),
+    ("check: rtol", lambda: gradcheck.check_gradient(np.sum, np.ones(2), np.ones(2), rtol=np.nan), ValueError, "`rtol` must be a finite number > 0"),
+    ("check: grad shape", lambda: gradcheck.check_gradient(np.sum, np.ones(3), np.ones(2)), ValueError, "`grad` must have the shape of `x`"),
+    ("dot: trials 0", lambda: gradcheck.dot_product_test(lambda u: u, lambda v: v, (2,), (2,), trials=0), ValueError, "`trials` must be >= 1"),
+    ("dot: shape", lambda: gradcheck.dot_product_test(lambda u: u, lambda v: v, (2,), (3,)), ValueError, "`jvp` must return an array of shape"),
+    ("dot: in_shape", lambda: gradcheck.dot_product_test(lambda u: u, lambda v: v, "ab", (2,)), TypeError, "`in_shape` must be a tuple of positive integers"),
+    ("dot: vjp", lambda: gradcheck.dot_product_test(lambda u: u, None, (2,), (2,)), TypeError, "`vjp` must be callable"),
+    ("rel: a None", lambda: gradcheck.relative_error(None, [1.0]), TypeError, "`a` must be array-like"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in _BAD], ids=[c[0] for c in _BAD])
+def test_bad_input_raises_naming_the_argument(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()

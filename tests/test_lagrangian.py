@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lagprop import gradcheck, lagrangian, mlp
+from lagprop import ConvergenceError, gradcheck, lagrangian, mlp, supervision
 from lagprop.activations import NAMES
 
 H = 1e-6
@@ -336,6 +336,20 @@ _BAD = [
     ("H: X list", lambda: lagrangian.hamiltonian(_P, _FWD.X[:1], _CO, 1), ValueError, r"`X` must be a list of 3"),
     ("flops sizes", lambda: lagrangian.gradient_cost([3]), ValueError, r"`sizes` needs at least two"),
     ("flops P", lambda: lagrangian.gradient_cost([3, 2], 0), ValueError, r"`n_patterns` must be >= 1"),
+    ("inputs complex", lambda: lagrangian.forward(_P, _X + 0j), TypeError, r"`inputs` must be real, got a complex array"),
+    ("cost broadcast", lambda: lagrangian.cost([[1.0], [2.0]], [1.0, 2.0]), ValueError, r"`targets` must have the shape of `outputs`"),
+    ("cost None", lambda: lagrangian.cost(None, [1.0]), TypeError, r"`outputs` must be array-like"),
+    ("costate A nan", lambda: lagrangian.costate(_P, lagrangian.Forward(X=_FWD.X, A=[None] + [a * np.nan for a in _FWD.A[1:]]), _D), ValueError, r"`fwd.A\[1\]` must be finite"),
+    ("costate A short", lambda: lagrangian.costate(_P, lagrangian.Forward(X=_FWD.X, A=_FWD.A[:2]), _D), ValueError, r"`fwd.A` must be a list of"),
+    ("costate A None", lambda: lagrangian.costate(_P, lagrangian.Forward(X=_FWD.X, A=[None] * len(_FWD.A)), _D), ValueError, r"`fwd.A\[k\]` must be an array"),
+    ("tangent A nan", lambda: lagrangian.tangent(_P, lagrangian.Forward(X=_FWD.X, A=[None] + [a * np.nan for a in _FWD.A[1:]]), _FWD.X[0], 0), ValueError, r"`fwd.A\[1\]` must be finite"),
+    ("tangent k", lambda: lagrangian.tangent(_P, _FWD, _FWD.X[0], 9), ValueError, r"`k` must be a layer index in 0\.\."),
+    ("descent lr nan", lambda: lagrangian.gradient_descent(_P, _X, _D, lr=np.nan, steps=2), ValueError, r"`lr` must be a finite number > 0"),
+    ("descent steps", lambda: lagrangian.gradient_descent(_P, _X, _D, lr=0.1, steps=-1), ValueError, r"`steps` must be >= 0"),
+    ("descent diverges", lambda: lagrangian.gradient_descent(_P, _X, _D, lr=1e200, steps=5), ConvergenceError, r"gradient descent diverged at step"),
+    ("pattern stream", lambda: lagrangian.pattern_gradient(None, _P), TypeError, r"`stream` must be a supervision.Stream"),
+    ("pattern k", lambda: lagrangian.pattern_gradient(supervision.stream([1.0], _X[:1], _D[:1]), _P)(3, mlp.flatten(_P)), ValueError, r"`k` must be a pattern index in 0..0"),
+    ("pattern w", lambda: lagrangian.pattern_loss(supervision.stream([1.0], _X[:1], _D[:1]), _P)(0, [1.0]), ValueError, r"`w` must have"),
 ]
 
 
@@ -343,3 +357,78 @@ _BAD = [
 def test_bad_input_raises_naming_the_argument(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# --- the cost seen from layer k (le Cun 1988, eqs. 5-8) ----------------------------------------
+
+lg = lagrangian
+ACTS = ["identity", "tanh", "sigmoid"]
+
+
+def _net(sizes, seed, P=3):
+    rng = np.random.default_rng(seed)
+    params = mlp.init_params(sizes, seed=rng)
+    params = [(W, rng.normal(0.0, 0.3, b.shape)) for W, b in params]
+    return params, rng.normal(size=(P, sizes[0])), rng.normal(size=(P, sizes[-1]))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 4), st.sampled_from(ACTS), st.integers(0, 10_000))
+def test_multipliers_are_minus_the_gradients_of_the_cost_from_layer_k(depth, act, seed):
+    sizes = [3] + [4] * (depth - 1) + [2]
+    params, X0, D = _net(sizes, seed)
+    kw = dict(activation=act, output_activation=act)
+    fwd = lg.forward(params, X0, **kw)
+    co = lg.costate(params, fwd, D, **kw)
+    for k in range(1, depth + 1):
+        gX = gradcheck.central_difference(lambda x: lg.cost_from_layer(params, x, k, D, **kw), fwd.X[k], h=1e-5)
+        gA = gradcheck.central_difference(lambda a: lg.cost_from_preactivation(params, a, k, D, **kw), fwd.A[k], h=1e-5)
+        assert gradcheck.relative_error(co.B[k], -gX) < 1e-6
+        assert gradcheck.relative_error(co.Y[k], -gA) < 1e-6
+
+
+def test_cost_from_layer_at_the_ends():
+    params, X0, D = _net([3, 4, 2], 1)
+    fwd = lg.forward(params, X0)
+    C = lg.cost(fwd.X[-1], D)
+    assert lg.cost_from_layer(params, X0, 0, D) == pytest.approx(C, rel=1e-14)
+    assert lg.cost_from_layer(params, fwd.X[1], 1, D) == pytest.approx(C, rel=1e-14)
+    assert lg.cost_from_layer(params, fwd.X[2], 2, D) == pytest.approx(C, rel=1e-14)
+    assert lg.cost_from_preactivation(params, fwd.A[2], 2, D) == pytest.approx(C, rel=1e-14)
+    # the cost from the output layer ignores the weights
+    assert lg.cost_from_layer(params, D, 2, D) == 0.0
+
+
+def test_cost_from_layer_bad_input():
+    params, X0, D = _net([3, 4, 2], 1)
+    with pytest.raises(ValueError, match="`k` must be a layer index in 0..2"):
+        lg.cost_from_layer(params, X0, 3, D)
+    with pytest.raises(ValueError, match="`k` must be a layer index in 1..2"):
+        lg.cost_from_preactivation(params, X0, 0, D)
+    with pytest.raises(TypeError, match="`k`"):
+        lg.cost_from_layer(params, X0, 1.0, D)
+    with pytest.raises(ValueError, match="`Xk` must have 4 columns"):
+        lg.cost_from_layer(params, X0, 1, D)
+    with pytest.raises(ValueError, match="`targets` must have one row per pattern"):
+        lg.cost_from_layer(params, X0, 0, D[:2])
+
+
+def test_pattern_callables_are_the_costate_gradient_of_one_pattern():
+    params, X0, D = _net([3, 4, 2], 11, P=3)
+    st_ = supervision.stream([1.0, 2.0, 3.0], X0, D)
+    grad = lagrangian.pattern_gradient(st_, params)
+    loss = lagrangian.pattern_loss(st_, params)
+    w = mlp.flatten(params)
+    for k in range(3):
+        fd = gradcheck.central_difference(lambda z: loss(k, z), w)
+        assert gradcheck.relative_error(grad(k, w), fd) < 1e-8
+        assert loss(k, w) == pytest.approx(lagrangian.backprop(params, X0[k], D[k])[0], rel=1e-14)
+    # the old home still hands out the same functions until the chapters are updated
+    assert supervision.pattern_gradient is lagrangian.pattern_gradient
+
+
+def test_a_diverging_descent_says_so():
+    params, X0, D = _net([3, 4, 2], 1)
+    with pytest.raises(ConvergenceError, match="diverged") as info:
+        lagrangian.gradient_descent(params, X0, D, lr=1e3, steps=200)
+    assert info.value.iterations >= 1 and np.isfinite(info.value.residual)

@@ -84,3 +84,36 @@ def test_bad_sizes_and_theta():
         mlp.unflatten(np.zeros(5), p)
     with pytest.raises(ValueError, match=r"`theta` must be finite"):
         mlp.unflatten(np.full(6, np.nan), p)
+
+
+def test_list_parameters_are_accepted_everywhere_check_params_accepts_them():
+    params = [([[1.0, 2.0]], [0.5])]
+    assert mlp.n_params(params) == 3
+    np.testing.assert_array_equal(mlp.flatten(params), [1.0, 2.0, 0.5])
+    (W, b), = mlp.unflatten([3.0, 4.0, 5.0], params)
+    np.testing.assert_array_equal(W, [[3.0, 4.0]])
+    np.testing.assert_array_equal(b, [5.0])
+
+
+_BAD_ARGS = [
+    ("init: scale nan", lambda: mlp.init_params([2, 1], scale=np.nan), ValueError, "`scale` must be a finite number > 0, got nan"),
+    ("init: scale 0", lambda: mlp.init_params([2, 1], scale=0), ValueError, "`scale` must be a finite number > 0"),
+    ("init: bias inf", lambda: mlp.init_params([2, 1], bias=np.inf), ValueError, "`bias` must be a finite number"),
+    ("init: bias str", lambda: mlp.init_params([2, 1], bias="0"), TypeError, "`bias` must be a real number"),
+    ("init: seed float", lambda: mlp.init_params([2, 1], seed=1.5), TypeError, "`seed` must be an integer"),
+    ("init: seed negative", lambda: mlp.init_params([2, 1], seed=-1), ValueError, "`seed` must be >= 0"),
+    ("init: sizes None", lambda: mlp.init_params(None), TypeError, "`sizes` must be a sequence of positive integers"),
+    ("n_params: None", lambda: mlp.n_params(None), ValueError, "`params` must be a non-empty list"),
+    ("flatten: W 1-D", lambda: mlp.flatten([([1.0], [1.0])]), ValueError, r"`params\[0\]\[0\] \(W_1\)` must be 2-D"),
+    ("flatten: empty W", lambda: mlp.flatten([(np.zeros((0, 2)), np.zeros(0))]), ValueError, "at least one row and column"),
+    ("unflatten: like", lambda: mlp.unflatten([1.0], None), ValueError, "`like` must be a non-empty list"),
+    ("unflatten: complex", lambda: mlp.unflatten([1j, 0, 0], [([[1.0, 2.0]], [0.5])]), TypeError, "`theta` must be real"),
+    ("unflatten: length", lambda: mlp.unflatten([1.0], [([[1.0, 2.0]], [0.5])]), ValueError, "`theta` must have 3 entries"),
+    ("sizes_of: pair", lambda: mlp.sizes_of([np.zeros((2, 2))]), ValueError, r"`params\[0\]` must be a pair"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in _BAD_ARGS], ids=[c[0] for c in _BAD_ARGS])
+def test_bad_arguments_raise_naming_the_argument(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()

@@ -39,13 +39,10 @@ class Activation:
 
 
 def _sigmoid(a):
-    # exp of a non-positive number never overflows: split by sign
-    out = np.empty_like(a, dtype=np.float64)
-    pos = a >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-a[pos]))
-    ea = np.exp(a[~pos])
-    out[~pos] = ea / (1.0 + ea)
-    return out
+    # exp of a non-positive number never overflows: e = exp(-|a|) in (0, 1]
+    a = np.asarray(a, dtype=np.float64)
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _dsigmoid(a):
@@ -55,7 +52,9 @@ def _dsigmoid(a):
 
 def _dtanh(a):
     # 1 - tanh(a)^2, computed in one buffer (large temporaries are costly to allocate)
-    t = np.tanh(a)
+    t = np.tanh(np.asarray(a, dtype=np.float64))
+    if np.ndim(t) == 0:
+        return 1.0 - t * t
     np.multiply(t, t, out=t)
     return np.subtract(1.0, t, out=t)
 
@@ -65,7 +64,7 @@ _TABLE = {
     "tanh": Activation("tanh", np.tanh, _dtanh),
     "sigmoid": Activation("sigmoid", _sigmoid, _dsigmoid),
     # relu'(0) is taken as 0 (a subgradient); central differences disagree only exactly at a kink
-    "relu": Activation("relu", lambda a: np.maximum(a, 0.0), lambda a: (a > 0).astype(np.float64)),
+    "relu": Activation("relu", lambda a: np.maximum(a, 0.0), lambda a: (np.asarray(a) > 0).astype(np.float64)),
 }
 
 #: The accepted activation names.
@@ -88,12 +87,42 @@ def get(name, *, argname="activation"):
         If ``name`` is not one of :data:`NAMES`.
     TypeError
         If ``name`` is neither a string nor an :class:`Activation`.
+
+    Notes
+    -----
+    A user :class:`Activation` is returned wrapped so that every call checks that ``f`` and
+    ``df`` return finite arrays of the shape of their argument: a ValueError naming ``argname``
+    instead of NaN passing through the network.
     """
     if isinstance(name, Activation):
-        return name
+        if name.name in _TABLE and _TABLE[name.name] is name:
+            return name
+        return _checked(name, argname)
     if not isinstance(name, str):
         raise TypeError(f"`{argname}` must be a string naming an activation, got {type(name).__name__}")
     try:
         return _TABLE[name]
     except KeyError:
         raise ValueError(f"`{argname}` must be one of {list(NAMES)}, got {name!r}") from None
+
+
+def _checked(act, argname):
+    """Wrap a user Activation so that non-finite or misshapen outputs raise a ValueError."""
+
+    def guard(fn, which):
+        def call(a):
+            with np.errstate(all="ignore"):  # a non-finite result is reported just below
+                out = np.asarray(fn(a), dtype=np.float64)
+            if out.shape != np.shape(a):
+                raise ValueError(f"`{argname}`.{which} must return an array of the shape of its "
+                                 f"argument {np.shape(a)}, got {out.shape}")
+            if not np.all(np.isfinite(out)):
+                raise ValueError(f"`{argname}`.{which} ({act.name!r}) returned non-finite values "
+                                 "on finite input")
+            return out
+
+        return call
+
+    if not callable(act.f) or not callable(act.df):
+        raise TypeError(f"`{argname}` must have callable `f` and `df`, got {act!r:.80}")
+    return Activation(act.name, guard(act.f, "f"), guard(act.df, "df"))

@@ -8,13 +8,19 @@ r"""Numerical checks of gradients and of adjoint (costate) passes.
   relative to the largest entry, so entries much smaller than the largest are barely tested.
 * :func:`entrywise_error` measures every entry relative to its own size (with an absolute floor),
   so a wrong small entry is caught too.
+* :func:`jacobian` estimates the Jacobian of a vector function by the same central differences.
+* :func:`fitted_order` is the slope :math:`p` of :math:`\log \mathrm{err} = p \log h + c`, the
+  observed order of a discretisation.
+
+Every numerical check of the package lives here.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, positive_scalar
+from ._validate import _describe, as_float_array, check_callable, positive_int, positive_scalar
+from .mlp import check_params
 
 __all__ = [
     "relative_error",
@@ -24,6 +30,8 @@ __all__ = [
     "GradCheck",
     "check_gradient",
     "dot_product_test",
+    "jacobian",
+    "fitted_order",
 ]
 
 
@@ -33,7 +41,7 @@ def relative_error(a, b):
     ``a`` and ``b`` may be arrays or (nested) lists of arrays of matching structure, such as two
     parameter-gradient lists. Returns 0.0 when both are zero.
     """
-    fa, fb = _flat(a), _flat(b)
+    fa, fb = _flat(a, "a"), _flat(b, "b")
     if fa.shape != fb.shape:
         raise ValueError(f"`a` and `b` must have the same number of entries, got {fa.size} and {fb.size}")
     scale = max(np.max(np.abs(fa), initial=0.0), np.max(np.abs(fb), initial=0.0))
@@ -84,11 +92,11 @@ def entrywise_error(a, b, *, atol=0.0):
     return float(np.max(diff[~both_zero] / scale[~both_zero]))
 
 
-def _flat(x):
+def _flat(x, name="a"):
     if isinstance(x, (list, tuple)):
-        parts = [_flat(e) for e in x if e is not None]
+        parts = [_flat(e, name) for e in x if e is not None]
         return np.concatenate(parts) if parts else np.zeros(0)
-    return np.ravel(np.asarray(x, dtype=np.float64))
+    return np.ravel(as_float_array(x, name))
 
 
 def central_difference(f, x, *, h=1e-6):
@@ -110,6 +118,7 @@ def central_difference(f, x, *, h=1e-6):
     ndarray
         The estimate, shape of ``x``.
     """
+    check_callable(f, "f")
     h = positive_scalar(h, "h")
     x = as_float_array(x, "x").copy()
     g = np.empty_like(x)
@@ -117,12 +126,106 @@ def central_difference(f, x, *, h=1e-6):
     for i in range(flat.size):
         xi = flat[i]
         flat[i] = xi + h
-        fp = float(f(x))
+        fp = _scalar_value(f(x))
         flat[i] = xi - h
-        fm = float(f(x))
+        fm = _scalar_value(f(x))
         flat[i] = xi
         gflat[i] = (fp - fm) / (2.0 * h)
     return g
+
+
+def _scalar_value(value):
+    arr = np.asarray(value)
+    if arr.size != 1 or arr.dtype.kind not in "biuf":
+        raise TypeError(f"`f` must return a real scalar, got {_describe(value)}")
+    out = float(arr.reshape(()))
+    if not np.isfinite(out):
+        raise ValueError(f"`f` must return a finite value near `x`, got {out!r}")
+    return out
+
+
+def jacobian(f, x, *, h=1e-6):
+    r"""Central-difference Jacobian of a vector function of a 1-D array.
+
+    .. math:: \hat J_{:, i} = \frac{f(x + h e_i) - f(x - h e_i)}{2h}, \qquad \text{error } O(h^2).
+
+    Parameters
+    ----------
+    f : callable
+        ndarray (n,) -> array_like of m real numbers (raveled).
+    x : array_like, shape (n,)
+    h : float, keyword-only
+        The step, > 0.
+
+    Returns
+    -------
+    ndarray, shape (m, n)
+
+    Raises
+    ------
+    TypeError
+        ``f`` is not callable or returns something that is not real.
+    ValueError
+        ``x`` not 1-D or not finite, ``h`` not > 0, or ``f`` returns non-finite values or
+        outputs of varying length.
+    """
+    check_callable(f, "f")
+    h = positive_scalar(h, "h")
+    x = as_float_array(x, "x", ndim=1)
+
+    def g(z):
+        return np.ravel(as_float_array(f(z), "f(x)"))
+
+    return _jacobian(g, x, h)
+
+
+def _jacobian(f, x, h):
+    """Central-difference Jacobian on validated arguments (``f`` returns 1-D arrays)."""
+    n = x.size
+    cols = []
+    for i in range(n):
+        e = np.zeros(n)
+        e[i] = h
+        fp, fm = f(x + e), f(x - e)
+        if fp.shape != fm.shape or (cols and fp.shape != cols[0].shape):
+            raise ValueError(f"`f` must return outputs of one length, got {fp.shape} and {fm.shape}")
+        cols.append((fp - fm) / (2.0 * h))
+    return np.stack(cols, axis=1)
+
+
+def fitted_order(h, err):
+    r"""Least-squares slope :math:`p` of :math:`\log \mathrm{err} = p \log h + c` (the observed order).
+
+    A method of order :math:`p` has :math:`\mathrm{err} \approx c\, h^p` as :math:`h \to 0`; the
+    slope of the log-log fit over a sweep of step sizes estimates :math:`p`.
+
+    Parameters
+    ----------
+    h : array_like, shape (M,)
+        Step sizes, > 0, M >= 2, not all equal.
+    err : array_like, shape (M,)
+        The errors at those steps, > 0.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        Fewer than two points, shapes that differ, a non-positive or non-finite entry, or all
+        ``h`` equal.
+    """
+    h = as_float_array(h, "h", ndim=1)
+    err = as_float_array(err, "err", ndim=1)
+    if h.size < 2 or h.shape != err.shape:
+        raise ValueError(f"`h` and `err` must be two 1-D arrays of the same length >= 2, "
+                         f"got shapes {h.shape} and {err.shape}")
+    if np.any(h <= 0) or np.any(err <= 0):
+        raise ValueError("`h` and `err` must be > 0 to take logarithms, got a non-positive entry")
+    if np.ptp(h) == 0:
+        raise ValueError(f"`h` must hold at least two different steps, got all equal to {h[0]!r}")
+    return float(np.polyfit(np.log(h), np.log(err), 1)[0])
 
 
 def params_central_difference(f, params, *, h=1e-6):
@@ -130,7 +233,9 @@ def params_central_difference(f, params, *, h=1e-6):
 
     Returns a list of ``(dW_k, db_k)`` with the structure of ``params``.
     """
-    params = [(np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)) for W, b in params]
+    check_callable(f, "f")
+    h = positive_scalar(h, "h")
+    params = [(W.copy(), b.copy()) for W, b in check_params(params)]
     out = []
     for k, (W, b) in enumerate(params):
         def f_W(Wk, k=k, b=b):
@@ -163,7 +268,12 @@ def check_gradient(f, grad, x, *, h=1e-6, rtol=1e-7):
     GradCheck
         ``ok`` is True when the :func:`relative_error` is at most ``rtol``.
     """
-    err = relative_error(grad, central_difference(f, x, h=h))
+    rtol = positive_scalar(rtol, "rtol")
+    estimate = central_difference(f, x, h=h)
+    g = as_float_array(grad, "grad")
+    if g.shape != estimate.shape:
+        raise ValueError(f"`grad` must have the shape of `x`, {estimate.shape}, got {g.shape}")
+    err = relative_error(g, estimate)
     return GradCheck(ok=err <= rtol, error=err, rtol=rtol)
 
 
@@ -188,12 +298,37 @@ def dot_product_test(jvp, vjp, in_shape, out_shape, *, seed=0, trials=3):
     -------
     float
     """
-    rng = np.random.default_rng(seed)
+    check_callable(jvp, "jvp")
+    check_callable(vjp, "vjp")
+    in_shape = _shape(in_shape, "in_shape")
+    out_shape = _shape(out_shape, "out_shape")
+    rng = np.random.default_rng(positive_int(seed, "seed", minimum=0))
+    trials = positive_int(trials, "trials")
     worst = 0.0
     for _ in range(trials):
         u = rng.standard_normal(in_shape)
         v = rng.standard_normal(out_shape)
-        lhs = float(np.sum(np.asarray(jvp(u)) * v))
-        rhs = float(np.sum(u * np.asarray(vjp(v))))
+        Ju = as_float_array(jvp(u), "jvp(u)")
+        JTv = as_float_array(vjp(v), "vjp(v)")
+        if Ju.shape != v.shape:
+            raise ValueError(f"`jvp` must return an array of shape `out_shape` {out_shape}, "
+                             f"got {Ju.shape}")
+        if JTv.shape != u.shape:
+            raise ValueError(f"`vjp` must return an array of shape `in_shape` {in_shape}, "
+                             f"got {JTv.shape}")
+        lhs = float(np.sum(Ju * v))
+        rhs = float(np.sum(u * JTv))
         worst = max(worst, abs(lhs - rhs) / max(abs(lhs), abs(rhs), np.finfo(float).tiny))
     return worst
+
+
+def _shape(shape, name):
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        out = tuple(positive_int(n, name) for n in shape)
+    except TypeError as exc:
+        raise TypeError(f"`{name}` must be a tuple of positive integers, got {_describe(shape)}") from exc
+    if not out:
+        raise ValueError(f"`{name}` must have at least one dimension, got ()")
+    return out

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import activations as _act
-from ._validate import as_patterns, positive_int, positive_scalar
-from .mlp import check_params, check_sizes
+from ._errors import ConvergenceError
+from ._validate import as_float_array, as_patterns, positive_int, positive_scalar
+from .mlp import _flatten, _unflatten, check_params, check_sizes
 
 __all__ = [
     "Forward",
@@ -44,9 +45,13 @@ __all__ = [
     "gradient_descent",
     "cost_from_layer",
     "cost_from_preactivation",
-    "constraint_jacobian",
-    "reduced_hessian",
-    "lagrange_weight_hessian",
+    "tangent",
+    "Hamiltonian",
+    "hamiltonian",
+    "GradientCost",
+    "gradient_cost",
+    "pattern_gradient",
+    "pattern_loss",
 ]
 
 
@@ -118,8 +123,35 @@ def _check_states(X, params, name):
 
 
 def cost(outputs, targets):
-    r"""The quadratic cost :math:`C = \sum_p \lVert D_p - X_p(N) \rVert^2` (the first term of le Cun 1988, eq. 1; no 1/2)."""
-    return float(np.sum((np.asarray(targets) - np.asarray(outputs)) ** 2))
+    r"""The quadratic cost :math:`C = \sum_p \lVert D_p - X_p(N) \rVert^2` (le Cun 1988, eq. 1).
+
+    .. math:: C = \sum_p \lVert D_p - X_p(N) \rVert^2 \qquad \text{(the first term of eq. 1; no 1/2)}
+
+    Parameters
+    ----------
+    outputs : array_like, shape (P, n_N) or (n_N,)
+        The network's outputs :math:`X(N)`.
+    targets : array_like, the shape of ``outputs``
+        The desired outputs :math:`D`.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        Shapes that differ (no broadcasting) or non-finite values.
+    """
+    X = as_float_array(outputs, "outputs")
+    D = as_float_array(targets, "targets")
+    if X.shape != D.shape:
+        raise ValueError(f"`targets` must have the shape of `outputs`, {X.shape}, got {D.shape}")
+    return _cost(X, D)
+
+
+def _cost(X, D):
+    return float(np.sum((D - X) ** 2))
 
 
 def forward(params, inputs, *, activation="tanh", output_activation="identity"):
@@ -197,12 +229,25 @@ def costate(params, fwd, targets, *, activation="tanh", output_activation="ident
         ``B`` = [None, B(1), ..., B(N)] and ``Y`` = [None, Y(1), ..., Y(N)], each (P, n_k).
     """
     params = check_params(params)
+    X, A = _check_forward(fwd, params)
+    D = _check_targets(targets, params, X[0].shape[0])
+    F = _layer_activations(len(params), activation, output_activation)
+    return _costate(params, X, A, D, F)
+
+
+def _check_forward(fwd, params):
+    """Validate a Forward against ``params``: every X[k] and A[k] present, finite, (P, n_k)."""
     if not isinstance(fwd, Forward):
         raise TypeError(f"`fwd` must be a Forward (the result of lagrangian.forward), got {type(fwd).__name__}")
     X = _check_states(fwd.X, params, "fwd.X")
-    D = _check_targets(targets, params, X[0].shape[0])
-    F = _layer_activations(len(params), activation, output_activation)
-    return _costate(params, X, fwd.A, D, F)
+    if any(x is None for x in X):
+        raise ValueError("`fwd.X[k]` must be an array for every k = 0..N, got None")
+    A = _check_states(fwd.A, params, "fwd.A")
+    if any(a is None for a in A[1:]):
+        raise ValueError("`fwd.A[k]` must be an array for every k = 1..N, got None")
+    if A[1].shape[0] != X[0].shape[0]:
+        raise ValueError(f"`fwd.A` must have {X[0].shape[0]} rows like `fwd.X`, got {A[1].shape[0]}")
+    return X, [None] + A[1:]
 
 
 def _costate(params, X, A, D, F):
@@ -217,6 +262,58 @@ def _costate(params, X, A, D, F):
         if k > 1:
             B[k - 1] = Y[k] @ params[k - 1][0]  # row form of W(k)^T Y(k)
     return Costate(B=B, Y=Y)
+
+
+def tangent(params, fwd, delta, k, *, activation="tanh", output_activation="identity"):
+    r"""The forward linearisation (tangent map): a perturbation of :math:`X(k)` pushed to the output.
+
+    .. math::
+
+        \delta X(k) = \delta, \qquad
+        \delta X(j) = \nabla F_j(A(j))\, W(j)\, \delta X(j-1), \quad j = k+1, \dots, N.
+
+    Its transpose is the costate recursion :math:`B(j-1) = W(j)^\top \nabla F_j(A(j)) B(j)`
+    (le Cun 1988, eq. 6), so :math:`\langle B(j), \delta X(j) \rangle` is the same for every
+    :math:`j \ge k`.
+
+    Parameters
+    ----------
+    params : list of (ndarray, ndarray)
+    fwd : Forward
+        The forward pass at which the map is linearised.
+    delta : array_like, shape (P, n_k)
+        The perturbation of :math:`X(k)`.
+    k : int
+        The layer perturbed, 0 <= k <= N.
+    activation, output_activation : str, keyword-only
+
+    Returns
+    -------
+    list
+        ``[None] * k + [dX(k), ..., dX(N)]``, each (P, n_j).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad ``k``, ``fwd`` or ``delta``.
+    """
+    params = check_params(params)
+    X, A = _check_forward(fwd, params)
+    N = len(params)
+    k = _check_layer_index(k, N, low=0)
+    d = as_patterns(delta, "delta", X[k].shape[1])
+    if d.shape != X[k].shape:
+        raise ValueError(f"`delta` must have the shape of X[{k}], {X[k].shape}, got {d.shape}")
+    F = _layer_activations(N, activation, output_activation)
+    return _tangent(params, A, d, k, F)
+
+
+def _tangent(params, A, d, k, F):
+    """The tangent pass on validated arguments."""
+    out = [None] * k + [d]
+    for j in range(k + 1, len(params) + 1):
+        out.append(F[j].df(A[j]) * (out[-1] @ params[j - 1][0].T))
+    return out
 
 
 def _weight_gradients(Y, X):
@@ -252,7 +349,7 @@ def backprop(params, inputs, targets, *, activation="tanh", output_activation="i
     D = _check_targets(targets, params, X0.shape[0])
     fwd = _forward(params, X0, F)
     co = _costate(params, fwd.X, fwd.A, D, F)
-    return cost(fwd.X[-1], D), _weight_gradients(co.Y, fwd.X)
+    return _cost(fwd.X[-1], D), _weight_gradients(co.Y, fwd.X)
 
 
 def lagrange_function(params, X, B, targets, *, activation="tanh", output_activation="identity"):
@@ -279,18 +376,38 @@ def lagrange_function(params, X, B, targets, *, activation="tanh", output_activa
     -------
     float
     """
+    params, X, B, D, F = _check_lagrange_args(params, X, B, targets, activation, output_activation)
+    return _lagrange_function(params, X, B, D, F)
+
+
+def _check_lagrange_args(params, X, B, targets, activation, output_activation):
+    """The validation shared by every function of L(W, X, B) at arbitrary X and B."""
     params = check_params(params)
+    if isinstance(X, Forward):
+        X = X.X
+    if isinstance(B, Costate):
+        B = B.B
     X = _check_states(X, params, "X")
     if X[0] is None:
         raise ValueError("`X[0]` must hold the inputs, got None")
-    B = _check_states([None] + list(B[1:]) if hasattr(B, "__len__") and len(B) == len(X) else B, params, "B")
+    if any(x is None for x in X):
+        raise ValueError(f"`X[k]` must be an array for every k = 0..N, got None at "
+                         f"k = {[x is None for x in X].index(True)}")
+    if not isinstance(B, (list, tuple)) or len(B) != len(X):
+        raise ValueError(f"`B` must be a list of {len(X)} entries (B[0] ignored), "
+                         f"got {type(B).__name__}" + (f" of length {len(B)}" if hasattr(B, "__len__") else ""))
+    B = _check_states([None] + list(B[1:]), params, "B")
     if any(b is None for b in B[1:]):
         raise ValueError("`B[k]` must be an array for every k = 1..N, got None")
     if B[1].shape[0] != X[0].shape[0]:
         raise ValueError(f"`B` must have {X[0].shape[0]} rows like `X`, got {B[1].shape[0]}")
     D = _check_targets(targets, params, X[0].shape[0])
     F = _layer_activations(len(params), activation, output_activation)
-    L = cost(X[-1], D)
+    return params, X, B, D, F
+
+
+def _lagrange_function(params, X, B, D, F):
+    L = _cost(X[-1], D)
     for k, (W, b) in enumerate(params, start=1):
         L += float(np.sum(B[k] * (X[k] - F[k].f(X[k - 1] @ W.T + b))))
     return L
@@ -314,17 +431,11 @@ def lagrange_partials(params, X, B, targets, *, activation="tanh", output_activa
     -------
     LagrangePartials
     """
-    params = check_params(params)
-    X = _check_states(X, params, "X")
-    if X[0] is None:
-        raise ValueError("`X[0]` must hold the inputs, got None")
-    B = _check_states([None] + list(B[1:]) if hasattr(B, "__len__") and len(B) == len(X) else B, params, "B")
-    if any(b is None for b in B[1:]):
-        raise ValueError("`B[k]` must be an array for every k = 1..N, got None")
-    if B[1].shape[0] != X[0].shape[0]:
-        raise ValueError(f"`B` must have {X[0].shape[0]} rows like `X`, got {B[1].shape[0]}")
-    D = _check_targets(targets, params, X[0].shape[0])
-    F = _layer_activations(len(params), activation, output_activation)
+    params, X, B, D, F = _check_lagrange_args(params, X, B, targets, activation, output_activation)
+    return _lagrange_partials(params, X, B, D, F)
+
+
+def _lagrange_partials(params, X, B, D, F):
     N = len(params)
     A = [None] + [X[k - 1] @ W.T + b for k, (W, b) in enumerate(params, start=1)]
     FB = [None] + [F[k].df(A[k]) * B[k] for k in range(1, N + 1)]  # grad F_k(A(k)) B(k)
@@ -344,7 +455,7 @@ def stationarity(params, X, B, targets, *, activation="tanh", output_activation=
         two vanish on the constraint surface with the costate multipliers; the third vanishes at a
         stationary point of the cost.
     """
-    d = lagrange_partials(params, X, B, targets, activation=activation, output_activation=output_activation)
+    d = _lagrange_partials(*_check_lagrange_args(params, X, B, targets, activation, output_activation))
 
     def norm(arrays):
         return float(np.sqrt(sum(np.sum(a * a) for a in arrays)))
@@ -367,10 +478,42 @@ def descent_step(params, inputs, targets, *, lr, activation="tanh", output_activ
     C : float
         The cost before the step.
     new_params : list of (ndarray, ndarray)
+
+    Raises
+    ------
+    ValueError
+        Bad ``params``, ``inputs``, ``targets`` or ``lr``.
+    lagprop.ConvergenceError
+        The step overflows (a learning rate far too large for this cost).
     """
+    params, X0, D, F, lr = _check_descent(params, inputs, targets, lr, activation, output_activation)
+    C, new = _descent_step(params, X0, D, F, lr)
+    if not _all_finite(new):
+        raise ConvergenceError(f"descent_step diverged: the step with `lr` = {lr!r} from a cost of "
+                               f"{C:.6g} overflows; use a smaller `lr`", iterations=1, residual=C)
+    return C, new
+
+
+def _check_descent(params, inputs, targets, lr, activation, output_activation):
+    params = check_params(params)
     lr = positive_scalar(lr, "lr")
-    C, grads = backprop(params, inputs, targets, activation=activation, output_activation=output_activation)
-    return C, [(W - lr * gW, b - lr * gb) for (W, b), (gW, gb) in zip(check_params(params), grads)]
+    F = _layer_activations(len(params), activation, output_activation)
+    X0 = as_patterns(inputs, "inputs", params[0][0].shape[1])
+    D = _check_targets(targets, params, X0.shape[0])
+    return params, X0, D, F, lr
+
+
+def _descent_step(params, X0, D, F, lr):
+    with np.errstate(over="ignore", invalid="ignore"):
+        fwd = _forward(params, X0, F)
+        co = _costate(params, fwd.X, fwd.A, D, F)
+        grads = _weight_gradients(co.Y, fwd.X)
+        C = _cost(fwd.X[-1], D)
+        return C, [(W - lr * gW, b - lr * gb) for (W, b), (gW, gb) in zip(params, grads)]
+
+
+def _all_finite(params):
+    return all(np.all(np.isfinite(W)) and np.all(np.isfinite(b)) for W, b in params)
 
 
 def gradient_descent(params, inputs, targets, *, lr, steps, activation="tanh", output_activation="identity"):
@@ -382,14 +525,33 @@ def gradient_descent(params, inputs, targets, *, lr, steps, activation="tanh", o
         The parameters after the last step.
     losses : ndarray, shape (steps + 1,)
         The cost before each step and after the last.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments (as for :func:`descent_step`, and ``steps`` an integer >= 0).
+    lagprop.ConvergenceError
+        The iteration diverged (the cost or a weight overflowed): the message gives the step and
+        the last finite cost.
     """
+    params, X0, D, F, lr = _check_descent(params, inputs, targets, lr, activation, output_activation)
     steps = positive_int(steps, "steps", minimum=0)
-    kw = dict(lr=lr, activation=activation, output_activation=output_activation)
     losses = np.empty(steps + 1)
     for i in range(steps):
-        losses[i], params = descent_step(params, inputs, targets, **kw)
-    fwd = forward(params, inputs, activation=activation, output_activation=output_activation)
-    losses[steps] = cost(fwd.X[-1], _check_targets(targets, check_params(params), fwd.X[0].shape[0]))
+        losses[i], new = _descent_step(params, X0, D, F, lr)
+        if not (np.isfinite(losses[i]) and _all_finite(new)):
+            last = losses[i - 1] if i else losses[0]
+            raise ConvergenceError(
+                f"gradient descent diverged at step {i + 1} of {steps}: the weights overflowed "
+                f"(last finite cost {last:.6g}); use a smaller `lr` than {lr!r}",
+                iterations=i + 1, residual=float(last))
+        params = new
+    with np.errstate(over="ignore", invalid="ignore"):
+        losses[steps] = _cost(_forward(params, X0, F).X[-1], D)
+    if not np.isfinite(losses[steps]):
+        raise ConvergenceError(f"gradient descent diverged: the final cost overflowed after {steps} "
+                               f"steps; use a smaller `lr` than {lr!r}", iterations=steps,
+                               residual=float(losses[steps - 1]))
     return params, losses
 
 
@@ -571,11 +733,9 @@ def gradient_cost(sizes, n_patterns=1):
     )
 
 
-__all__ += ["Hamiltonian", "hamiltonian", "GradientCost", "gradient_cost"]
-
 
 # --------------------------------------------------------------------------------------------
-# The cost seen from inside the network, the constraint Jacobian, and second-order objects
+# The cost seen from inside the network
 # --------------------------------------------------------------------------------------------
 
 def _check_layer_index(k, N, *, low):
@@ -636,7 +796,7 @@ def cost_from_layer(params, Xk, k, targets, *, activation="tanh", output_activat
     X = as_patterns(Xk, "Xk", widths[k])
     D = _check_targets(targets, params, X.shape[0])
     F = _layer_activations(N, activation, output_activation)
-    return cost(_propagate(params, F, X, k), D)
+    return _cost(_propagate(params, F, X, k), D)
 
 
 def cost_from_preactivation(params, Ak, k, targets, *, activation="tanh", output_activation="identity"):
@@ -671,196 +831,189 @@ def cost_from_preactivation(params, Ak, k, targets, *, activation="tanh", output
     A = as_patterns(Ak, "Ak", params[k - 1][0].shape[0])
     D = _check_targets(targets, params, A.shape[0])
     F = _layer_activations(N, activation, output_activation)
-    return cost(_propagate(params, F, F[k].f(A), k), D)
+    return _cost(_propagate(params, F, F[k].f(A), k), D)
 
 
-def constraint_jacobian(params, X, *, activation="tanh", output_activation="identity"):
-    r"""Jacobian of the constraints :math:`g_k = X(k) - F_k(W(k) X(k-1) + b(k))` with respect to the states.
+# --------------------------------------------------------------------------------------------
+# One pattern at a time: the per-pattern loss and gradient that drive the cognitive dynamics
+# --------------------------------------------------------------------------------------------
 
-    .. math::
+def _check_stream(stream, like, activation, output_activation):
+    from .supervision import Stream
 
-        \frac{\partial g_k}{\partial X(k)} = I, \qquad
-        \frac{\partial g_k}{\partial X(k-1)} = -\nabla F_k(A(k))\, W(k) \quad (k \ge 2),
+    if not isinstance(stream, Stream):
+        raise TypeError(f"`stream` must be a supervision.Stream, got {type(stream).__name__}")
+    like = check_params(like, "like")
+    F = _layer_activations(len(like), activation, output_activation)
+    X0 = as_patterns(stream.inputs, "stream.inputs", like[0][0].shape[1])
+    D = as_patterns(stream.targets, "stream.targets", like[-1][0].shape[0])
+    if D.shape[0] != X0.shape[0]:
+        raise ValueError(f"`stream.targets` must have one row per input ({X0.shape[0]}), got {D.shape}")
+    n = sum(W.size + b.size for W, b in like)
+    K = X0.shape[0]
 
-    all other blocks zero: the matrix is block unit lower-triangular, so its determinant is 1 and
-    the constraints are linearly independent (LICQ) at every point. Variables and constraints are
-    ordered layer by layer (k = 1..N), and within a layer pattern by pattern (the row-major
-    ravel of the (P, n_k) array). The input X(0) is data, not a variable.
+    def check(k, w):
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < K:
+            raise ValueError(f"`k` must be a pattern index in 0..{K - 1}, got {k!r}")
+        w = as_float_array(w, "w", ndim=1)
+        if w.size != n:
+            raise ValueError(f"`w` must have {n} entries (the parameters of `like`), got {w.size}")
+        return int(k), _unflatten(w, like)
 
-    Parameters
-    ----------
-    params : list of (ndarray, ndarray)
-    X : list of N+1 arrays
-        States, ``X[0]`` the inputs (P, n_0); they need not satisfy the forward equations.
-    activation, output_activation : str, keyword-only
-
-    Returns
-    -------
-    ndarray, shape (m, m)
-        With :math:`m = P \sum_{k=1}^N n_k`.
-    """
-    params = check_params(params)
-    X = _check_states(X, params, "X")
-    if any(x is None for x in X):
-        raise ValueError("`X[k]` must be an array for every k = 0..N, got None")
-    F = _layer_activations(len(params), activation, output_activation)
-    P, N = X[0].shape[0], len(params)
-    sizes = [P * x.shape[1] for x in X[1:]]
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    J = np.eye(offsets[-1])
-    for k in range(2, N + 1):
-        W, b = params[k - 1]
-        dF = F[k].df(X[k - 1] @ W.T + b)  # (P, n_k)
-        n_k, n_prev = W.shape
-        for p in range(P):
-            r = offsets[k - 1] + p * n_k
-            c = offsets[k - 2] + p * n_prev
-            J[r:r + n_k, c:c + n_prev] = -dF[p][:, None] * W
-    return J
+    return X0, D, F, check
 
 
-def _fd_jacobian_of_gradient(grad_flat, theta, h):
-    n = theta.size
-    H = np.empty((n, n))
-    for i in range(n):
-        e = np.zeros(n)
-        e[i] = h
-        H[:, i] = (grad_flat(theta + e) - grad_flat(theta - e)) / (2.0 * h)
-    return 0.5 * (H + H.T)
+def pattern_gradient(stream, like, *, activation="tanh", output_activation="identity"):
+    r"""The per-pattern gradient :math:`g_k(w) = \nabla_w \bar V_k(w)` of a layered network as a callable.
 
+    .. math:: g_k(w) = \nabla_w \lVert y_k - f(x_k, w) \rVert^2
 
-def reduced_hessian(params, inputs, targets, *, h=1e-5, activation="tanh", output_activation="identity"):
-    r"""The Hessian of the cost restricted to the constraint surface, :math:`\nabla^2_W C(W)`.
-
-    On the constraint surface the states are functions of the weights, :math:`X = X(W)`, and
-    :math:`C(W) = L(W, X(W), B)`. Its Hessian (the *reduced* Hessian of the Lagrange function) is
-    the object of the second-order conditions (le Cun 1988, footnote 3): positive semi-definite
-    at a local minimum (necessary), positive definite at a stationary point (sufficient). It is
-    computed here by central differences of the costate gradient of :func:`backprop`,
-
-    .. math:: H_{:, i} = \frac{g(\theta + h e_i) - g(\theta - h e_i)}{2h}, \qquad
-              H \leftarrow \tfrac12 (H + H^\top),
-
-    with error :math:`O(h^2)`. Parameters are ordered as :func:`lagprop.mlp.flatten` orders them.
-
-    Parameters
-    ----------
-    params : list of (ndarray, ndarray)
-    inputs : array_like, shape (P, n_0)
-    targets : array_like, shape (P, n_N)
-    h : float, keyword-only
-        Difference step, > 0.
-    activation, output_activation : str, keyword-only
-
-    Returns
-    -------
-    ndarray, shape (n, n)
-        Symmetric, with n the number of parameters.
+    Returns ``grad(k, w)`` for :func:`lagprop.dynamics.simulate_impulses`: ``w`` is the flat
+    parameter vector (:func:`lagprop.mlp.flatten` order, shaped like ``like``), and the gradient
+    is computed by the costate pass (:func:`backprop`) on pattern ``k`` (row ``k`` of the
+    :class:`~lagprop.supervision.Stream`) alone.
 
     Raises
     ------
-    ValueError
-        Bad ``params``, ``inputs``, ``targets`` or ``h``.
+    TypeError, ValueError
+        ``stream`` not a Stream, ``like`` not a parameter list, or widths that do not match; the
+        callable raises ValueError for a bad ``k`` or ``w``.
     """
-    from .mlp import flatten, unflatten
+    X0, D, F, check = _check_stream(stream, like, activation, output_activation)
 
-    params = check_params(params)
-    h = positive_scalar(h, "h")
-    kw = dict(activation=activation, output_activation=output_activation)
+    def grad(k, w):
+        k, params = check(k, w)
+        fwd = _forward(params, X0[k:k + 1], F)
+        co = _costate(params, fwd.X, fwd.A, D[k:k + 1], F)
+        return _flatten(_weight_gradients(co.Y, fwd.X))
 
-    def g(theta):
-        return flatten(backprop(unflatten(theta, params), inputs, targets, **kw)[1])
-
-    return _fd_jacobian_of_gradient(g, flatten(params), h)
+    return grad
 
 
-def lagrange_weight_hessian(params, X, B, targets, *, h=1e-5, activation="tanh",
-                            output_activation="identity"):
-    r"""The Hessian of :math:`L(W, X, B)` in the weights alone, at fixed states and multipliers.
+def pattern_loss(stream, like, *, activation="tanh", output_activation="identity"):
+    r"""The per-pattern loss :math:`\bar V_k(w) = \lVert y_k - f(x_k, w) \rVert^2` as a callable ``loss(k, w)``.
 
-    .. math:: \big[\nabla^2_{WW} L\big]_{ij} = \frac{\partial^2 L(W, X, B)}{\partial w_i\, \partial w_j}
-              \Big|_{X, B \text{ fixed}},
-
-    by central differences of :math:`\partial L/\partial W` from :func:`lagrange_partials`.
-    This is *not* the Hessian of the cost: holding X fixed ignores how the states move with the
-    weights, so the Gauss-Newton part of the curvature is missing (for a linear network it is
-    identically zero), and it can be indefinite at a minimum of the cost. It is computed to
-    contrast it with :func:`reduced_hessian` (le Cun 1988, footnote 3).
-
-    Parameters
-    ----------
-    params : list of (ndarray, ndarray)
-    X, B : lists of N+1 arrays
-        States (``X[0]`` the inputs) and multipliers (``B[0]`` ignored).
-    targets : array_like, shape (P, n_N)
-    h : float, keyword-only
-    activation, output_activation : str, keyword-only
-
-    Returns
-    -------
-    ndarray, shape (n, n)
+    Arguments as for :func:`pattern_gradient`.
     """
-    from .mlp import flatten, unflatten
+    X0, D, F, check = _check_stream(stream, like, activation, output_activation)
 
-    params = check_params(params)
-    h = positive_scalar(h, "h")
-    kw = dict(activation=activation, output_activation=output_activation)
+    def loss(k, w):
+        k, params = check(k, w)
+        return _cost(_forward(params, X0[k:k + 1], F).X[-1], D[k:k + 1])
 
-    def g(theta):
-        return flatten(lagrange_partials(unflatten(theta, params), X, B, targets, **kw).dW)
-
-    return _fd_jacobian_of_gradient(g, flatten(params), h)
+    return loss
 
 
-def tangent(params, fwd, delta, k, *, activation="tanh", output_activation="identity"):
-    r"""The forward linearisation (tangent map): a perturbation of :math:`X(k)` pushed to the output.
+# moved to curvature; kept for the chapters until they are updated
+from .curvature import constraint_jacobian, lagrange_weight_hessian, reduced_hessian  # noqa: E402,F401
+
+
+# --------------------------------------------------------------------------------------------
+# Second order: Hessian-vector products by the second-order adjoint
+# --------------------------------------------------------------------------------------------
+
+def _d2_tanh(a):
+    t = np.tanh(a)
+    return -2.0 * t * (1.0 - t * t)
+
+
+def _d2_sigmoid(a):
+    s = _act.get("sigmoid").f(a)
+    return s * (1.0 - s) * (1.0 - 2.0 * s)
+
+
+# f'' of the named activations (relu'' = 0 away from its kink, where f' is constant)
+_D2F = {"identity": np.zeros_like, "tanh": _d2_tanh, "sigmoid": _d2_sigmoid, "relu": np.zeros_like}
+
+
+def hessian_vector(params, inputs, targets, v, *, activation="tanh", output_activation="identity"):
+    r"""The Hessian of the cost times a direction, :math:`(\nabla^2_W C)\,V`, exactly, by the second-order adjoint.
+
+    Differentiate the three stationarity conditions of :math:`L` (forward pass, costate pass,
+    gradient) along the direction :math:`V` of the weights (Pearlmutter's
+    :math:`\mathcal{R}\{\cdot\}` operator): a tangent pass through the forward pass,
 
     .. math::
 
-        \delta X(k) = \delta, \qquad
-        \delta X(j) = \nabla F_j(A(j))\, W(j)\, \delta X(j-1), \quad j = k+1, \dots, N.
+        \dot A(k) = \dot X(k-1) W(k)^\top + X(k-1) V(k)^\top + \dot b(k), \qquad
+        \dot X(k) = \nabla F_k(A(k))\, \dot A(k), \qquad \dot X(0) = 0,
 
-    Its transpose is the costate recursion :math:`B(j-1) = W(j)^\top \nabla F_j(A(j)) B(j)`
-    (le Cun 1988, eq. 6), so :math:`\langle B(j), \delta X(j) \rangle` is the same for every
-    :math:`j \ge k`.
+    then the tangent of the costate pass, run backwards beside it,
+
+    .. math::
+
+        \dot B(N) = -2\, \dot X(N), \qquad
+        \dot Y(k) = \nabla^2 F_k(A(k))\, \dot A(k)\, B(k) + \nabla F_k(A(k))\, \dot B(k), \qquad
+        \dot B(k-1) = \dot Y(k) W(k) + Y(k) V(k),
+
+    and the tangent of the gradient :math:`\partial C/\partial W(k) = -\sum_p Y_p(k) X_p(k-1)^\top`
+    (le Cun 1988, eq. 4),
+
+    .. math::
+
+        (\nabla^2 C\, V)_{W(k)} = -\sum_p \big[\dot Y_p(k) X_p(k-1)^\top + Y_p(k) \dot X_p(k-1)^\top\big],
+        \qquad (\nabla^2 C\, V)_{b(k)} = -\sum_p \dot Y_p(k).
+
+    The cost is one forward, one tangent and two backward sweeps: about two gradient
+    evaluations, with no difference step.
 
     Parameters
     ----------
     params : list of (ndarray, ndarray)
-    fwd : Forward
-        The forward pass at which the map is linearised.
-    delta : array_like, shape (P, n_k)
-        The perturbation of :math:`X(k)`.
-    k : int
-        The layer perturbed, 0 <= k <= N.
+        ``[(W_1, b_1), ..., (W_N, b_N)]``.
+    inputs : array_like, shape (P, n_0) or (n_0,)
+    targets : array_like, shape (P, n_N) or (n_N,)
+    v : list of (ndarray, ndarray)
+        The direction :math:`V`, with the structure and shapes of ``params``.
     activation, output_activation : str, keyword-only
+        Names of activations (one of ``lagprop.activations.NAMES``: their second derivatives
+        are known). ``"relu"`` uses :math:`f'' = 0`, exact wherever no weighted sum is at 0.
 
     Returns
     -------
-    list
-        ``[None] * k + [dX(k), ..., dX(N)]``, each (P, n_j).
+    list of (ndarray, ndarray)
+        :math:`\nabla^2_W C\, V` with the structure of ``params``.
 
     Raises
     ------
     ValueError, TypeError
-        Bad ``k``, ``fwd`` or ``delta``.
+        Malformed ``params``, ``inputs``, ``targets`` or ``v``, or an activation that is not a name.
     """
     params = check_params(params)
-    if not isinstance(fwd, Forward):
-        raise TypeError(f"`fwd` must be a Forward (the result of lagrangian.forward), got {type(fwd).__name__}")
+    V = check_params(v, "v")
+    if [(W.shape, b.shape) for W, b in V] != [(W.shape, b.shape) for W, b in params]:
+        raise ValueError("`v` must have the structure of `params`, shapes "
+                         f"{[(W.shape, b.shape) for W, b in params]}, got {[(W.shape, b.shape) for W, b in V]}")
+    for name, arg in ((activation, "activation"), (output_activation, "output_activation")):
+        if not isinstance(name, str):
+            raise TypeError(f"`{arg}` must name an activation (second derivatives are needed), "
+                            f"got {type(name).__name__}")
+    F = _layer_activations(len(params), activation, output_activation)
+    X0 = as_patterns(inputs, "inputs", params[0][0].shape[1])
+    D = _check_targets(targets, params, X0.shape[0])
+    d2 = [None] + [_D2F[f.name] for f in F[1:]]
+    return _hessian_vector(params, X0, D, F, d2, V)
+
+
+def _hessian_vector(params, X0, D, F, d2, V):
+    """The second-order adjoint on validated arguments (``d2[k]`` is f_k'')."""
     N = len(params)
-    k = positive_int(k, "k", minimum=0)
-    if k > N:
-        raise ValueError(f"`k` must be <= {N} (the number of layers), got {k}")
-    X = _check_states(fwd.X, params, "fwd.X")
-    d = as_patterns(delta, "delta", X[k].shape[1])
-    if d.shape != X[k].shape:
-        raise ValueError(f"`delta` must have the shape of X[{k}], {X[k].shape}, got {d.shape}")
-    F = _layer_activations(N, activation, output_activation)
-    out = [None] * k + [d]
-    for j in range(k + 1, N + 1):
-        out.append(F[j].df(fwd.A[j]) * (out[-1] @ params[j - 1][0].T))
+    fwd = _forward(params, X0, F)
+    X, A = fwd.X, fwd.A
+    co = _costate(params, X, A, D, F)
+    dX, dA = [np.zeros_like(X0)], [None]
+    for k in range(1, N + 1):  # tangent of the forward pass
+        (W, _), (Vk, ck) = params[k - 1], V[k - 1]
+        dA.append(dX[k - 1] @ W.T + X[k - 1] @ Vk.T + ck)
+        dX.append(F[k].df(A[k]) * dA[k])
+    dB = -2.0 * dX[N]
+    out = [None] * N
+    for k in range(N, 0, -1):  # tangent of the costate pass
+        dY = d2[k](A[k]) * dA[k] * co.B[k] + F[k].df(A[k]) * dB
+        out[k - 1] = (-(dY.T @ X[k - 1] + co.Y[k].T @ dX[k - 1]), -dY.sum(axis=0))
+        if k > 1:
+            dB = dY @ params[k - 1][0] + co.Y[k] @ V[k - 1][0]
     return out
 
 
-__all__ += ["tangent"]
+__all__ += ["hessian_vector"]

@@ -11,7 +11,7 @@ explicit. The parameters of an N-layer network are the list ``params`` with
 
 import numpy as np
 
-from ._validate import as_float_array, positive_int
+from ._validate import as_float_array, positive_int, positive_scalar, real_scalar, seed_or_generator
 
 __all__ = ["init_params", "check_sizes", "check_params", "sizes_of", "flatten", "unflatten", "n_params"]
 
@@ -41,10 +41,15 @@ def init_params(sizes, *, seed=0, scale=1.0, bias=0.0):
     Raises
     ------
     ValueError
-        If ``sizes`` has fewer than two entries or an entry below one.
+        If ``sizes`` has fewer than two entries or an entry below one, ``scale`` is not a finite
+        number > 0, or ``bias`` is not finite.
+    TypeError
+        A non-integer width or seed, or a non-real ``scale`` or ``bias``.
     """
     sizes = check_sizes(sizes)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = seed_or_generator(seed)
+    scale = positive_scalar(scale, "scale")
+    bias = real_scalar(bias, "bias")
     return [
         (rng.normal(0.0, scale / np.sqrt(n_in), size=(n_out, n_in)), np.full(n_out, float(bias)))
         for n_in, n_out in zip(sizes[:-1], sizes[1:])
@@ -87,6 +92,9 @@ def check_params(params, name="params"):
         if not isinstance(layer, (tuple, list)) or len(layer) != 2:
             raise ValueError(f"`{name}[{k - 1}]` must be a pair (W_{k}, b_{k}), got {type(layer).__name__}")
         W = as_float_array(layer[0], f"{name}[{k - 1}][0] (W_{k})", ndim=2)
+        if 0 in W.shape:
+            raise ValueError(f"`{name}[{k - 1}][0]` (W_{k}) must have at least one row and column, "
+                             f"got shape {W.shape}")
         b = as_float_array(layer[1], f"{name}[{k - 1}][1] (b_{k})", ndim=1)
         if b.shape[0] != W.shape[0]:
             raise ValueError(
@@ -109,20 +117,41 @@ def sizes_of(params):
 
 
 def n_params(params):
-    """The number of scalar parameters (weights and biases)."""
+    """The number of scalar parameters (weights and biases) of a valid parameter list."""
+    return _n_params(check_params(params))
+
+
+def _n_params(params):
     return sum(W.size + b.size for W, b in params)
 
 
 def flatten(params):
     """Concatenate all parameters into one 1-D float64 vector (W_1, b_1, W_2, b_2, ...)."""
+    return _flatten(check_params(params))
+
+
+def _flatten(params):
     return np.concatenate([np.concatenate([np.ravel(W), np.ravel(b)]) for W, b in params])
 
 
 def unflatten(theta, like):
-    """Inverse of :func:`flatten`: split ``theta`` into the structure of the parameter list ``like``."""
+    """Inverse of :func:`flatten`: split ``theta`` into the structure of the parameter list ``like``.
+
+    Raises
+    ------
+    ValueError
+        ``like`` is not a valid parameter list, or ``theta`` is not 1-D, not finite or of the
+        wrong length.
+    """
+    like = check_params(like, "like")
     theta = as_float_array(theta, "theta", ndim=1)
-    if theta.size != n_params(like):
-        raise ValueError(f"`theta` must have {n_params(like)} entries to match `like`, got {theta.size}")
+    n = _n_params(like)
+    if theta.size != n:
+        raise ValueError(f"`theta` must have {n} entries to match `like`, got {theta.size}")
+    return _unflatten(theta, like)
+
+
+def _unflatten(theta, like):
     out, i = [], 0
     for W, b in like:
         Wn = theta[i : i + W.size].reshape(W.shape)
