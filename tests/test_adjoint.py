@@ -154,3 +154,66 @@ def test_bad_input_raises(rng):
         ad.odeint_forward(theta, np.full_like(x0, np.nan), 1.0)
     with pytest.raises(ValueError, match="`activation`"):
         ad.vector_field(theta, x0, activation="softplus")
+
+
+# ---------------------------------------------------------------------------------------------
+# Runge-Kutta networks: the discrete costate and the symplectic-partner adjoint
+
+
+@pytest.mark.parametrize("tableau", ["euler", "heun", "rk4"])
+def test_rk_backprop_is_the_exact_gradient_of_the_rk_network(rng, tableau):
+    theta, x0, D = problem(rng)
+    C, grad, B0 = ad.rk_backprop(theta, x0, D, 1.0, steps=7, tableau=tableau)
+    f = lambda th: ad.rk_cost(th, x0, D, 1.0, steps=7, tableau=tableau)
+    assert C == pytest.approx(f(theta), rel=1e-14)
+    assert relative_error(list(grad), cd_params(f, theta, h=1e-6)) < 1e-8
+    num_x0 = central_difference(lambda x: ad.rk_cost(theta, x, D, 1.0, steps=7, tableau=tableau), x0)
+    assert relative_error(-B0, num_x0) < 1e-8
+
+
+def test_rk_backprop_with_euler_is_euler_backprop(rng):
+    theta, x0, D = problem(rng)
+    _, g1, B1 = ad.euler_backprop(theta, x0, D, 1.0, steps=12)
+    _, g2, B2 = ad.rk_backprop(theta, x0, D, 1.0, steps=12, tableau="euler")
+    assert relative_error(list(g1), list(g2)) < 1e-14 and np.max(np.abs(B1 - B2)) < 1e-14
+
+
+@pytest.mark.parametrize("tableau", ["euler", "heun", "rk4"])
+def test_partner_adjoint_equals_discrete_costate(rng, tableau):
+    """Optimise-then-discretise with the symplectic partner reproduces discretise-then-optimise."""
+    theta, x0, D = problem(rng)
+    _, g1, B1 = ad.rk_backprop(theta, x0, D, 1.0, steps=9, tableau=tableau)
+    _, g2, B2 = ad.rk_partner_adjoint(theta, x0, D, 1.0, steps=9, tableau=tableau)
+    assert relative_error(list(g1), list(g2)) < 1e-13 and np.max(np.abs(B1 - B2)) < 1e-13
+
+
+def test_partner_tableau_satisfies_the_symplecticity_condition():
+    for name in ("euler", "heun", "rk4"):
+        a, b = ad.RK_TABLEAUS[name]
+        abar = ad.partner_tableau(name)
+        cond = b[:, None] * abar + (b[:, None] * a).T - np.outer(b, b)
+        assert np.max(np.abs(cond)) < 1e-15
+    # a non-partner costate tableau (the state's own) violates it for Heun
+    a, b = ad.RK_TABLEAUS["heun"]
+    assert np.max(np.abs(b[:, None] * a + (b[:, None] * a).T - np.outer(b, b))) > 0.1
+
+
+def test_rk_gradients_converge_at_the_method_order(rng):
+    theta, x0, D = problem(rng)
+    ref = ad.adjoint_gradient(theta, x0, D, 1.0)
+    for tableau, order in (("heun", 2), ("rk4", 4)):
+        err = [relative_error(list(ad.rk_backprop(theta, x0, D, 1.0, steps=N, tableau=tableau)[1]),
+                              list(ref.grad)) for N in (8, 16, 32)]
+        assert abs(np.polyfit(np.log(1.0 / np.array([8, 16, 32])), np.log(err), 1)[0] - order) < 0.2
+
+
+def test_bad_tableau_raises(rng):
+    theta, x0, D = problem(rng)
+    with pytest.raises(ValueError, match="`tableau` must be one of"):
+        ad.rk_backprop(theta, x0, D, 1.0, steps=3, tableau="midpoint-ish")
+    with pytest.raises(ValueError, match="strictly lower triangular"):
+        ad.rk_forward(theta, x0, 1.0, steps=3, tableau=(np.eye(2), np.array([0.5, 0.5])))
+    with pytest.raises(ValueError, match="no zero weight"):
+        ad.partner_tableau((np.array([[0.0, 0.0], [0.5, 0.0]]), np.array([0.0, 1.0])))
+    with pytest.raises(ValueError, match=r"shape \(2, 2\)"):
+        ad.partner_tableau((np.zeros((3, 3)), np.array([0.5, 0.5])))
