@@ -6,7 +6,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: book test setup clean benchmarks dist browser-deps
+.PHONY: book test setup clean benchmarks dist browser-deps conjecture notebooks \
+        notebooks-branch release-check site
 
 setup: $(STAMP)
 
@@ -23,9 +24,15 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -n -W --keep-going || { \
 	  for f in _build/html/reports/*.err.log; do [ -f "$$f" ] && { echo "== $$f"; cat "$$f"; }; done; exit 1; }
 
-# Every test: build the book (which executes every chapter), then the unit tests and every
-# chapter notebook under nbval (stored outputs compared) in one pytest run.
-test: book browser-deps
+# Reader notebooks: every chapter as a plain Jupyter notebook (MyST resolved to what the HTML
+# shows), _build/notebooks/<path under book/>.ipynb. The HTML build writes them (extension
+# book/_ext/reader_notebooks.py); this regenerates them from the build's environment.
+notebooks: book
+	$(BIN)/python book/_ext/reader_notebooks.py _build
+
+# Every test: build the book (which executes every chapter) and the reader notebooks, then the
+# unit tests and every chapter notebook under nbval (stored outputs compared) in one pytest run.
+test: book notebooks browser-deps
 	$(BIN)/python -m pytest tests book --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 # The browser test drives Debian's Chromium; install it when missing and we may (root with apt-get).
@@ -38,9 +45,34 @@ browser-deps:
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# The small-dissipation conjecture over many landscape draws (about a minute on two cores).
+conjecture: $(STAMP)
+	nice $(BIN)/python benchmarks/conjecture.py
+
+# The release artefacts: sdist and wheel in dist/, checked with twine.
 dist: $(STAMP)
-	$(BIN)/python -m pip install --quiet build
+	$(BIN)/python -m pip install --quiet build twine
+	rm -rf dist
 	$(BIN)/python -m build
+	$(BIN)/python -m twine check --strict dist/*
+
+# Before publishing a release: the artefacts, and the tag (TAG=v<version>) names the version.
+release-check: dist
+	@v=$$($(BIN)/python -c 'import lagprop; print(lagprop.__version__)'); \
+	  test "$(TAG)" = "v$$v" || { echo "tag '$(TAG)' is not v$$v, the package's version"; exit 1; }
+
+# What the `notebooks` branch holds (the launch buttons open it): reader notebooks and binder/.
+notebooks-branch: notebooks
+	rm -rf _build/notebooks-branch
+	cp -r _build/notebooks _build/notebooks-branch
+	cp -r binder _build/notebooks-branch/binder
+
+# The published site (GitHub Pages): the HTML book, with its PDF and the reader notebooks.
+# (The PDF is copied when `make pdf` has made it; site will depend on pdf once that target exists.)
+site: notebooks
+	if [ -f _build/latex/book.pdf ]; then cp _build/latex/book.pdf _build/html/book.pdf; fi
+	rm -rf _build/html/notebooks
+	cp -r _build/notebooks _build/html/notebooks
 
 clean:
 	rm -rf _build dist build .pytest_cache

@@ -338,3 +338,42 @@ def test_unequal_spacings_are_pytorch_with_shifted_momentum(rng):
     assert np.max(np.abs(bufs + mu * tr.v_after[:-1])) < 1e-12
     W_wrong, _ = buffered(m_k)
     assert np.max(np.abs(W_wrong - tr.w)) > 1e-3
+
+
+# the heavy-ball helpers of the small-dissipation experiment (moved here from landscapes)
+
+def test_matched_and_fixed_mass_heavy_ball_invert_heavy_ball():
+    from lagprop import dynamics as _dy
+
+    step, mom = _dy.matched_heavy_ball(0.3, np.array([0.0, 0.9]))
+    np.testing.assert_allclose(step / (1 - mom), 0.3)
+    beta, mu = _dy.cognitive_parameters(0.3, 0.9, spacing=2.0)
+    s2, m2 = _dy.heavy_ball(beta, mu, 2.0)
+    assert s2 == pytest.approx(0.3 * 0.1) and m2 == pytest.approx(0.9)
+    # fixed mass: the step of the exact map at the damping that gives each rho
+    rhos = np.array([0.3, 0.9, 0.999])
+    s3, m3 = _dy.fixed_mass_heavy_ball(2.5, rhos, spacing=0.5)
+    for r, s in zip(rhos, s3):
+        assert s == pytest.approx(_dy.heavy_ball(-np.log(r) / 0.5, 2.5, 0.5)[0], rel=1e-13)
+    assert s3[-1] == pytest.approx(0.5 / 2.5, rel=1e-3)          # -> Delta / mu as rho -> 1
+    for f, args, match in ((_dy.matched_heavy_ball, (0.3, 1.0), "`rho`"),
+                           (_dy.matched_heavy_ball, (-1.0, 0.5), "`eta`"),
+                           (_dy.fixed_mass_heavy_ball, (1.0, 0.0), "`rho`"),
+                           (_dy.cognitive_parameters, (1.0, 0.0), "`rho`")):
+        with pytest.raises(ValueError, match=match):
+            f(*args)
+
+
+def test_phase_volume_factor_is_rho_to_the_m(rng):
+    from lagprop import datasets as _ds
+    from lagprop import dynamics as _dy
+    from lagprop import landscapes as _ls
+
+    X, D = _ds.xor()
+    grad = lambda th: _ls.xor_grad(th[None], X[1:2], D[1, :])[0]  # noqa: E731
+    w, w_prev = rng.standard_normal(9), rng.standard_normal(9)
+    for rho in (0.5, 0.9):
+        det = _dy.phase_volume_factor(grad, w, w_prev, 2.0 * (1 - rho), rho)
+        assert det == pytest.approx(rho ** 9, rel=1e-6)
+    with pytest.raises(TypeError, match="`grad`"):
+        _dy.phase_volume_factor(None, w, w_prev, 0.1, 0.5)

@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from ._validate import as_float_array, check_masses, positive_int, positive_scalar
+from ._validate import (as_float_array, check_callable, check_masses, positive_int, positive_scalar,
+                        real_scalar)
 from .supervision import check_times, check_windows, mollifier
 
 __all__ = [
@@ -51,6 +52,10 @@ __all__ = [
     "heavy_ball",
     "heavy_ball_coefficients",
     "heavy_ball_positions",
+    "matched_heavy_ball",
+    "fixed_mass_heavy_ball",
+    "cognitive_parameters",
+    "phase_volume_factor",
 ]
 
 
@@ -630,3 +635,150 @@ def heavy_ball_positions(grad, w0, n, step, momentum):
         w, w_prev = w - step[k] * g + momentum[k] * (w - w_prev), w
         out[k + 1] = w
     return out
+
+
+def _check_rho(rho, name="rho", *, allow_zero=True):
+    rho = as_float_array(rho, name)
+    low_ok = (rho >= 0) if allow_zero else (rho > 0)
+    if not np.all(low_ok & (rho < 1)):
+        interval = "[0, 1)" if allow_zero else "(0, 1)"
+        raise ValueError(f"`{name}` must lie in {interval}, got {rho!r}")
+    return rho
+
+
+def matched_heavy_ball(eta, rho):
+    r"""Step and momentum of heavy ball at a fixed effective rate :math:`\eta` (masses grow as rho -> 1).
+
+    .. math:: s = \eta (1 - \rho), \qquad m = \rho, \qquad \frac{s}{1 - m} = \eta = \frac{1}{\beta\mu}.
+
+    The matched reading of the small-dissipation limit: at fixed :math:`\eta` the mass
+    :math:`\mu = 1/(\beta\eta)` grows as :math:`\beta \to 0`. ``rho = 0`` is plain online gradient
+    descent with rate :math:`\eta`. ``rho`` may be an array; the result is shaped like it.
+
+    Raises
+    ------
+    ValueError
+        If ``eta <= 0`` or ``rho`` is outside ``[0, 1)``.
+    """
+    eta = positive_scalar(eta, "eta")
+    rho = _check_rho(rho)
+    return eta * (1 - rho), rho
+
+
+def fixed_mass_heavy_ball(mu, rho, spacing=1.0):
+    r"""Step and momentum of heavy ball at fixed masses, the damping set by ``rho`` (Theorem 3, exact).
+
+    .. math::
+
+        \beta = -\frac{\ln \rho}{\Delta}, \qquad
+        s = \frac{1 - \rho}{\beta \mu} = \frac{\Delta\,(1 - \rho)}{\mu\,(-\ln \rho)}, \qquad m = \rho .
+
+    The fixed-mass reading of the small-dissipation limit: as :math:`\beta \to 0` the step tends to
+    :math:`\Delta/\mu` while the effective rate :math:`\eta = 1/(\beta\mu)` grows without bound.
+    This is :func:`heavy_ball` with :math:`\beta` computed from :math:`\rho`.
+
+    Parameters
+    ----------
+    mu : float
+        The mass, > 0.
+    rho : float or array_like
+        Momenta in ``(0, 1)``.
+    spacing : float
+        :math:`\Delta > 0`.
+
+    Returns
+    -------
+    step, momentum : ndarray (shaped like ``rho``)
+
+    Raises
+    ------
+    ValueError
+        If ``mu`` or ``spacing`` is not positive or ``rho`` is outside ``(0, 1)``.
+    """
+    mu = positive_scalar(mu, "mu")
+    spacing = positive_scalar(spacing, "spacing")
+    rho = _check_rho(rho, allow_zero=False)
+    beta = -np.log(rho) / spacing
+    return (1 - rho) / (beta * mu), rho
+
+
+def cognitive_parameters(eta, rho, spacing=1.0):
+    r"""The damping and mass of the cognitive dynamics that give momentum ``rho`` and rate ``eta``.
+
+    .. math:: \beta = -\frac{\ln \rho}{\Delta}, \qquad \mu = \frac{1}{\beta \eta}
+
+    (inverting :func:`heavy_ball`). Requires ``0 < rho < 1``.
+
+    Returns
+    -------
+    beta, mu : float
+
+    Raises
+    ------
+    ValueError
+        If ``eta`` or ``spacing`` is not positive or ``rho`` is not a number in ``(0, 1)``.
+    """
+    eta = positive_scalar(eta, "eta")
+    spacing = positive_scalar(spacing, "spacing")
+    rho = real_scalar(rho, "rho", low=0.0, high=1.0, low_open=True, high_open=True)
+    beta = -np.log(rho) / spacing
+    return beta, 1.0 / (beta * eta)
+
+
+def phase_volume_factor(grad, w, w_prev, step, momentum, *, h=1e-6):
+    r"""Determinant of the Jacobian of one heavy-ball step in the phase variables :math:`(w_k, w_{k-1})`.
+
+    .. math::
+
+        \Phi(w_k, w_{k-1}) = \big(w_k - s\, \nabla V(w_k) + \rho (w_k - w_{k-1}),\ w_k\big),
+
+    .. math::
+
+        \det D\Phi = \det \begin{pmatrix} (1 + \rho) I - s H & -\rho I \\ I & 0 \end{pmatrix}
+        = \rho^m,
+
+    whatever the Hessian :math:`H`: each step shrinks phase-space volume by the same factor as the
+    exact damped flow over one spacing, :math:`e^{-m \beta \Delta}` (the conformal symplectic
+    property, Franca et al. 2020). Computed here by central differences of the map, so it checks
+    the formula rather than restating it.
+
+    Parameters
+    ----------
+    grad : callable ``w -> ndarray`` (m,)
+    w, w_prev : array_like, shape (m,)
+    step, momentum : float
+    h : float
+        Difference step, > 0.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``w`` and ``w_prev`` differ in shape, a coefficient is not finite or ``h <= 0``.
+    TypeError
+        If ``grad`` is not callable.
+    """
+    check_callable(grad, "grad")
+    w = as_float_array(w, "w", ndim=1)
+    w_prev = as_float_array(w_prev, "w_prev", ndim=1)
+    if w_prev.shape != w.shape:
+        raise ValueError(f"`w_prev` must have the shape of `w`, {w.shape}, got {w_prev.shape}")
+    step = real_scalar(step, "step")
+    momentum = real_scalar(momentum, "momentum")
+    h = positive_scalar(h, "h")
+    m = w.size
+    z0 = np.concatenate([w, w_prev])
+
+    def phi(z):
+        a, b = z[:m], z[m:]
+        return np.concatenate([a - step * np.asarray(grad(a), dtype=np.float64) + momentum * (a - b), a])
+
+    J = np.empty((2 * m, 2 * m))
+    for j in range(2 * m):
+        e = np.zeros(2 * m)
+        e[j] = h
+        J[:, j] = (phi(z0 + e) - phi(z0 - e)) / (2 * h)
+    return float(np.linalg.det(J))

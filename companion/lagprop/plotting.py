@@ -264,7 +264,7 @@ def gradient_cost_plot(x, series, *, xlabel, ylabel="cost in forward passes", lo
 
 
 def success_rates(sweeps, labels, ax=None):
-    """Success rate against momentum rho for several :class:`lagprop.landscapes.Sweep` objects,
+    """Success rate against momentum rho for several :class:`lagprop.landscapes.MomentumSweep` objects,
     each with its 95 % Wilson band. The x axis is -log10(1 - rho) (rho = 0, 0.9, 0.99 evenly
     spaced). Returns the Axes."""
     import numpy as np
@@ -287,7 +287,7 @@ def success_rates(sweeps, labels, ax=None):
 
 def convergence_times(sweep, ax=None, *, title=None):
     """Box plots of the time to converge of the successful seeds of a
-    :class:`lagprop.landscapes.Sweep`, one box per momentum. Returns the Axes."""
+    :class:`lagprop.landscapes.MomentumSweep`, one box per momentum. Returns the Axes."""
     ax = axes(ax)
     data = [sweep.time[r][sweep.success[r]] for r in range(sweep.rho.size)]
     keep = [i for i, d in enumerate(data) if d.size]
