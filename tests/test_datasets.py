@@ -77,3 +77,48 @@ def test_sine_regression_bad_input():
         datasets.sine_regression(5, noise=float("nan"))
     with pytest.raises(ValueError, match="`low` and `high`"):
         datasets.sine_regression(5, low=1.0, high=1.0)
+
+
+def test_completion_task_cues_hide_units_and_reuse_patterns():
+    from lagprop import recurrent
+
+    task = datasets.completion_task(10, 2, cues_per_pattern=3, n_hidden=3, seed=4)
+    assert task.U.shape == (6, 10) and task.D.shape == (6, 10)
+    assert np.all(task.U[task.hidden] == 0) and np.all(task.hidden.sum(axis=1) == 3)
+    assert np.all(np.abs(task.U[~task.hidden]) == 1)
+    np.testing.assert_array_equal(task.D, 0.8 * task.patterns[task.label])
+    np.testing.assert_array_equal(task.label, [0, 0, 0, 1, 1, 1])
+    again = datasets.completion_task(10, 2, cues_per_pattern=3, n_hidden=3, seed=5, patterns=task.patterns)
+    assert np.array_equal(again.patterns, task.patterns) and not np.array_equal(again.hidden, task.hidden)
+    assert recurrent.completion_task is datasets.completion_task  # old home, for the chapter
+
+
+_BAD_CT = [
+    ("n_hidden >= n", dict(n=4, n_patterns=1, n_hidden=4), ValueError, "`n_hidden` must be < n"),
+    ("n 1", dict(n=1, n_patterns=1), ValueError, "`n` must be >= 2"),
+    ("gain nan", dict(n=4, n_patterns=1, gain=np.nan), ValueError, "`gain` must be a finite number"),
+    ("amplitude 0", dict(n=4, n_patterns=1, amplitude=0.0), ValueError, "`amplitude` must be a finite number"),
+    ("seed float", dict(n=4, n_patterns=1, seed=0.5), TypeError, "`seed` must be an integer"),
+    ("patterns shape", dict(n=4, n_patterns=1, patterns=np.ones((2, 4))), ValueError, r"`patterns` must have shape \(1, 4\)"),
+    ("patterns values", dict(n=4, n_patterns=1, patterns=np.full((1, 4), 0.5)), ValueError, "only -1 and \\+1"),
+    ("cues 0", dict(n=4, n_patterns=1, cues_per_pattern=0), ValueError, "`cues_per_pattern` must be >= 1"),
+]
+
+
+@pytest.mark.parametrize("kw, exc, match", [c[1:] for c in _BAD_CT], ids=[c[0] for c in _BAD_CT])
+def test_completion_task_bad_input(kw, exc, match):
+    with pytest.raises(exc, match=match):
+        datasets.completion_task(**kw)
+
+
+@pytest.mark.parametrize("kw, exc, match", [
+    (dict(noise=np.nan), ValueError, "`noise` must be a finite number >= 0"),
+    (dict(noise=-1.0), ValueError, "`noise` must be a finite number >= 0"),
+    (dict(noise=None), TypeError, "`noise` must be a real number"),
+    (dict(low=1.0, high=0.0), ValueError, "low < high"),
+    (dict(high=np.inf), ValueError, "`high` must be a finite number"),
+    (dict(seed=-3), ValueError, "`seed` must be >= 0"),
+])
+def test_sine_regression_bad_input(kw, exc, match):
+    with pytest.raises(exc, match=match):
+        datasets.sine_regression(5, **kw)

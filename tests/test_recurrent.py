@@ -1,13 +1,15 @@
 """Tests of lagprop.recurrent: fixed points, the Pineda-Almeida costate, BPTT, stability, EP."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lagprop
-from lagprop import recurrent as rc
-from lagprop.gradcheck import central_difference, dot_product_test, relative_error
+from lagprop import datasets, recurrent as rc
+from lagprop.gradcheck import central_difference, dot_product_test, jacobian, relative_error
 
 
 def contractive(n, seed, radius=0.6, m=None):
@@ -43,15 +45,17 @@ def test_damped_relaxation_converges_where_simple_iteration_fails():
     s = rc.spectra(W, np.zeros(2), x=np.zeros(2))
     assert s.radius > 1 and s.abscissa < 1
     u = np.array([0.3, -0.2])
-    with pytest.raises(lagprop.ConvergenceError, match="spectral radius"):
+    with pytest.raises(lagprop.ConvergenceError) as exc:
         rc.fixed_point(W, u, max_iter=500)
+    assert "spectral radius" in exc.value.diagnosis and exc.value.spectral_radius > 1
     fp = rc.relax(W, u, damping=0.3)
     assert np.max(np.abs(fp.x - np.tanh(W @ fp.x + u))) < 1e-11
     co = rc.costate(W, u, fp.x, [0.5], [0], damping=0.3)
     ref = rc.costate(W, u, fp.x, [0.5], [0], method="solve")
     assert relative_error(co.B, ref.B) < 1e-9
-    with pytest.raises(lagprop.ConvergenceError, match="not a contraction: use damping < 1"):
+    with pytest.raises(lagprop.ConvergenceError) as exc:
         rc.costate(W, u, fp.x, [0.5], [0], max_iter=500)
+    assert "not a contraction there: use damping < 1" in exc.value.diagnosis
 
 
 # -------------------------------------------------------------------------- three methods
@@ -127,12 +131,23 @@ def _fp_shift(W, u, e):
     return x
 
 
-def test_costate_relaxation_operator_is_transpose():
+def test_costate_relaxation_is_the_transpose_of_the_fixed_points_tangent():
+    # x(u) = F(W x + u) has the tangent J_u = (I - F'(A) W)^{-1} F'(A), measured here by central
+    # differences of fixed_point; the costate relaxation with grad C = -b (targets x + b/2 on every
+    # unit) returns Y = F'(A) (I - W^T F'(A))^{-1} b, which must be J_u^T b
     W, u, _, _ = contractive(6, 7)
     x = rc.fixed_point(W, u)
+    J_u = jacobian(lambda z: rc.fixed_point(W, z), u, h=1e-6)
+    every = np.arange(6)
+
+    def vjp(b):
+        return rc.costate(W, u, x, x + b / 2, every).Y
+
+    assert dot_product_test(lambda v: J_u @ v, vjp, (6,), (6,)) < 1e-8
+    # and a plausible slip, W for W^T in the relaxation, fails the same test
     dF = 1 - np.tanh(W @ x + u) ** 2
-    err = dot_product_test(lambda v: dF * (W @ v), lambda b: W.T @ (dF * b), (6,), (6,))
-    assert err < 1e-13
+    wrong = lambda b: dF * np.linalg.solve(np.eye(6) - W * dF[None, :], b)  # noqa: E731
+    assert dot_product_test(lambda v: J_u @ v, wrong, (6,), (6,)) > 1e-3
     s = rc.spectra(W, u, x=x)
     assert np.allclose(np.sort_complex(s.forward), np.sort_complex(s.backward), atol=1e-12)
 
@@ -142,25 +157,55 @@ def test_unstable_network_raises_with_diagnosis():
     rng = np.random.default_rng(9)
     W = 3.0 * rng.standard_normal((8, 8)) / np.sqrt(8)
     u = rng.standard_normal(8)
-    with pytest.raises(lagprop.ConvergenceError, match="spectral radius") as exc:
+    with pytest.raises(lagprop.ConvergenceError) as exc:
         rc.gradient(W, u, [0.1], [0], max_iter=2000)
+    assert "spectral radius" in exc.value.diagnosis
     assert exc.value.iterations == 2000 and exc.value.spectral_radius > 1
-    assert "damping < 1" in str(exc.value)  # stable in continuous time: the damped relaxation works
+    assert "damping < 1" in exc.value.diagnosis  # stable in continuous time: the damped relaxation works
     fp = rc.relax(W, u, damping=0.2)
     assert rc.spectra(W, u, x=fp.x).abscissa < 1
     # x = 0 is a fixed point for u = 0, but unstable: the costate relaxation diverges
-    with pytest.raises(lagprop.ConvergenceError, match="spectral radius of the iteration.*unstable") as exc:
+    with pytest.raises(lagprop.ConvergenceError) as exc:
         rc.gradient(W, np.zeros(8), [0.1], [0])
+    assert re.search("spectral radius of the iteration.*unstable", exc.value.diagnosis)
     assert exc.value.spectral_radius == pytest.approx(rc.spectral_radius(W))
     assert exc.value.residual > 1e10
 
 
-def test_checker_rejects_wrong_gradient():
+def _bptt_by_hand(W, u, d, out, K, shift=0):
+    """K unrolled steps and their reverse pass; shift=1 pairs Y_k with x_k (an index off by one)."""
+    xs, As = [np.zeros_like(u)], [None]
+    for _ in range(K):
+        As.append(W @ xs[-1] + u)
+        xs.append(np.tanh(As[-1]))
+    B = np.zeros_like(u)
+    B[out] = 2 * (d - xs[-1][out])
+    g = np.zeros_like(W)
+    for k in range(K, 0, -1):
+        Y = (1 - np.tanh(As[k]) ** 2) * B
+        g -= np.outer(Y, xs[k - 1 + shift])
+        B = W.T @ Y
+    return g
+
+
+def test_checker_rejects_plausibly_wrong_gradients():
     W, u, d, out = contractive(5, 9)
+    fd = fd_gradient(W, u, d, out)
     _, g = rc.gradient(W, u, d, out, method="solve")
-    wrong = g.copy()
-    wrong[0, 0] *= 1.001
-    assert relative_error(wrong, fd_gradient(W, u, d, out)) > 1e-6
+    assert relative_error(g, fd) < 1e-7
+    x = rc.fixed_point(W, u)
+    dF = 1 - np.tanh(W @ x + u) ** 2
+    G = rc.cost_gradient(x, d, out)
+    misprint = dF * np.linalg.solve(np.eye(5) - W * dF[None, :], -G)  # W for W^T
+    transposed = np.outer(x, rc.costate(W, u, x, d, out, method="solve").Y)  # -(Y x^T)^T, sign kept
+    for wrong in (-np.outer(misprint, x), -transposed, g.T):
+        assert relative_error(wrong, fd) > 1e-2
+    # BPTT over K steps, with the right pairing and with Y_k paired to x_k instead of x_{k-1}
+    K = 4
+    fd_K = central_difference(lambda Wp: rc.bptt(Wp, u, d, out, steps=K)[0], W, h=1e-6)
+    assert relative_error(rc.bptt(W, u, d, out, steps=K)[1], fd_K) < 1e-8
+    assert relative_error(_bptt_by_hand(W, u, d, out, K), fd_K) < 1e-8
+    assert relative_error(_bptt_by_hand(W, u, d, out, K, shift=1), fd_K) > 1e-2
 
 
 # --------------------------------------------------------------------------- Hamiltonian
@@ -193,31 +238,6 @@ def test_training_decreases_loss_and_methods_agree():
     # one step equals the summed single-pattern gradients
     g = sum(rc.gradient(W0, U[p], D[p], [4, 5], method="solve")[1] for p in range(P))
     assert relative_error(tr.W_history[1], W0 - 0.05 * g) < 1e-9
-
-
-# ---------------------------------------------------------------- equilibrium propagation
-def test_equilibrium_propagation_tends_to_recurrent_backprop():
-    rng = np.random.default_rng(13)
-    n = 6
-    S = rng.standard_normal((n, n))
-    S = (S + S.T) / 2
-    S *= 0.5 / rc.spectral_radius(S)
-    u = rng.standard_normal(n)
-    out, d = [4, 5], [0.3, -0.4]
-    _, g = rc.gradient(S, u, d, out, method="solve")
-    x = rc.fixed_point(S, u)
-    Y = rc.costate(S, u, x, d, out, method="solve").Y
-    betas = np.array([1e-1, 1e-2, 1e-3])
-    errs = []
-    for b in betas:
-        ep = rc.equilibrium_propagation(S, u, d, out, beta=b)
-        errs.append(relative_error(ep.grad_W, (g + g.T) / 2))
-        assert relative_error(ep.grad_u, -Y) < 5 * b
-    order = np.polyfit(np.log(betas), np.log(errs), 1)[0]
-    assert abs(order - 1) < 0.1
-    # the free phase is a stationary point of the Hopfield energy
-    gE = central_difference(lambda z: rc.hopfield_energy(S, u, z), x, h=1e-6)
-    assert np.max(np.abs(gE)) < 1e-8
 
 
 # ------------------------------------------------------------------------ bad input
@@ -280,22 +300,33 @@ def test_newton_finds_unstable_fixed_point_that_relaxation_misses():
     assert np.allclose(co.B - W.T @ (dF * co.B), -rc.cost_gradient(fp.x, [0.2], [1]))
 
 
-def test_completion_task_and_training_methods():
-    task = rc.completion_task(10, 2, cues_per_pattern=3, n_hidden=3, seed=4)
-    assert task.U.shape == (6, 10) and task.D.shape == (6, 10)
-    assert np.all(task.U[task.hidden] == 0) and np.all(task.hidden.sum(axis=1) == 3)
-    assert np.all(np.abs(task.U[~task.hidden]) == 1)
-    again = rc.completion_task(10, 2, cues_per_pattern=3, n_hidden=3, seed=5, patterns=task.patterns)
-    assert np.array_equal(again.patterns, task.patterns)
-    assert rc.completion_error(np.zeros((10, 10)), task) == 1.0
+def test_completion_error_counts_only_the_hidden_units():
+    task = datasets.completion_task(10, 2, cues_per_pattern=3, n_hidden=3, seed=4)
+    assert rc.completion_error(np.zeros((10, 10)), task) == 1.0  # W = 0: x = tanh(u) = 0 on hidden
+    # a network that fills in every hidden unit: W = c * sum of outer products (Hebb)
+    W = 0.5 * task.patterns.T @ task.patterns / 10
+    assert rc.completion_error(W, task) == 0.0
+    # wrong signs on the shown units do not count; wrong hidden ones count once each
+    flipped = datasets.CompletionTask(patterns=task.patterns, U=-task.U, D=task.D, label=task.label,
+                                      hidden=task.hidden)
+    x = rc.relax(W, flipped.U[0]).x
+    wrong_hidden = np.sum((np.sign(x) != task.patterns[task.label[0]]) & task.hidden[0])
+    per_cue = [np.sum((np.sign(rc.relax(W, flipped.U[p]).x) != task.patterns[task.label[p]])
+                      & task.hidden[p]) for p in range(6)]
+    assert rc.completion_error(W, flipped) == pytest.approx(sum(per_cue) / task.hidden.sum())
+    assert wrong_hidden <= 3
+
+
+def test_training_methods_agree_on_the_completion_task():
+    task = datasets.completion_task(10, 2, cues_per_pattern=3, n_hidden=3, seed=4)
     W0 = np.zeros((10, 10))
     kw = dict(lr=0.002, epochs=20)
     a = rc.train(W0, task.U, task.D, np.arange(10), **kw)
     b = rc.train(W0, task.U, task.D, np.arange(10), method="bptt", steps=300, **kw)
     c = rc.train(W0, task.U, task.D, np.arange(10), damping=0.5, **kw)
+    d = rc.train(W0, task.U, task.D, np.arange(10), method="auto", **kw)
     assert relative_error(a.W, b.W) < 1e-8 and relative_error(a.W, c.W) < 1e-8
-    with pytest.raises(ValueError, match="`n_hidden` must be < n"):
-        rc.completion_task(4, 1, n_hidden=4)
+    assert relative_error(a.W, d.W) < 1e-8
 
 
 def test_time_methods_smoke():
@@ -322,3 +353,118 @@ def test_auto_gives_the_exact_gradient_and_picks_by_cost():
         rc.choose_method(10, -1)
     with pytest.raises(ValueError, match="`method` must be one of .*'auto'"):
         rc.gradient(np.zeros((2, 2)), np.zeros(2), [0.0], [0], method="newton")
+
+
+def test_auto_switches_at_a_quarter_of_an_iteration_per_unit():
+    # the constant measured in benchmarks/results.md: relaxation below 0.25 n forward iterations
+    assert rc.AUTO_ITERATIONS_PER_UNIT == 0.25
+    for n in (8, 40, 400):
+        k = int(np.ceil(0.25 * n))
+        assert rc.choose_method(n, k - 1) == "relaxation"
+        assert rc.choose_method(n, k) == "solve"
+    # gradient(method="auto") follows the same rule with the forward pass's own count
+    W, u, d, out = contractive(200, 2, radius=0.3)
+    it = rc.relax(W, u).iterations
+    assert 10 < it < 50 and rc.choose_method(200, it) == "relaxation"
+    C_a, g_a = rc.gradient(W, u, d, out, method="auto")
+    C_r, g_r = rc.gradient(W, u, d, out, method="relaxation")
+    assert C_a == C_r and np.array_equal(g_a, g_r)  # the same computation, not only close
+
+
+def test_gradient_accepts_the_damping_its_error_recommends():
+    W = np.array([[-1.5, 0.5], [-0.5, -1.5]])
+    u = np.array([0.3, -0.2])
+    with pytest.raises(lagprop.ConvergenceError) as exc:
+        rc.gradient(W, u, [0.5], [0], max_iter=500)
+    assert "damping < 1" in exc.value.diagnosis
+    C, g = rc.gradient(W, u, [0.5], [0], damping=0.3)
+    C_s, g_s = rc.gradient(W, u, [0.5], [0], method="solve", damping=0.3)
+    fd = central_difference(lambda Wp: rc.cost(rc.relax(Wp, u, damping=0.3).x, [0.5], [0]), W, h=1e-6)
+    assert C == pytest.approx(C_s, rel=1e-12)
+    assert relative_error(g, g_s) < 1e-9 and relative_error(g, fd) < 1e-7
+
+
+def test_a_singular_direct_solve_is_a_convergence_error_with_the_diagnosis():
+    # identity units, W with eigenvalue 1: I - W^T F'(A) = I - W^T is singular
+    W = np.array([[1.0, 0.0], [0.0, 0.5]])
+    x = np.zeros(2)
+    with pytest.raises(lagprop.ConvergenceError) as exc:
+        rc.costate(W, np.zeros(2), x, [0.5], [0], activation="identity", method="solve")
+    assert "singular" in exc.value.diagnosis and exc.value.spectral_radius == pytest.approx(1.0)
+    assert all(len(line) <= 88 for line in str(exc.value).splitlines())
+
+
+def test_odes_reject_tolerances_that_would_hang_scipy_and_report_overflow():
+    W, u, d, out = contractive(3, 1)
+    x = rc.fixed_point(W, u)
+    traj = rc.state_ode(W, u, t_end=5.0, t_eval=[0.0, 2.5, 5.0])
+    np.testing.assert_array_equal(traj.t, [0.0, 2.5, 5.0])
+    # an exponentially growing linear flow overflows float64: an error, not inf
+    with pytest.raises(lagprop.ConvergenceError, match="integration"):
+        rc.state_ode(800.0 * np.eye(3), u, activation="identity", t_end=1.0, x0=np.ones(3))
+    assert rc.costate_ode(W, u, x, d, out, t_end=1.0).y.shape[1] == 3
+
+
+def test_a_diverging_training_says_so():
+    rng = np.random.default_rng(3)
+    W0 = 0.1 * rng.standard_normal((3, 3))
+    with pytest.raises(lagprop.ConvergenceError, match="diverged|did not converge"):
+        rc.train(W0, rng.standard_normal((2, 3)), rng.standard_normal((2, 1)), [0], lr=1e300,
+                 epochs=3, activation="identity", method="solve")
+
+
+_W, _u, _d, _out = contractive(3, 1, m=1)
+_x = rc.fixed_point(_W, _u)
+_BAD_ALL = [
+    ("relax: W complex", lambda: rc.relax(_W + 0j, _u), TypeError, "`W` must be real"),
+    ("relax: damping 0", lambda: rc.relax(_W, _u, damping=0.0), ValueError, "`damping` must be a finite number > 0"),
+    ("relax: damping nan", lambda: rc.relax(_W, _u, damping=np.nan), ValueError, "`damping`"),
+    ("relax: tol nan", lambda: rc.relax(_W, _u, tol=np.nan), ValueError, "`tol` must be a finite number > 0, got nan"),
+    ("relax: tol -1", lambda: rc.relax(_W, _u, tol=-1.0), ValueError, "`tol` must be a finite number > 0"),
+    ("relax: max_iter float", lambda: rc.relax(_W, _u, max_iter=10.0), TypeError, "`max_iter` must be an integer"),
+    ("relax: x0", lambda: rc.relax(_W, _u, x0=np.zeros(2)), ValueError, r"`x0` must have shape \(3,\)"),
+    ("relax: activation", lambda: rc.relax(_W, _u, activation=None), TypeError, "`activation` must be a string"),
+    ("fixed_point: W None", lambda: rc.fixed_point(None, _u), TypeError, "`W` must be array-like"),
+    ("fixed_point: W empty", lambda: rc.fixed_point(np.zeros((0, 0)), _u), ValueError, "non-empty square"),
+    ("newton: tol", lambda: rc.newton(_W, _u, tol=0), ValueError, "`tol` must be a finite number > 0"),
+    ("costate: method", lambda: rc.costate(_W, _u, _x, _d, _out, method="bptt"), ValueError, "`method` must be one of 'relaxation', 'solve'"),
+    ("costate: method None", lambda: rc.costate(_W, _u, _x, _d, _out, method=None), TypeError, "`method` must be one of"),
+    ("costate: x nan", lambda: rc.costate(_W, _u, _x * np.nan, _d, _out), ValueError, "`x` must be finite"),
+    ("costate: outputs None", lambda: rc.costate(_W, _u, _x, _d, None), ValueError, "`outputs`"),
+    ("gradient: damping 2", lambda: rc.gradient(_W, _u, _d, _out, damping=2.0), ValueError, r"`damping` must be in \(0, 1\]"),
+    ("gradient: steps float", lambda: rc.gradient(_W, _u, _d, _out, method="bptt", steps=2.5), TypeError, "`steps` must be an integer"),
+    ("bptt: steps 0", lambda: rc.bptt(_W, _u, _d, _out, steps=0), ValueError, "`steps` must be >= 1"),
+    ("choose: n 0", lambda: rc.choose_method(0, 1), ValueError, "`n` must be >= 1"),
+    ("cost: x 2-D", lambda: rc.cost(np.zeros((3, 1)), _d, _out), ValueError, "`x` must be 1-D"),
+    ("cost_gradient: targets", lambda: rc.cost_gradient(_x, [1.0, 2.0], _out), ValueError, "one entry per output"),
+    ("spectra: x", lambda: rc.spectra(_W, _u, x=np.zeros(4)), ValueError, r"`x` must have shape \(3,\)"),
+    ("spectral_radius: shape", lambda: rc.spectral_radius(np.ones((2, 3))), ValueError, "`M` must be a non-empty square"),
+    ("spectral_radius: nan", lambda: rc.spectral_radius(np.full((2, 2), np.nan)), ValueError, "`M` must be finite"),
+    ("hamiltonian: B", lambda: rc.hamiltonian(_W, _u, _x, np.zeros(2), _d, _out), ValueError, r"`B` must have shape \(3,\)"),
+    ("partials: x", lambda: rc.hamiltonian_partials(_W, _u, None, _x, _d, _out), TypeError, "`x` must be array-like"),
+    ("state_ode: rtol nan", lambda: rc.state_ode(_W, _u, rtol=np.nan), ValueError, "`rtol` must be a finite number > 0, got nan"),
+    ("state_ode: rtol -1", lambda: rc.state_ode(_W, _u, rtol=-1.0), ValueError, "`rtol` must be a finite number > 0"),
+    ("state_ode: rtol tiny", lambda: rc.state_ode(_W, _u, rtol=1e-20), ValueError, "`rtol` must be >="),
+    ("state_ode: atol nan", lambda: rc.state_ode(_W, _u, atol=np.nan), ValueError, "`atol` must be a finite number > 0"),
+    ("state_ode: t_end inf", lambda: rc.state_ode(_W, _u, t_end=np.inf), ValueError, "`t_end` must be a finite number > 0"),
+    ("state_ode: tau 0", lambda: rc.state_ode(_W, _u, tau=0.0), ValueError, "`tau` must be a finite number > 0"),
+    ("state_ode: t_eval nan", lambda: rc.state_ode(_W, _u, t_eval=[0.0, np.nan]), ValueError, "`t_eval` must be finite"),
+    ("state_ode: t_eval order", lambda: rc.state_ode(_W, _u, t_eval=[1.0, 0.5]), ValueError, "`t_eval` must be a non-empty increasing"),
+    ("state_ode: t_eval range", lambda: rc.state_ode(_W, _u, t_end=1.0, t_eval=[0.0, 2.0]), ValueError, r"`t_eval` must lie in \[0, t_end\]"),
+    ("costate_ode: atol -1", lambda: rc.costate_ode(_W, _u, _x, _d, _out, atol=-1.0), ValueError, "`atol` must be a finite number > 0"),
+    ("costate_ode: variable", lambda: rc.costate_ode(_W, _u, _x, _d, _out, variable="X"), ValueError, "`variable` must be one of 'B', 'Y'"),
+    ("costate_ode: y0", lambda: rc.costate_ode(_W, _u, _x, _d, _out, y0=np.zeros(1)), ValueError, r"`y0` must have shape \(3,\)"),
+    ("train: method", lambda: rc.train(_W, _u[None], _d[None], _out, lr=0.1, epochs=1, method="x"), ValueError, "`method` must be one of"),
+    ("train: lr nan", lambda: rc.train(_W, _u[None], _d[None], _out, lr=np.nan, epochs=1), ValueError, "`lr` must be a finite number > 0"),
+    ("train: epochs 0", lambda: rc.train(_W, _u[None], _d[None], _out, lr=0.1, epochs=0), ValueError, "`epochs` must be >= 1"),
+    ("train: bptt steps", lambda: rc.train(_W, _u[None], _d[None], _out, lr=0.1, epochs=1, method="bptt"), ValueError, "`steps` must be given"),
+    ("train: inputs width", lambda: rc.train(_W, np.zeros((2, 2)), _d[None], _out, lr=0.1, epochs=1), ValueError, "`inputs` must have 3 columns"),
+    ("completion_error: task", lambda: rc.completion_error(_W, None), TypeError, "`task` must be a datasets.CompletionTask"),
+    ("completion_error: W", lambda: rc.completion_error(np.zeros((4, 4)), datasets.completion_task(3, 1, n_hidden=1)), ValueError, r"`W` must be \(3, 3\)"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in _BAD_ALL], ids=[c[0] for c in _BAD_ALL])
+def test_bad_input_of_every_function_raises_naming_the_argument(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()

@@ -15,6 +15,7 @@ lagrangian             the Lagrange function, forward, costate and tangent passe
 curvature              the constraint Jacobian and the Hessians (second-order conditions)
 sharing                transformed parameter spaces W(U): tied weights, convolutions, RNNs
 recurrent              fixed points, Pineda-Almeida relaxation, direct solve, BPTT, spectra
+equilibrium            the Hopfield energy and equilibrium propagation
 supervision            timed supervision streams and the mollifier
 dynamics               the cognitive-action dynamics (impulsive, mollified, heavy ball)
 action                 the discretised cognitive action and its Euler-Lagrange equation
@@ -30,7 +31,7 @@ __version__ = "0.2.0"
 
 from ._errors import ConvergenceError  # noqa: E402
 from . import activations, mlp, lagrangian, curvature  # noqa: E402
-from . import gradcheck, sharing, recurrent  # noqa: E402
+from . import gradcheck, sharing, recurrent, equilibrium  # noqa: E402
 from . import supervision, dynamics, action, energy, landscapes, adjoint, datasets  # noqa: E402
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "gradcheck",
     "sharing",
     "recurrent",
+    "equilibrium",
     "supervision",
     "dynamics",
     "action",

@@ -1,0 +1,87 @@
+"""Tests of lagprop.equilibrium: the Hopfield energy and equilibrium propagation."""
+
+import numpy as np
+import pytest
+
+import lagprop
+from lagprop import equilibrium as eq, recurrent as rc
+from lagprop.gradcheck import central_difference, relative_error
+
+
+def symmetric(n, seed, radius=0.5, u_scale=1.0):
+    rng = np.random.default_rng(seed)
+    S = rng.standard_normal((n, n))
+    S = (S + S.T) / 2
+    S *= radius / rc.spectral_radius(S)
+    return S, u_scale * rng.standard_normal(n)
+
+
+def test_equilibrium_propagation_tends_to_recurrent_backprop():
+    S, u = symmetric(6, 13)
+    out, d = [4, 5], [0.3, -0.4]
+    _, g = rc.gradient(S, u, d, out, method="solve")
+    x = rc.fixed_point(S, u)
+    Y = rc.costate(S, u, x, d, out, method="solve").Y
+    betas = np.array([1e-1, 1e-2, 1e-3])
+    errs = []
+    for b in betas:
+        ep = eq.equilibrium_propagation(S, u, d, out, beta=b)
+        errs.append(relative_error(ep.grad_W, (g + g.T) / 2))
+        assert relative_error(ep.grad_u, -Y) < 5 * b
+        assert np.max(np.abs(ep.x_free - x)) < 1e-12
+        # the nudged state is the fixed point of the nudged map, checked directly
+        grad_C = np.zeros(6)
+        grad_C[out] = -2 * (np.asarray(d) - ep.x_nudged[out])
+        nudged = np.tanh(S @ ep.x_nudged + u - b * grad_C)
+        assert np.max(np.abs(nudged - ep.x_nudged)) < 1e-12
+    order = np.polyfit(np.log(betas), np.log(errs), 1)[0]
+    assert abs(order - 1) < 0.1
+
+
+def test_the_free_phase_is_a_stationary_point_of_the_energy():
+    S, u = symmetric(6, 13)
+    x = rc.fixed_point(S, u)
+    gE = central_difference(lambda z: eq.hopfield_energy(S, u, z), x, h=1e-6)
+    assert np.max(np.abs(gE)) < 1e-8
+    # and a non-stationary point is not: the gradient is artanh(x) - W x - u, by hand
+    z = 0.5 * x
+    gz = central_difference(lambda v: eq.hopfield_energy(S, u, v), z, h=1e-6)
+    np.testing.assert_allclose(gz, np.arctanh(z) - S @ z - u, rtol=1e-7, atol=1e-9)
+
+
+def test_a_nudged_phase_that_cannot_converge_reports_the_spectral_radius():
+    S, u = symmetric(6, 13, u_scale=0.1)
+    with pytest.raises(lagprop.ConvergenceError) as exc:
+        eq.equilibrium_propagation(S, u, [0.3, -0.4], [4, 5], beta=0.5, max_iter=2000)
+    e = exc.value
+    assert e.iterations == 2000 and e.spectral_radius > 1
+    assert "spectral radius" in e.diagnosis and "smaller `beta`" in e.diagnosis
+    assert all(len(line) <= 88 for line in str(e).splitlines())
+
+
+def test_the_old_names_in_recurrent_are_these():
+    assert rc.equilibrium_propagation is eq.equilibrium_propagation
+    assert rc.hopfield_energy is eq.hopfield_energy
+
+
+_S, _u = symmetric(3, 1)
+_BAD = [
+    ("E: W not symmetric", lambda: eq.hopfield_energy(np.triu(np.ones((3, 3))), _u, np.zeros(3)), ValueError, "`W` must be symmetric"),
+    ("E: x outside", lambda: eq.hopfield_energy(_S, _u, np.ones(3)), ValueError, r"`x` must lie in \(-1, 1\)"),
+    ("E: u shape", lambda: eq.hopfield_energy(_S, np.ones(2), np.zeros(3)), ValueError, r"`u` must have shape \(3,\)"),
+    ("E: x complex", lambda: eq.hopfield_energy(_S, _u, np.zeros(3) + 0j), TypeError, "`x` must be real"),
+    ("EP: not symmetric", lambda: eq.equilibrium_propagation(np.triu(np.ones((3, 3))), _u, [0.1], [0], beta=0.1), ValueError, "symmetric"),
+    ("EP: beta 0", lambda: eq.equilibrium_propagation(_S, _u, [0.1], [0], beta=0.0), ValueError, "`beta` must be a finite number > 0"),
+    ("EP: beta nan", lambda: eq.equilibrium_propagation(_S, _u, [0.1], [0], beta=np.nan), ValueError, "`beta` must be a finite number > 0"),
+    ("EP: beta None", lambda: eq.equilibrium_propagation(_S, _u, [0.1], [0], beta=None), TypeError, "`beta` must be a positive real number"),
+    ("EP: tol nan", lambda: eq.equilibrium_propagation(_S, _u, [0.1], [0], beta=0.1, tol=np.nan), ValueError, "`tol` must be a finite number > 0"),
+    ("EP: max_iter", lambda: eq.equilibrium_propagation(_S, _u, [0.1], [0], beta=0.1, max_iter=0), ValueError, "`max_iter` must be >= 1"),
+    ("EP: outputs", lambda: eq.equilibrium_propagation(_S, _u, [0.1], [5], beta=0.1), ValueError, "`outputs` must hold indices"),
+    ("EP: targets", lambda: eq.equilibrium_propagation(_S, _u, [0.1, 0.2], [0], beta=0.1), ValueError, "`targets` must have one entry per output"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in _BAD], ids=[c[0] for c in _BAD])
+def test_bad_input_raises_naming_the_argument(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
