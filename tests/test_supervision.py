@@ -51,16 +51,16 @@ def test_jittered_increasing(seed, K, jitter, spacing):
     assert np.all(np.diff(s.times) > 0) and s.times[0] >= 0
 
 
-def test_pattern_gradient_matches_central_difference(rng):
-    from lagprop import mlp
+def test_mollifier_normaliser_gives_unit_mass_by_independent_quadrature():
+    for eps in (0.05, 0.5, 3.0):
+        bump, _ = quad(lambda t: np.exp(1 - eps ** 2 / (eps ** 2 - t ** 2)), -eps, eps, epsabs=1e-14,
+                       epsrel=1e-13, limit=200)
+        assert sv.mollifier_normaliser(eps) * bump == pytest.approx(1.0, rel=1e-11)
+        assert float(sv.mollifier(0.0, eps)) == pytest.approx(sv.mollifier_normaliser(eps), rel=1e-15)
 
-    like = mlp.init_params([2, 3, 1], seed=1)
-    s = sv.even_stream(rng.normal(size=(4, 2)), rng.normal(size=(4, 1)), spacing=1.0)
-    grad, loss = sv.pattern_gradient(s, like), sv.pattern_loss(s, like)
-    w = mlp.flatten(like)
-    h, k = 1e-6, 2
-    fd = np.array([(loss(k, w + h * e) - loss(k, w - h * e)) / (2 * h) for e in np.eye(w.size)])
-    assert np.allclose(grad(k, w), fd, rtol=1e-6, atol=1e-8)
+
+def test_mollifier_far_away_is_zero_without_overflow():
+    np.testing.assert_array_equal(sv.mollifier([1e200, -1e300], 1e-3), [0.0, 0.0])
 
 
 @pytest.mark.parametrize("call,match", [
@@ -73,7 +73,27 @@ def test_pattern_gradient_matches_central_difference(rng):
     (lambda: sv.check_windows([1.0, 1.5], 0.3), "mollifier windows overlap"),
     (lambda: sv.check_windows([0.1, 1.5], 0.3), "first mollifier window starts before t = 0"),
     (lambda: sv.mollifier(0.0, -1.0), "`eps` must be a finite number > 0"),
+    (lambda: sv.mollifier(np.nan, 1.0), "`tau` must be finite"),
+    (lambda: sv.mollifier(0.0, np.nan), "`eps` must be a finite number > 0"),
+    (lambda: sv.mollifier_normaliser(0.0), "`eps` must be a finite number > 0"),
+    (lambda: sv.jittered_stream(np.zeros((2, 1)), np.zeros((2, 1)), spacing=1.0, jitter=np.nan), r"`jitter` must be a finite number in \[0.0, 0.5\)"),
+    (lambda: sv.jittered_stream(np.zeros((2, 1)), np.zeros((2, 1)), spacing=1.0, seed=-1), "`seed` must be >= 0"),
+    (lambda: sv.even_stream(np.zeros((2, 1)), np.zeros((2, 1)), spacing=1.0, start=np.nan), "`start` must be a finite number >= 0"),
+    (lambda: sv.even_stream(np.zeros((0, 1)), np.zeros((0, 1)), spacing=1.0), "`inputs` must be a non-empty"),
+    (lambda: sv.check_times([]), "at least one supervision instant"),
 ])
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: sv.mollifier(None, 1.0), "`tau` must be array-like of real numbers, got None"),
+    (lambda: sv.mollifier(1j, 1.0), "`tau` must be real"),
+    (lambda: sv.mollifier(0.0, None), "`eps` must be a positive real number"),
+    (lambda: sv.even_stream(None, None, spacing=1.0), "`inputs` must be array-like"),
+    (lambda: sv.jittered_stream(np.zeros((2, 1)), np.zeros((2, 1)), spacing=1.0, jitter="0.1"), "`jitter` must be a real number"),
+])
+def test_bad_types(call, match):
+    with pytest.raises(TypeError, match=match):
         call()

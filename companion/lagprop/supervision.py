@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, positive_scalar
+from ._validate import as_float_array, positive_scalar, real_scalar, seed_or_generator
 
 __all__ = [
     "I1",
@@ -69,14 +69,16 @@ def mollifier(tau, eps):
     Raises
     ------
     ValueError
-        If ``eps`` is not a finite positive number.
+        If ``eps`` is not a finite positive number or ``tau`` is not finite.
+    TypeError
+        If ``tau`` is not real (None, complex, text).
     """
     eps = positive_scalar(eps, "eps")
-    tau = np.asarray(tau, dtype=np.float64)
-    s2 = (tau / eps) ** 2
-    inside = s2 < 1.0
+    tau = as_float_array(tau, "tau")
+    inside = np.abs(tau) < eps  # tested before squaring: no overflow for huge offsets
+    s2 = (tau[inside] / eps) ** 2
     out = np.zeros_like(tau)
-    out[inside] = np.exp(1.0 - 1.0 / (1.0 - s2[inside])) / (eps * I1)
+    out[inside] = np.exp(1.0 - 1.0 / (1.0 - s2)) / (eps * I1)
     return out
 
 
@@ -171,6 +173,13 @@ class Stream:
         return np.diff(self.times)
 
 
+def _count(inputs):
+    x = as_float_array(inputs, "inputs")
+    if x.ndim not in (1, 2) or x.shape[0] == 0:
+        raise ValueError(f"`inputs` must be a non-empty (K,) or (K, n_in) array, got shape {x.shape}")
+    return x.shape[0]
+
+
 def stream(times, inputs, targets):
     """A :class:`Stream` from explicit instants, inputs (K, n_in) and targets (K, n_out).
 
@@ -193,8 +202,8 @@ def even_stream(inputs, targets, *, spacing, start=None):
         :math:`t_0`; defaults to ``spacing`` (the first pair arrives one spacing after t = 0).
     """
     spacing = positive_scalar(spacing, "spacing")
-    start = spacing if start is None else float(start)
-    K = np.shape(inputs)[0] if np.ndim(inputs) else 0
+    start = spacing if start is None else real_scalar(start, "start", low=0.0)
+    K = _count(inputs)
     return Stream(start + spacing * np.arange(K), inputs, targets)
 
 
@@ -221,12 +230,10 @@ def jittered_stream(inputs, targets, *, spacing, jitter=0.25, seed=0, start=None
         If ``jitter`` is outside [0, 0.5) or ``spacing`` is not positive.
     """
     spacing = positive_scalar(spacing, "spacing")
-    jitter = float(jitter)
-    if not 0.0 <= jitter < 0.5:
-        raise ValueError(f"`jitter` must be in [0, 0.5) so the instants stay increasing, got {jitter!r}")
-    start = spacing if start is None else float(start)
-    K = np.shape(inputs)[0] if np.ndim(inputs) else 0
-    u = np.random.default_rng(seed).uniform(-1.0, 1.0, size=K)
+    jitter = real_scalar(jitter, "jitter", low=0.0, high=0.5, high_open=True)
+    start = spacing if start is None else real_scalar(start, "start", low=0.0)
+    K = _count(inputs)
+    u = seed_or_generator(seed).uniform(-1.0, 1.0, size=K)
     return Stream(start + spacing * (np.arange(K) + jitter * u), inputs, targets)
 
 
