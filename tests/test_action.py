@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lagprop import action as A
-from lagprop.gradcheck import central_difference, relative_error
+from lagprop.gradcheck import central_difference, fitted_order, relative_error
 
 
 def _quartic():
@@ -84,7 +84,7 @@ def test_el_residual_converges_to_the_ode_operator():
         ti = t[1:-1]
         errs.append(np.max(np.abs(r - (mu * (-np.sin(ti) + beta * np.cos(ti)) + k * np.sin(ti)))))
         hs.append(2.0 / n)
-    assert 1.9 < A.observed_order(hs, errs) < 2.1
+    assert 1.9 < fitted_order(hs, errs) < 2.1
 
 
 def test_scaled_action_agrees_with_direct_evaluation(rng):
@@ -168,7 +168,7 @@ def test_integrator_order_two(k, beta):
         exact = A.damped_oscillator(tr.t, 1.0, 0.5, k=k, mu=1.0, beta=beta)
         errs.append(np.max(np.abs(tr.w[:, 0] - exact)))
         hs.append(5.0 / n)
-    assert 1.9 < A.observed_order(hs, errs) < 2.1
+    assert 1.9 < fitted_order(hs, errs) < 2.1
 
 
 def test_damped_oscillator_solves_the_ode():
@@ -247,3 +247,37 @@ def test_spectrum_of_uncoupled_weights_is_the_union(rng):
     ev_a = A.second_variation_spectrum(w[:, :1], t_end=T, beta=beta, mu=1.0, potential=A.quadratic_potential(2.0))
     ev_b = A.second_variation_spectrum(w[:, :1], t_end=T, beta=beta, mu=0.5, potential=A.quadratic_potential(5.0))
     assert np.allclose(ev2, np.sort(np.concatenate([ev_a, ev_b])), rtol=1e-10, atol=1e-10)
+
+
+def test_large_beta_t_is_computed_in_scaled_form():
+    # beta t_end = 5000: e^{beta t} alone would overflow; the scaled action, its gradient, the
+    # residual and the spectrum stay finite on a grid fine enough for e^{beta h / 2}
+    beta, T, n = 50.0, 100.0, 400
+    w = np.linspace(0.0, 1.0, n + 1)
+    S = A.discrete_action(w, t_end=T, beta=beta, mu=1.0)
+    r = A.el_residual(w, t_end=T, beta=beta, mu=1.0)
+    ev = A.second_variation_spectrum(w, t_end=T, beta=beta, mu=1.0)
+    q = A.quadratic_spectrum(1.0, mu=1.0, beta=beta, t_end=T, n=n)
+    assert np.all(np.isfinite(r)) and np.all(np.isfinite(ev)) and np.all(np.isfinite(q))
+    assert np.isfinite(S.scaled) and S.log_scale == pytest.approx(beta * T)
+    np.testing.assert_allclose(np.sort(ev), np.sort(q + 1.0), rtol=1e-9)  # V = 0 against k = 1
+
+
+_BAD_ACTION = [
+    ("residual: coarse", lambda: A.el_residual(np.zeros(3), t_end=100.0, beta=50.0, mu=1.0), ValueError, r"`beta` \* h / 2 = 1250 exceeds 700"),
+    ("spectrum: coarse", lambda: A.second_variation_spectrum(np.zeros(3), t_end=100.0, beta=50.0, mu=1.0), ValueError, "overflows float64 on this grid; use n >= 4"),
+    ("quadratic: coarse", lambda: A.quadratic_spectrum(1.0, mu=1.0, beta=50.0, t_end=100.0, n=2), ValueError, "`beta` \\* h / 2"),
+    ("quadratic: k nan", lambda: A.quadratic_spectrum(np.nan, mu=1.0, beta=1.0, t_end=1.0), ValueError, "`k` must be a finite number"),
+    ("quadratic: k None", lambda: A.quadratic_spectrum(None, mu=1.0, beta=1.0, t_end=1.0), TypeError, "`k` must be a real number"),
+    ("quadratic: count 0", lambda: A.quadratic_spectrum(1.0, mu=1.0, beta=1.0, t_end=1.0, count=0), ValueError, "`count` must be >= 1"),
+    ("time_grid: t0 nan", lambda: A.time_grid(1.0, 4, t0=np.nan), ValueError, "`t0` must be a finite number"),
+    ("time_grid: n float", lambda: A.time_grid(1.0, 4.0), TypeError, "`n` must be an integer"),
+    ("action: w complex", lambda: A.discrete_action(np.zeros(4) + 0j, t_end=1.0, beta=1.0, mu=1.0), TypeError, "`w` must be real"),
+    ("action: potential", lambda: A.discrete_action(np.zeros(4), t_end=1.0, beta=1.0, mu=1.0, potential=3), TypeError, "`potential` must be a lagprop.action.Potential"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in _BAD_ACTION], ids=[c[0] for c in _BAD_ACTION])
+def test_bad_input_raises_naming_the_argument(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
