@@ -15,6 +15,7 @@ import atexit
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,8 +28,9 @@ SKIP = os.environ.get("LAGPROP_SKIP_WHEEL") == "1"  # the wheel tests need the r
 
 
 def version():
-    return subprocess.run([sys.executable, "-c", "import lagprop; print(lagprop.__version__)"],
-                          check=True, capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    """The package's version, read from its source (what the wheel is built with)."""
+    text = (ROOT / "companion" / "lagprop" / "__init__.py").read_text(encoding="utf-8")
+    return re.search(r'^__version__\s*=\s*["\']([^"\']+)["\']', text, re.M).group(1)
 
 
 @functools.lru_cache(maxsize=None)

@@ -358,7 +358,7 @@ def test_reader_notebook_keeps_the_code_and_its_stored_outputs(doc):
 
 def _html_numbers(doc):
     page = (HTML / f"{doc}.html").read_text(encoding="utf-8")
-    captions = re.findall(r'caption-number">\s*((?:[A-Z][a-z]+) [\d.]+)\s*<', page)
+    captions = re.findall(r'caption-number">\s*([A-Z][a-z]+\.? [\d.]+)\s*<', page)
     equations = re.findall(r'class="eqno">\(([\d.]+)\)', page)
     sections = re.findall(r'<h[1-6]><span class="section-number">([\d.]+)\s*</span>', page)
     return captions, equations, sections
