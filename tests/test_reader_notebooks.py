@@ -413,3 +413,10 @@ def test_download_button_serves_the_reader_notebook_and_launch_opens_it():
     page = (HTML / f"{doc}.html").read_text(encoding="utf-8")
     assert f"/v2/gh/{org}/{name}/{rn.DEFAULT_BRANCH}?urlpath=tree/lecun/costate.ipynb" in page
     assert f"/github/{org}/{name}/blob/{rn.DEFAULT_BRANCH}/lecun/costate.ipynb" in page
+
+
+def test_figure_directive_becomes_image_and_numbered_caption():
+    out = md("```{figure} images/plot.png\n:name: fig-a\n:alt: Two curves\n\nThe {math}`x` curves.\n```")
+    assert "![Two curves](images/plot.png)\n\n*Fig. 1.1:* The $x$ curves." in out
+    assert_plain(out)
+    assert md("{numref}`FIG-A`") == "Fig. 1.1"   # labels and figure ids differ only in case

@@ -84,6 +84,12 @@ class BookData:
     cite: Callable | None = None       # (role, target, docname) -> text as the HTML shows it
     bib_entry: Callable | None = None  # key -> markdown of the reference list entry
 
+    def figure(self, label):
+        """(docname, figtype, number) of a figure, table or listing label, or None."""
+        if not label:
+            return None
+        return self.figures.get(label) or self.figures.get(label.lower())
+
     def page(self, docname, anchor=""):
         return f"{self.pages_url}{docname}.html" + (f"#{anchor}" if anchor else "")
 
@@ -355,8 +361,8 @@ class Converter:
         if target in d.exercises:
             doc, num = d.exercises[target]
             return doc, target, num, fmt.get("exercise", "Exercise %s")
-        if target in d.figures:
-            doc, figtype, num = d.figures[target]
+        if d.figure(target):
+            doc, figtype, num = d.figure(target)
             anchor = d.labels.get(target, (doc, target))[1]
             return doc, anchor, num, fmt.get(figtype, figtype.title() + " %s")
         if target in d.equations:
@@ -551,9 +557,9 @@ class Converter:
             alt = opts.get("alt", "")
             caption = self.markdown(text, top=False).strip() if name == "figure" else ""
             label = opts.get("name")
-            if label and label in d.figures:
+            if d.figure(label):
                 fmt = d.numfig_format.get("figure", "Fig. %s")
-                caption = f"*{fmt % d.figures[label][2]}:* {caption}".rstrip()
+                caption = f"*{fmt % d.figure(label)[2]}:* {caption}".rstrip()
             return [f"![{alt}]({arg})", "", caption] if caption else [f"![{alt}]({arg})"]
         if name in ("code-block", "code", "sourcecode", "code-cell"):
             return [f"```{arg}", *content, "```"]
@@ -667,9 +673,9 @@ def convert_notebook(nb: dict, data: BookData, docname: str, title: str = "") ->
         if fig.get("caption"):
             label = fig.get("name", "")
             caption = conv.inline(fig["caption"])
-            if label in data.figures:
+            if data.figure(label):
                 fmt = data.numfig_format.get("figure", "Fig. %s")
-                caption = f"*{fmt % data.figures[label][2]}:* {caption}"
+                caption = f"*{fmt % data.figure(label)[2]}:* {caption}"
             cells.append(_markdown_cell(caption))
     if conv.state.cited and data.bib_entry is not None:
         keys = sorted(conv.state.cited, key=lambda k: data.cite("t", k, docname).lower())
