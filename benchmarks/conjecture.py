@@ -115,15 +115,22 @@ def rounding_check():
 
 
 def global_holm(results):
-    """Holm's correction across every McNemar test (all seeds) of the run; counts by direction."""
-    tests = [(j, r) for j, res in enumerate(results) for r in range(len(res["rho"]))
-             if res["all"]["p"][r] is not None]
-    adj = ls.holm([results[j]["all"]["p"][r] for j, r in tests])
+    """Holm's correction across every McNemar test of the run (all seeds and both energy
+    groups of every sweep); counts of significant results by direction."""
+    tests = [(j, key, r) for j, res in enumerate(results) for key in ("all", "above", "below")
+             if res[key]["n"] for r in range(len(res["rho"]))
+             if res[key]["p"][r] is not None]
+    adj = ls.holm([results[j][key]["p"][r] for j, key, r in tests])
     better = worse = 0
-    for (j, r), p in zip(tests, adj):
-        results[j]["all"].setdefault("p_holm_global", [None] * len(results[j]["rho"]))[r] = float(p)
+    for res in results:
+        for key in ("all", "above", "below"):
+            if res[key]["n"]:
+                res[key]["p_holm_global"] = [None] * len(res["rho"])
+    for (j, key, r), p in zip(tests, adj):
+        part = results[j][key]
+        part["p_holm_global"][r] = float(p)
         if p < 0.05:
-            if results[j]["all"]["n01"][r] > results[j]["all"]["n10"][r]:
+            if part["n01"][r] > part["n10"][r]:
                 better += 1
             else:
                 worse += 1
@@ -141,7 +148,7 @@ def machine():
 
 def _cell(part, r, field="successes"):
     s = part[field][r]
-    p = (part.get("p_holm_global") or part["p_holm"])[r]
+    p = part["p_holm_global"][r]
     mark = " "
     if field == "successes" and p is not None and p < 0.05:
         mark = "+" if part["n01"][r] > part["n10"][r] else "-"
@@ -157,8 +164,8 @@ def markdown(res):
              f"numpy {m['numpy']}, scipy {m['scipy']}; {res['seconds']:.0f} s.", "",
              "Successes per momentum rho. Reference: rho = 0 (matched reading) or rho = 0.5",
              "(fixed-mass reading, where both readings agree). `+`/`-`: better/worse than the",
-             "reference by McNemar's exact test, Holm-corrected over all "
-             f"{g['tests']} tests of the run at 5 %",
+             "reference by McNemar's exact test, Holm-corrected together over all "
+             f"{g['tests']} tests of the run (every row) at 5 %",
              f"({g['better']} better, {g['worse']} worse; on the double well at fixed mass the",
              "`+` at rho >= 0.9 count runs that end near the global minimum without having",
              "settled: see the second table). Energy: starts with more (`above`)",
