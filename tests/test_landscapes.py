@@ -313,3 +313,27 @@ def test_plot_helpers_return_axes():
     ax2 = plotting.convergence_times(r)
     assert ax2.get_yscale() == "log"
     plt.close("all")
+
+
+def test_sweep_xor_replays_one_network_at_a_time_in_both_readings():
+    # an independent replay: le Cun's costate pass (lagrangian.backprop) on one network, the
+    # same generator draws, the heavy-ball recursion written out
+    like = mlp.init_params([2, 2, 1])
+    X, D = datasets.xor()
+    for kw, rhos in (({"eta": 2.0}, [0.0, 0.9]), ({"mu": 0.7}, [0.5, 0.95])):
+        r = landscapes.sweep_xor(rhos, n_seeds=2, n_epochs=10, seed=11, **kw)
+        rng = np.random.default_rng(11)
+        theta0 = rng.uniform(-1.0, 1.0, (2, 9))
+        orders = [np.argsort(rng.random((2, 4)), axis=1) for _ in range(10)]
+        for i, rho in enumerate(rhos):
+            step = kw["eta"] * (1 - rho) if "eta" in kw else (1 - rho) / (-np.log(rho) * 0.7)
+            for s in range(2):
+                th, prev = theta0[s].copy(), theta0[s].copy()
+                for order in orders:
+                    for p in order[s]:
+                        _, g = lagrangian.backprop(mlp.unflatten(th, like), X[p:p + 1],
+                                                   D[p:p + 1], activation="sigmoid",
+                                                   output_activation="sigmoid")
+                        th, prev = th - step * mlp.flatten(g) + rho * (th - prev), th
+                cost = landscapes.xor_cost(th[None])[0]
+                assert r.final[i, s] == pytest.approx(cost, rel=1e-9, abs=1e-12)
