@@ -337,3 +337,15 @@ def test_sweep_xor_replays_one_network_at_a_time_in_both_readings():
                         th, prev = th - step * mlp.flatten(g) + rho * (th - prev), th
                 cost = landscapes.xor_cost(th[None])[0]
                 assert r.final[i, s] == pytest.approx(cost, rel=1e-9, abs=1e-12)
+
+
+def test_settled_counts_successes_converged_over_the_end_of_the_budget():
+    s = landscapes.tilted_double_well(0.25, n_patterns=20, seed=0)
+    r = landscapes.sweep_double_well(s, [0.5, 0.99], mu=14.427, n_seeds=60, n_epochs=20,
+                                     tol=0.5)
+    assert r.budget == 400
+    np.testing.assert_array_equal(r.settled(0.0), r.successes)
+    late = np.nan_to_num(r.time, nan=np.inf) > 0.9 * 400
+    np.testing.assert_array_equal(r.settled(0.1), np.sum(r.success & ~late, axis=1))
+    # at fixed mass and rho = 0.99 the runs are still hopping between the wells at the end
+    assert r.successes[1] > 0 and r.settled(0.1)[1] < r.successes[1]
