@@ -345,6 +345,15 @@ def test_reader_notebook_holds_no_myst_only_markup(doc):
 
 @built
 @pytest.mark.parametrize("doc", CHAPTERS)
+def test_reader_notebook_is_a_valid_notebook(doc):
+    import nbformat
+
+    path = NOTEBOOKS / (doc[len("book/"):] + ".ipynb")
+    nbformat.validate(nbformat.read(path, as_version=4))
+
+
+@built
+@pytest.mark.parametrize("doc", CHAPTERS)
 def test_reader_notebook_keeps_the_code_and_its_stored_outputs(doc):
     source = json.loads((ROOT / f"{doc}.ipynb").read_text(encoding="utf-8"))
     kept = [c for c in source["cells"] if c["cell_type"] == "code"
