@@ -1,0 +1,168 @@
+"""Timings for the chapter 'Second order from the Lagrangian' (book/roads/second-order.ipynb).
+
+Run from the repository root: ``.venv/bin/python benchmarks/second_order.py`` (about two minutes;
+``--quick`` for a smoke run). It writes ``benchmarks/second_order.json`` and
+``benchmarks/second_order.md``:
+
+1. the time of one exact Hessian-vector product (``lagrangian.hessian_vector``) against one
+   gradient (``lagrangian.backprop``) on networks of growing width, measured in rotation so both
+   see the same load; the multiply-add count predicts a ratio of about 3;
+2. the chapter's regression (eight tanh units, sixty noisy sine samples, weight decay 1e-2):
+   Newton-CG and trust-region Newton (scipy, exact ``hessp``) against gradient descent with the
+   fixed step 1/lambda_max, iterations and seconds to a gradient norm below 1e-6.
+
+Times are medians over repeats with the interquartile range; single-threaded linear algebra.
+"""
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import datetime as _dt  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+from scipy.optimize import minimize  # noqa: E402
+
+from lagprop import datasets, mlp  # noqa: E402
+from lagprop import lagrangian as lg  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT_JSON = ROOT / "benchmarks" / "second_order.json"
+OUT_MD = ROOT / "benchmarks" / "second_order.md"
+TOL = 1e-6
+
+
+def summary(samples):
+    q1, med, q3 = np.percentile(samples, [25, 50, 75])
+    return {"median": float(med), "iqr": float(q3 - q1), "repeats": len(samples)}
+
+
+def rotating(fns, repeats):
+    """Call each function once per round after a warm-up; raw seconds per call."""
+    for fn in fns.values():
+        fn()
+    out = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            out[k].append(time.perf_counter() - t0)
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def hv_over_gradient(repeats):
+    rows = []
+    for sizes, P in [([4, 8, 8, 3], 16), ([32, 64, 64, 10], 64), ([256, 256, 256, 10], 256),
+                     ([784, 512, 512, 10], 256)]:
+        rng = np.random.default_rng(0)
+        p = mlp.init_params(sizes, seed=rng)
+        x, d = rng.standard_normal((P, sizes[0])), rng.standard_normal((P, sizes[-1]))
+        v = [(rng.standard_normal(W.shape), rng.standard_normal(b.shape)) for W, b in p]
+        t = rotating({"gradient": lambda: lg.backprop(p, x, d),
+                      "hv": lambda: lg.hessian_vector(p, x, d, v)}, repeats)
+        ratio = t["hv"] / t["gradient"]
+        rows.append({"sizes": sizes, "patterns": P, "gradient": summary(t["gradient"]),
+                     "hv": summary(t["hv"]), "ratio": summary(ratio)})
+    return rows
+
+
+def regression():
+    reg = datasets.sine_regression(60, noise=0.1, seed=2)
+    p0, alpha = mlp.init_params([1, 8, 1], seed=2), 1e-2
+    flat, unflat = mlp.flatten, mlp.unflatten
+
+    def f_and_grad(t):
+        C, g = lg.backprop(unflat(t, p0), reg.inputs, reg.targets)
+        return C + alpha * t @ t, flat(g) + 2 * alpha * t
+
+    def hessp(t, v):
+        return flat(lg.hessian_vector(unflat(t, p0), reg.inputs, reg.targets,
+                                      unflat(v, p0))) + 2 * alpha * v
+
+    out = {}
+    for method, opts in [("Newton-CG", {"xtol": 1e-10}), ("trust-ncg", {"gtol": 1e-7})]:
+        t0 = time.perf_counter()
+        r = minimize(f_and_grad, flat(p0), jac=True, hessp=hessp, method=method,
+                     options=dict(maxiter=1000, **opts))
+        seconds = time.perf_counter() - t0
+        out[method] = {"iterations": int(r.nit), "gradients": int(r.njev),
+                       "hessian_vector_products": int(r.nhev), "seconds": seconds,
+                       "cost": float(r.fun), "grad_norm": float(np.linalg.norm(r.jac)),
+                       "reached": bool(np.linalg.norm(r.jac) < TOL)}
+        x_star = r.x
+    H = np.array([hessp(x_star, e) for e in np.eye(x_star.size)])
+    lam = np.linalg.eigvalsh(0.5 * (H + H.T))
+    steps_max = 200_000
+    t, t0 = flat(p0), time.perf_counter()
+    for k in range(1, steps_max + 1):
+        C, g = f_and_grad(t)
+        gn = float(np.linalg.norm(g))
+        if gn < TOL:
+            break
+        t = t - g / lam.max()
+    out["gradient descent"] = {"iterations": k, "gradients": k, "hessian_vector_products": 0,
+                               "seconds": time.perf_counter() - t0, "cost": float(C),
+                               "grad_norm": gn, "reached": gn < TOL,
+                               "step": float(1 / lam.max())}
+    return out, float(lam.max() / lam.min())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
+    args = ap.parse_args()
+    repeats = 5 if args.quick else 25
+    hv = hv_over_gradient(repeats)
+    runs, kappa = regression()
+    result = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+              "machine": {"platform": platform.platform(), "python": platform.python_version(),
+                          "cpus": os.cpu_count(), "numpy": np.__version__},
+              "hessian_vector_over_gradient": hv, "regression": runs,
+              "condition_number": kappa, "tolerance": TOL}
+    OUT_JSON.write_text(json.dumps(result, indent=1) + "\n")
+    lines = [
+        "# Second order: measured times",
+        "",
+        f"Recorded {result['date']} on {result['machine']['platform']}, "
+        f"{result['machine']['cpus']} CPUs, single-threaded BLAS "
+        "(`benchmarks/second_order.py`).",
+        "",
+        "## One Hessian-vector product against one gradient",
+        "",
+        "| widths | P | gradient (ms) | Hessian-vector (ms) | ratio (median, IQR) |",
+        "|---|---|---|---|---|",
+    ]
+    for r in hv:
+        lines.append(f"| {'-'.join(map(str, r['sizes']))} | {r['patterns']} | "
+                     f"{1e3 * r['gradient']['median']:.3f} | {1e3 * r['hv']['median']:.3f} | "
+                     f"{r['ratio']['median']:.2f} ({r['ratio']['iqr']:.2f}) |")
+    lines += [
+        "",
+        "The multiply-add count of the chapter bounds the ratio by about 3 (8 matrix products",
+        "against 3); the measured ratio is lower where the passes share fixed costs, and",
+        "small networks are dominated by the cost of Python calls and validation.",
+        "",
+        f"## The chapter's regression, to a gradient norm below {TOL:.0e}",
+        "",
+        f"Condition number of the Hessian at the solution: {kappa:.0f}.",
+        "",
+        "| method | iterations | gradients | Hessian-vector products | seconds | final cost | "
+        "reached |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, r in runs.items():
+        lines.append(f"| {name} | {r['iterations']} | {r['gradients']} | "
+                     f"{r['hessian_vector_products']} | {r['seconds']:.2f} | {r['cost']:.6f} | "
+                     f"{'yes' if r['reached'] else 'no (|grad| = %.1e)' % r['grad_norm']} |")
+    OUT_MD.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
