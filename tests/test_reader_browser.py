@@ -33,7 +33,7 @@ CHOSEN = ["lecun/costate.ipynb", "lecun/recurrent.ipynb"]
 MATHJAX_CONFIG = """<script>
 window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']],
                         displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']],
-                        processEscapes: true, processEnvironments: true, tags: 'ams'}};
+                        processEscapes: true, processEnvironments: true}};
 </script>
 """
 
