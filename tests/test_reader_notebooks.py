@@ -429,3 +429,16 @@ def test_figure_directive_becomes_image_and_numbered_caption():
     assert "![Two curves](images/plot.png)\n\n*Fig. 1.1:* The $x$ curves." in out
     assert_plain(out)
     assert md("{numref}`FIG-A`") == "Fig. 1.1"   # labels and figure ids differ only in case
+
+
+def test_directives_and_display_math_inside_list_items_stay_in_the_item():
+    out = md("1. First\n\n   ```{math}\n   :label: eq-a\n   x\n   ```\n\n   $$\n   y\n   $$\n2. Next")
+    assert "   $$\n   x \\tag{1.1}\n   $$" in out and "   $$\n   y\n   $$" in out
+    assert_plain(out)
+
+
+def test_amsmath_environment_becomes_display_math_and_inline_environments_stay():
+    out = md("Text\n\n\\begin{align}\na &= b\n\\end{align}\n\nthe matrix $M =\n"
+             "\\begin{pmatrix} 1 \\end{pmatrix}$ here")
+    assert "$$\n\\begin{align}\na &= b\n\\end{align}\n$$" in out
+    assert "$M =\n\\begin{pmatrix} 1 \\end{pmatrix}$ here" in out

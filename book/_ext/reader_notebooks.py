@@ -213,7 +213,9 @@ def _citation_formatters(env, style=None):
 # Markdown conversion
 # ------------------------------------------------------------------------------------------
 
-FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,}|:{3,})\s*(?P<info>.*?)\s*$")
+FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,}|:{3,})\s*(?P<info>.*?)\s*$")
+AMSMATH = re.compile(r"^\s*\\begin\{((?:equation|multline|gather|align|alignat|flalign|eqnarray)"
+                     r"\*?)\}")
 TARGET = re.compile(r"^\s*\(([^()\s]+)\)=\s*$")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 DOLLAR_BLOCK = re.compile(r"^\$\$(?P<body>.*?)\$\$\s*(?:\((?P<label>[^()\s]+)\))?\s*$", re.S)
@@ -425,7 +427,11 @@ class Converter:
                 if info.startswith("{") and "}" in info:
                     name = info[1:info.index("}")].strip()
                     arg = info[info.index("}") + 1:].strip()
-                    out += ["", *self.directive(name, arg, lines[i + 1:j]), ""]
+                    indent = fm.group("indent")  # e.g. inside a list item: keep it there
+                    body = [ln[len(indent):] if ln.startswith(indent) else ln.lstrip()
+                            for ln in lines[i + 1:j]]
+                    res = "\n".join(self.directive(name, arg, body)).split("\n")
+                    out += ["", *[indent + r if r.strip() else "" for r in res], ""]
                 else:
                     out += lines[i:j + 1]
                 i = j + 1
@@ -438,11 +444,15 @@ class Converter:
                 while j < len(lines) and not _dollar_block("\n".join(lines[i:j + 1]).strip()):
                     j += 1
                 if j < len(lines):
-                    out += self.dollar_block("\n".join(lines[i:j + 1]).strip())
+                    indent = line[:len(line) - len(line.lstrip())]
+                    block = [ln[len(indent):] if ln.startswith(indent) else ln.lstrip()
+                             for ln in lines[i:j + 1]]
+                    res = self.dollar_block("\n".join(block).strip())
+                    out += [indent + r if r.strip() else "" for r in res]
                     i = j + 1
                     continue
-            m = re.match(r"^\s*\\begin\{([a-zA-Z*]+)\}", line)
-            if m and top is not None:
+            m = AMSMATH.match(line)  # an amsmath environment as a block of its own
+            if m and (i == 0 or not lines[i - 1].strip()):
                 end = f"\\end{{{m.group(1)}}}"
                 j = i
                 while j < len(lines) and end not in lines[j]:
@@ -494,7 +504,7 @@ class Converter:
 
     def display_math(self, body, label=None):
         """``$$ ... $$`` as Sphinx's MathJax output has it (parts, split), with its number."""
-        parts = [p.strip("\n") for p in re.split(r"\n\s*\n", body) if p.strip()]
+        parts = [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
         wrapped = [rf"\begin{{split}}{p}\end{{split}}" if r"\\" in p else p for p in parts]
         tex = (r"\begin{aligned}" + r"\\".join(wrapped) + r"\end{aligned}"
                if len(wrapped) > 1 else (wrapped[0] if wrapped else ""))
