@@ -301,10 +301,7 @@ class Converter:
     def role(self, name, content):
         title, target = None, content.strip()
         m = TITLED.match(content.strip())
-        if m and name not in ("math", "cite", "cite:p", "cite:t", "cite:ps", "cite:ts",
-                              "cite:ct", "cite:cp", "cite:cts", "cite:cps", "cite:author",
-                              "cite:year", "cite:label", "cite:authors", "cite:authorpar",
-                              "cite:yearpar", "cite:p:", "cite:t:"):
+        if m and name != "math" and name != "cite" and not name.startswith("cite:"):
             title, target = m.group("title").strip(), m.group("target").strip()
         d = self.data
         if name == "math":
