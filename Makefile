@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: book test setup clean benchmarks dist browser-deps conjecture notebooks \
-        notebooks-branch release-check site
+        notebooks-branch release-check site pdf pdf-deps
 
 setup: $(STAMP)
 
@@ -30,9 +30,9 @@ book: $(STAMP)
 notebooks: book
 	$(BIN)/python book/_ext/reader_notebooks.py _build
 
-# Every test: build the book (which executes every chapter) and the reader notebooks, then the
+# Every test: build the book (which executes every chapter), the reader notebooks and the PDF, then the
 # unit tests and every chapter notebook under nbval (stored outputs compared) in one pytest run.
-test: book notebooks browser-deps
+test: book notebooks pdf browser-deps
 	$(BIN)/python -m pytest tests book --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 # The browser test drives Debian's Chromium; install it when missing and we may (root with apt-get).
@@ -41,6 +41,26 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is not at /usr/bin/chromium: the browser test will be skipped (CI installs it)"; fi; }
+
+# The whole book as one PDF, _build/latex/book.pdf: Jupyter Book's LaTeX builder (XeLaTeX), from
+# the chapters' stored outputs (those nbval checks; LAGPROP_PDF_EXECUTE=1 executes them again).
+# A copy goes into _build/html (when built) for the pages' download menu.
+pdf: $(STAMP) pdf-deps
+	rm -rf _build/latex
+	$(BIN)/jupyter-book build . --builder pdflatex -n -W --keep-going
+	test -s _build/latex/book.pdf
+	if [ -d _build/html ]; then cp _build/latex/book.pdf _build/html/book.pdf; fi
+
+# TeX Live from Debian's packages when missing and we may (root with apt-get), as for Chromium:
+# bbm.sty is in texlive-fonts-extra, the index needs xindy, the PDF test reads it with pdftotext.
+PDF_DEBS := texlive-latex-recommended texlive-latex-extra texlive-fonts-extra texlive-xetex \
+            texlive-plain-generic latexmk xindy fonts-freefont-otf poppler-utils
+pdf-deps:
+	@{ command -v xelatex && command -v latexmk && command -v xindy && command -v pdftotext \
+	   && kpsewhich bbm.sty; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_DEBS) >/dev/null; \
+	  else echo "TeX Live is missing; install the Debian packages $(PDF_DEBS)"; exit 1; fi; }
 
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/run.py
@@ -68,8 +88,7 @@ notebooks-branch: notebooks
 	cp -r binder _build/notebooks-branch/binder
 
 # The published site (GitHub Pages): the HTML book, with its PDF and the reader notebooks.
-# (The PDF is copied when `make pdf` has made it; site will depend on pdf once that target exists.)
-site: notebooks
+site: notebooks pdf
 	if [ -f _build/latex/book.pdf ]; then cp _build/latex/book.pdf _build/html/book.pdf; fi
 	rm -rf _build/html/notebooks
 	cp -r _build/notebooks _build/html/notebooks

@@ -1,0 +1,126 @@
+/* Backpropagation from Lagrangians: small behaviours the theme lacks (see lagprop.css).
+   Loaded on every page by book/_ext/page_style.py. */
+(function () {
+  "use strict";
+
+  /* Mark every box that scrolls sideways, so the stylesheet draws the scroll cue on it. */
+  var SCROLLERS = 'span.math, div.math mjx-container[display="true"], div.highlight pre, ' +
+                  '.cell_output pre, .output pre, table.api-summary';
+  function markScrollers() {
+    document.querySelectorAll(SCROLLERS).forEach(function (el) {
+      if (el.matches("span.math")) {
+        // an inline formula scrolls only when it is wider than the line it sits on
+        el.classList.remove("lp-scrolls");
+        var inner = el.querySelector("mjx-container");
+        var width = inner ? inner.getBoundingClientRect().width : el.scrollWidth;
+        var room = (el.closest("p, li, td, dd, div") || el.parentElement).clientWidth;
+        if (width > room + 1) el.classList.add("lp-scrolls");
+        return;
+      }
+      el.classList.toggle("lp-scrolls", el.scrollWidth > el.clientWidth + 1);
+      if (el.classList.contains("lp-scrolls") && !el.hasAttribute("tabindex")) {
+        el.setAttribute("tabindex", "0"); // keyboard users can scroll it too
+      }
+    });
+  }
+
+  /* A solution's title reads "Solution to Exercise 2.3", and the theme makes "Exercise 2.3" a link
+     that jumps back to the exercise: make the whole title open and close the solution instead. */
+  function solutionTitles() {
+    document.querySelectorAll(".solution .admonition-title a.reference").forEach(function (a) {
+      var span = document.createElement("span");
+      span.className = "lp-solution-of";
+      while (a.firstChild) span.appendChild(a.firstChild);
+      span.title = "the exercise is above";
+      a.replaceWith(span);
+    });
+  }
+
+  /* The download menu offers the whole book as a PDF (made by `make pdf`, copied to the site's
+     root), beside the page's source and the browser's print of this page. */
+  function pdfLink() {
+    var menu = document.querySelector(".dropdown-download-buttons ul.dropdown-menu");
+    if (!menu || menu.querySelector(".lp-book-pdf")) return;
+    var root = document.documentElement.dataset.content_root || "./";
+    var li = document.createElement("li");
+    li.innerHTML = '<a class="btn btn-sm dropdown-item lp-book-pdf" title="The whole book as one PDF">' +
+      '<span class="btn__icon-container"><i class="fas fa-book"></i></span>' +
+      '<span class="btn__text-container">book.pdf</span></a>';
+    li.firstChild.href = root + "book.pdf";
+    menu.insertBefore(li, menu.firstChild);
+    var print = menu.querySelector(".btn-download-pdf-button .btn__text-container");
+    if (print) print.textContent = "print page";
+  }
+
+  /* Printing shows everything: open collapsed solutions and hidden cells, then restore. */
+  var opened = [];
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details:not([open])").forEach(function (d) {
+      d.open = true; opened.push(d);
+    });
+  });
+  window.addEventListener("afterprint", function () {
+    opened.forEach(function (d) { d.open = false; });
+    opened = [];
+  });
+
+  /* Search results: the snippets are cut from the pages' HTML, where formulas are TeX source;
+     show them as plain text instead of raw \( ... \). */
+  var TEX = [
+    [/\\(?:left|right|big|Big|bigg|Bigg)\b/g, ""], [/\\(?:mathrm|mathbf|mathit|text|operatorname)\{([^{}]*)\}/g, "$1"],
+    [/\\partial\b/g, "\u2202"], [/\\nabla\b/g, "\u2207"], [/\\sum\b/g, "\u2211"], [/\\int\b/g, "\u222b"],
+    [/\\top\b/g, "\u1d40"], [/\\cdot\b/g, "\u00b7"], [/\\times\b/g, "\u00d7"], [/\\le(?:q)?\b/g, "\u2264"],
+    [/\\ge(?:q)?\b/g, "\u2265"], [/\\ne(?:q)?\b/g, "\u2260"], [/\\approx\b/g, "\u2248"], [/\\to\b/g, "\u2192"],
+    [/\\infty\b/g, "\u221e"], [/\\lVert|\\rVert|\\\|/g, "\u2016"], [/\\langle\b/g, "\u27e8"], [/\\rangle\b/g, "\u27e9"],
+    [/\\alpha\b/g, "\u03b1"], [/\\beta\b/g, "\u03b2"], [/\\gamma\b/g, "\u03b3"], [/\\delta\b/g, "\u03b4"],
+    [/\\Delta\b/g, "\u0394"], [/\\eta\b/g, "\u03b7"], [/\\lambda\b/g, "\u03bb"], [/\\mu\b/g, "\u03bc"],
+    [/\\rho\b/g, "\u03c1"], [/\\sigma\b/g, "\u03c3"], [/\\tau\b/g, "\u03c4"], [/\\theta\b/g, "\u03b8"],
+    [/\\phi\b/g, "\u03c6"], [/\\Phi\b/g, "\u03a6"], [/\\psi\b/g, "\u03c8"], [/\\omega\b/g, "\u03c9"],
+    [/\\(?:var)?epsilon\b/g, "\u03b5"], [/\\xi\b/g, "\u03be"], [/\\[,;:!]/g, " "], [/\\([a-zA-Z]+)/g, "$1"],
+    [/[{}]/g, ""]
+  ];
+  function plainTex(tex) {
+    TEX.forEach(function (rule) { tex = tex.replace(rule[0], rule[1]); });
+    return tex;
+  }
+  function plainMath(text) {
+    return text.replace(/\\\(([\s\S]*?)\\\)|\\\[([\s\S]*?)\\\]|\$\$([\s\S]*?)\$\$/g, function (m, a, b, c) {
+      return plainTex(a || b || c || "");
+    });
+  }
+  function searchSnippets() {
+    if (typeof Search === "undefined" || !Search.htmlToText || Search.lpPlainMath) return;
+    var original = Search.htmlToText;
+    Search.htmlToText = function (html, anchor) { return plainMath(original.call(Search, html, anchor)); };
+    Search.lpPlainMath = true;
+  }
+  window.lagpropPlainMath = plainMath; // for the browser test
+
+  function ready() {
+    solutionTitles();
+    pdfLink();
+    searchSnippets();
+    markScrollers();
+    // MathJax loads after this script: wait for it, then measure the typeset formulas
+    var tries = 0;
+    var poll = setInterval(function () {
+      tries += 1;
+      if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+        clearInterval(poll);
+        MathJax.startup.promise.then(markScrollers);
+      } else if (tries > 100) {
+        clearInterval(poll);
+      }
+    }, 100);
+    window.addEventListener("load", markScrollers);
+    var timer = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(timer); timer = setTimeout(markScrollers, 150);
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
+  // search results appear after the index loads: patch as soon as searchtools is there
+  searchSnippets();
+  window.lagpropMarkScrollers = markScrollers;
+})();
