@@ -73,3 +73,53 @@ def test_stored_outputs_are_clean(path):
     meta = json.loads(path.read_text())["metadata"]
     assert "widgets" not in meta
     assert path.stat().st_size < 3_000_000
+
+
+LINE = 88  # characters: code and printed lines fit the page (and the PDF) without scrolling
+
+
+def _text(value):
+    return "".join(value) if isinstance(value, list) else (value or "")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_code_and_printed_lines_fit(path):
+    long = []
+    for n, cell in enumerate(_cells(path)):
+        if cell["cell_type"] != "code":
+            continue
+        for line in _source(cell).splitlines():
+            if len(line) > LINE:
+                long.append(f"cell {n} code ({len(line)}): {line[:60]}...")
+        for out in cell.get("outputs", []):
+            texts = [_text(out.get("text"))] if out["output_type"] == "stream" else \
+                    [_text(out.get("data", {}).get("text/plain"))]
+            for line in "".join(texts).splitlines():
+                if len(line) > LINE:
+                    long.append(f"cell {n} output ({len(line)}): {line[:60]}...")
+    assert not long, f"{len(long)} lines longer than {LINE} characters:\n" + "\n".join(long[:12])
+
+
+def _real_alt(alt):
+    alt = (alt or "").strip()
+    return len(alt) >= 15 and " " in alt and not re.search(r"\.(png|jpe?g|svg)$|[0-9a-f]{32}", alt)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_figure_has_a_caption_and_real_alt_text(path):
+    missing = []
+    for n, cell in enumerate(_cells(path)):
+        if cell["cell_type"] != "code":
+            continue
+        if not any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
+            continue
+        mystnb = cell.get("metadata", {}).get("mystnb", {})
+        caption = (mystnb.get("figure") or {}).get("caption", "")
+        alt = (mystnb.get("image") or {}).get("alt", "")
+        if len(caption.strip()) < 15:
+            missing.append(f"cell {n}: no caption (mystnb.figure.caption)")
+        if not _real_alt(alt):
+            missing.append(f"cell {n}: no real alt text (mystnb.image.alt)")
+        if not (mystnb.get("figure") or {}).get("name", "").startswith("fig-"):
+            missing.append(f"cell {n}: no figure name fig-... (mystnb.figure.name) to reference it")
+    assert not missing, "\n".join(missing)
