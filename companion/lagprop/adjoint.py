@@ -376,8 +376,9 @@ class EulerForward:
 
 @dataclass(frozen=True)
 class EulerCostate:
-    r"""Multipliers of the Euler network, ``B[k]`` (P, n) for k = 0..N (``B[0] = -\partial C/\partial X(0)``);
-    ``Y[k] = \nabla F(A(k)) B(k)`` for k = 1..N, ``Y[0] is None``."""
+    r"""Multipliers of the Euler network, ``B[k]`` (P, n) for k = 0..N
+    (:math:`B(0) = -\partial C/\partial X(0)`); :math:`Y(k) = \nabla F(A(k)) B(k)` for k = 1..N,
+    ``Y[0] is None``."""
 
     B: list
     Y: list
@@ -456,7 +457,7 @@ def euler_costate(theta, fwd, targets, *, activation="tanh"):
         B(k-1) = B(k) + h\, W^\top Y(k), \quad k = N, \dots, 1.
 
     The identity path of the residual connection contributes the ``B(k)`` term; the rest is le
-    Cun's eq. (6) with the layer map scaled by ``h``. ``B(0) = -\partial C/\partial X(0)``.
+    Cun's eq. (6) with the layer map scaled by ``h``. :math:`B(0) = -\partial C/\partial X(0)`.
 
     Parameters
     ----------
