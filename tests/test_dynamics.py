@@ -120,7 +120,7 @@ def test_free_motion_solves_the_ode(rng):
     beta, w, v = 1.7, rng.normal(size=2), rng.normal(size=2)
     sol = solve_ivp(lambda t, y: np.concatenate([y[2:], -beta * y[2:]]), (0, 3.0),
                     np.concatenate([w, v]), rtol=1e-12, atol=1e-14, method="DOP853")
-    ws, vs = dy.free_motion(w, v, 3.0, beta=beta)
+    ws, vs = dy._free_motion(w, v, 3.0, beta=beta)
     assert np.allclose(ws, sol.y[:2, -1], atol=1e-10) and np.allclose(vs, sol.y[2:, -1], atol=1e-10)
 
 
@@ -377,3 +377,50 @@ def test_phase_volume_factor_is_rho_to_the_m(rng):
         assert det == pytest.approx(rho ** 9, rel=1e-6)
     with pytest.raises(TypeError, match="`grad`"):
         _dy.phase_volume_factor(None, w, w_prev, 0.1, 0.5)
+
+
+def _grad0(k, w):
+    return np.zeros_like(w)
+
+
+_BAD_DY = [
+    ("impulses: grad", lambda: dy.simulate_impulses(None, [1.0], [0.0], beta=1.0, mu=1.0), TypeError, "`grad` must be callable"),
+    ("impulses: beta 0", lambda: dy.simulate_impulses(_grad0, [1.0], [0.0], beta=0.0, mu=1.0), ValueError, "`beta` must be a finite number > 0"),
+    ("impulses: beta nan", lambda: dy.simulate_impulses(_grad0, [1.0], [0.0], beta=np.nan, mu=1.0), ValueError, "`beta`"),
+    ("impulses: w0 complex", lambda: dy.simulate_impulses(_grad0, [1.0], [0j], beta=1.0, mu=1.0), TypeError, "`w0` must be real"),
+    ("impulses: grad nan", lambda: dy.simulate_impulses(lambda k, w: w * np.nan, [1.0], [0.0], beta=1.0, mu=1.0), ValueError, "`grad` returned non-finite"),
+    ("mollified: rtol nan", lambda: dy.simulate_mollified(_grad0, [1.0], [0.0], beta=1.0, mu=1.0, eps=0.1, rtol=np.nan), ValueError, "`rtol` must be a finite number > 0"),
+    ("mollified: atol -1", lambda: dy.simulate_mollified(_grad0, [1.0], [0.0], beta=1.0, mu=1.0, eps=0.1, atol=-1.0), ValueError, "`atol` must be a finite number > 0"),
+    ("mollified: t_end inf", lambda: dy.simulate_mollified(_grad0, [1.0], [0.0], beta=1.0, mu=1.0, eps=0.1, t_end=np.inf), ValueError, "`t_end` must be a finite number"),
+    ("mollified: t_end early", lambda: dy.simulate_mollified(_grad0, [1.0], [0.0], beta=1.0, mu=1.0, eps=0.1, t_end=0.5), ValueError, "`t_end` must be >= the end of the last window"),
+    ("mollified: eps nan", lambda: dy.simulate_mollified(_grad0, [1.0], [0.0], beta=1.0, mu=1.0, eps=np.nan), ValueError, "`eps` must be a finite number > 0"),
+    ("mollified: grad", lambda: dy.simulate_mollified(3, [1.0], [0.0], beta=1.0, mu=1.0, eps=0.1), TypeError, "`grad` must be callable"),
+    ("response: t1 nan", lambda: dy.impulse_response([1.0], np.nan, 1.0, beta=1.0, mu=1.0), ValueError, "`t1` must be a finite number"),
+    ("response: w0 shape", lambda: dy.impulse_response([1.0], 0.0, [1.0, 2.0], beta=1.0, mu=1.0, w0=[1.0, 2.0, 3.0]), ValueError, "`w0` must be a scalar or have the shape of `g`"),
+    ("forcing: traj", lambda: dy.step_forcing(None, 1.0), TypeError, "`traj` must be an ImpulseTrajectory"),
+    ("heavy_ball: spacing", lambda: dy.heavy_ball(1.0, 1.0, 0.0), ValueError, "`spacing` must be a finite number > 0"),
+    ("heavy_ball: mu nan", lambda: dy.heavy_ball(1.0, np.nan, 1.0), ValueError, "`mu`"),
+    ("positions: grad", lambda: dy.heavy_ball_positions("g", [0.0], 3, 0.1, 0.5), TypeError, "`grad` must be callable"),
+    ("positions: n 0", lambda: dy.heavy_ball_positions(_grad0, [0.0], 0, 0.1, 0.5), ValueError, "`n` must be >= 1"),
+    ("positions: momentum nan", lambda: dy.heavy_ball_positions(_grad0, [0.0], 3, 0.1, np.nan), ValueError, "`momentum` must be finite"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in _BAD_DY], ids=[c[0] for c in _BAD_DY])
+def test_bad_input_raises_naming_the_argument(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_free_motion_dissipation_is_the_integral_of_2_beta_T():
+    # between windows D grows by int 2 beta T dt; check it against quadrature of the stored v
+    from scipy.integrate import trapezoid
+
+    traj = dy.simulate_mollified(lambda k, w: w - 1.0, [1.0], [0.0], beta=0.7, mu=2.0, eps=0.2,
+                                 t_end=6.0)
+    t = np.linspace(1.2, 6.0, 4001)
+    _, v = traj.at(t)
+    D, W = traj.energies_at(t)
+    T = 0.5 * 2.0 * v[:, 0] ** 2
+    np.testing.assert_allclose(D[-1] - D[0], trapezoid(2 * 0.7 * T, t), rtol=1e-6)
+    assert np.all(W == W[0])  # no work against the supervision outside the window

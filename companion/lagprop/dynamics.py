@@ -37,14 +37,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from ._errors import ConvergenceError
 from ._validate import (as_float_array, check_callable, check_masses, positive_int, positive_scalar,
-                        real_scalar)
+                        real_scalar, tolerance)
 from .supervision import check_times, check_windows, mollifier
 
 __all__ = [
     "ImpulseTrajectory",
     "MollifiedTrajectory",
-    "free_motion",
     "simulate_impulses",
     "simulate_mollified",
     "impulse_response",
@@ -97,7 +97,7 @@ def _decay(beta, s):
     return np.exp(-beta * s), -np.expm1(-beta * s) / beta
 
 
-def free_motion(w, v, s, *, beta):
+def _free_motion(w, v, s, *, beta):
     r"""Free motion of :math:`\ddot w + \beta \dot w = 0` over an elapsed time ``s >= 0``.
 
     .. math:: w(s) = w + v\,\frac{1 - e^{-\beta s}}{\beta}, \qquad v(s) = v\, e^{-\beta s}.
@@ -108,6 +108,37 @@ def free_motion(w, v, s, *, beta):
     s = np.asarray(s, dtype=np.float64)
     decay, reach = _decay(beta, s)
     return w + np.multiply.outer(reach, v), np.multiply.outer(decay, v)
+
+
+def _free_state(y0, s, beta, mu, m):
+    r"""The state (w, v, D, W_sup) at elapsed times ``s`` (n,) of free motion from ``y0``.
+
+    The one free-decay formula: :math:`v` decays as :math:`e^{-\beta s}`, so the kinetic energy
+    :math:`T_0` is dissipated as :math:`D = D_0 + T_0 (1 - e^{-2\beta s})`, and no work is done
+    against the supervision outside its windows.
+    """
+    w, v = _free_motion(y0[:m], y0[m:2 * m], s, beta=beta)
+    T0 = 0.5 * np.sum(mu * y0[m:2 * m] ** 2)
+    D = y0[2 * m] + T0 * (-np.expm1(-2 * beta * np.asarray(s, dtype=np.float64)))
+    return np.column_stack([w, v, D, np.full(np.size(s), y0[2 * m + 1])])
+
+
+@dataclass(frozen=True)
+class _FreeSegment:
+    """Free motion on [start, end] from the state ``y0`` = (w, v, D, W_sup) at ``start``."""
+
+    start: float
+    end: float
+    y0: np.ndarray
+
+
+@dataclass(frozen=True)
+class _WindowSegment:
+    """A supervision window [start, end], integrated by solve_ivp; ``dense`` is its dense output."""
+
+    start: float
+    end: float
+    dense: object
 
 
 # ----------------------------------------------------------------------------------------------
@@ -221,6 +252,7 @@ def simulate_impulses(grad, times, w0, *, beta, mu, v0=None):
         For ``beta <= 0``, ``mu <= 0``, invalid ``times`` (negative, not strictly increasing), or a
         ``grad`` returning the wrong shape or non-finite values.
     """
+    check_callable(grad, "grad")
     beta = positive_scalar(beta, "beta")
     times = check_times(times)
     w, v = _check_state(w0, v0)
@@ -230,13 +262,14 @@ def simulate_impulses(grad, times, w0, *, beta, mu, v0=None):
     W, Vb, Va, G = (np.empty((K, m)) for _ in range(4))
     t_prev = 0.0
     for k in range(K):
-        w, v = free_motion(w, v, times[k] - t_prev, beta=beta)
+        w, v = _free_motion(w, v, times[k] - t_prev, beta=beta)
         g = _call_grad(grad, k, w)
         W[k], Vb[k], G[k] = w, v, g
         v = v - g / mu
         Va[k] = v
         t_prev = times[k]
-    return ImpulseTrajectory(times, W, Vb, Va, G, w0c, v0c, beta, mu)
+    return ImpulseTrajectory(times=times, w=W, v_before=Vb, v_after=Va, g=G, w0=w0c, v0=v0c,
+                             beta=beta, mu=mu)
 
 
 def impulse_response(t, t1, g, *, beta, mu, w0=0.0):
@@ -265,12 +298,18 @@ def impulse_response(t, t1, g, *, beta, mu, w0=0.0):
     """
     beta = positive_scalar(beta, "beta")
     g = as_float_array(g, "g")
+    if g.ndim > 1:
+        raise ValueError(f"`g` must be a scalar or 1-D array of weights, got shape {g.shape}")
     mu = check_masses(mu, g.size)
     t = as_float_array(t, "t")
-    s = np.maximum(t - float(t1), 0.0)
+    t1 = real_scalar(t1, "t1")
+    w0 = as_float_array(w0, "w0")
+    if w0.shape not in ((), g.shape):
+        raise ValueError(f"`w0` must be a scalar or have the shape of `g` {g.shape}, got {w0.shape}")
+    s = np.maximum(t - t1, 0.0)
     decay, reach = _decay(beta, s)
     on = (t >= t1).astype(np.float64)
-    w = np.asarray(w0, dtype=np.float64) - np.multiply.outer(reach * on, g / mu)
+    w = w0 - np.multiply.outer(reach * on, g / mu)
     v = -np.multiply.outer(decay * on, g / mu)
     return w, v
 
@@ -286,8 +325,12 @@ def step_forcing(traj, t):
 
     Returns an array of shape (m,) for scalar ``t``, (n, m) otherwise.
     """
+    if not isinstance(traj, ImpulseTrajectory):
+        raise TypeError(f"`traj` must be an ImpulseTrajectory (from simulate_impulses), got {type(traj).__name__}")
     scalar = np.ndim(t) == 0
     t = np.atleast_1d(as_float_array(t, "t"))
+    if t.ndim != 1:
+        raise ValueError(f"`t` must be a scalar or 1-D array of times, got shape {t.shape}")
     on = (t[:, None] >= traj.times[None, :]).astype(np.float64)
     out = -(on @ traj.g) / traj.mu
     return out[0] if scalar else out
@@ -354,21 +397,16 @@ class MollifiedTrajectory:
         if np.any(t < 0) or np.any(t > self.t_end * (1 + 1e-14)):
             raise ValueError(f"`t` must lie in [0, {self.t_end!r}], got [{t.min()!r}, {t.max()!r}]")
         m = self.w0.size
-        starts = np.array([seg[1] for seg in self._segments])
+        starts = np.array([seg.start for seg in self._segments])
         idx = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(starts) - 1)
         out = np.empty((t.size, 2 * m + 2))
         for j in np.unique(idx):
             sel = idx == j
             seg = self._segments[j]
-            if seg[0] == "free":
-                _, a, _, y0 = seg
-                w, v = free_motion(y0[:m], y0[m:2 * m], t[sel] - a, beta=self.beta)
-                T0 = 0.5 * np.sum(self.mu * y0[m:2 * m] ** 2)
-                decay2 = np.exp(-2 * self.beta * (t[sel] - a))
-                out[sel] = np.column_stack([w, v, y0[2 * m] + T0 * (1 - decay2),
-                                            np.full(sel.sum(), y0[2 * m + 1])])
+            if isinstance(seg, _FreeSegment):
+                out[sel] = _free_state(seg.y0, t[sel] - seg.start, self.beta, self.mu, m)
             else:
-                out[sel] = seg[3](t[sel]).T
+                out[sel] = seg.dense(t[sel]).T
         return out
 
     def at(self, t):
@@ -439,15 +477,17 @@ def simulate_mollified(grad, times, w0, *, beta, mu, eps, v0=None, rtol=1e-10, a
     RuntimeError
         If ``solve_ivp`` fails inside a window.
     """
+    check_callable(grad, "grad")
     beta = positive_scalar(beta, "beta")
     times, eps = check_windows(times, eps)
     w, v = _check_state(w0, v0)
     m = w.size
     mu = check_masses(mu, m)
-    positive_scalar(rtol, "rtol")
-    positive_scalar(atol, "atol")
+    rtol, atol = tolerance(rtol, "rtol"), tolerance(atol, "atol")
+    if rtol < 100 * np.finfo(float).eps:
+        raise ValueError(f"`rtol` must be >= {100 * np.finfo(float).eps:.3g} (scipy's floor), got {rtol!r}")
     last = times[-1] + eps
-    t_end = last if t_end is None else float(t_end)
+    t_end = last if t_end is None else real_scalar(t_end, "t_end")
     if not t_end >= last:
         raise ValueError(f"`t_end` must be >= the end of the last window t_K + eps = {last!r}, got {t_end!r}")
     n_free = 16
@@ -457,11 +497,8 @@ def simulate_mollified(grad, times, w0, *, beta, mu, eps, v0=None, rtol=1e-10, a
 
     def free(a, b, y):
         s = np.linspace(0.0, b - a, n_free + 1)
-        wf, vf = free_motion(y[:m], y[m:2 * m], s, beta=beta)
-        T0 = 0.5 * np.sum(mu * y[m:2 * m] ** 2)
-        Df = y[2 * m] + T0 * (-np.expm1(-2 * beta * s))
-        Yf = np.column_stack([wf, vf, Df, np.full(s.size, y[2 * m + 1])])
-        segs.append(("free", a, b, y.copy()))
+        Yf = _free_state(y, s, beta, mu, m)
+        segs.append(_FreeSegment(start=a, end=b, y0=y.copy()))
         T_out.append(a + s)
         Y_out.append(Yf)
         return Yf[-1].copy()
@@ -477,10 +514,13 @@ def simulate_mollified(grad, times, w0, *, beta, mu, eps, v0=None, rtol=1e-10, a
             dv = -beta * vk - F / mu
             return np.concatenate([vk, dv, [beta * np.sum(mu * vk ** 2), F @ vk]])
 
-        sol = solve_ivp(rhs, (a, b), y, method="DOP853", rtol=rtol, atol=atol, dense_output=True)
-        if not sol.success:
-            raise RuntimeError(f"solve_ivp failed in the window of k = {k}: {sol.message}")
-        segs.append(("window", a, b, sol.sol))
+        with np.errstate(over="ignore", invalid="ignore"):
+            sol = solve_ivp(rhs, (a, b), y, method="DOP853", rtol=rtol, atol=atol, dense_output=True)
+        if not sol.success or not np.all(np.isfinite(sol.y)):
+            raise ConvergenceError(f"solve_ivp failed in the window of k = {k}: "
+                                   f"{sol.message if sol.success is False else 'the state overflowed'}",
+                                   iterations=int(sol.nfev))
+        segs.append(_WindowSegment(start=a, end=b, dense=sol.sol))
         T_out.append(sol.t)
         Y_out.append(sol.y.T)
         y = sol.y[:, -1].copy()
@@ -492,8 +532,9 @@ def simulate_mollified(grad, times, w0, *, beta, mu, eps, v0=None, rtol=1e-10, a
     Y_all = np.concatenate(Y_out)
     keep = np.concatenate([[True], np.diff(t_all) > 0])  # drop repeated segment boundaries
     t_all, Y_all = t_all[keep], Y_all[keep]
-    return MollifiedTrajectory(t_all, Y_all[:, :m], Y_all[:, m:2 * m], Y_all[:, 2 * m], Y_all[:, 2 * m + 1],
-                               times, eps, beta, mu, w.copy(), v.copy(), segs)
+    return MollifiedTrajectory(t=t_all, w=Y_all[:, :m], v=Y_all[:, m:2 * m], D=Y_all[:, 2 * m],
+                               W_sup=Y_all[:, 2 * m + 1], times=times, eps=eps, beta=beta, mu=mu,
+                               w0=w.copy(), v0=v.copy(), _segments=segs)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -611,6 +652,7 @@ def heavy_ball_positions(grad, w0, n, step, momentum):
     ValueError
         If the coefficient shapes do not fit, or ``grad`` returns the wrong shape or non-finite values.
     """
+    check_callable(grad, "grad")
     w, _ = _check_state(w0, None)
     n = positive_int(n, "n")
     m = w.size
