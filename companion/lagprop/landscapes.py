@@ -452,8 +452,11 @@ def xor_grad(theta, x, d):
 
     .. math::
 
-        Y_2 = 2 (d - y)\, y (1 - y), \qquad Y_1 = (W_2^\top Y_2) \odot h \odot (1 - h), \qquad
-        \nabla_{W_k} = -Y_k\, x_{k-1}^\top, \quad \nabla_{b_k} = -Y_k.
+        Y_2 = 2 (d - y)\, y (1 - y), \qquad Y_1 = (W_2^\top Y_2) \odot h \odot (1 - h),
+
+    .. math::
+
+        \nabla_{W_k} = -Y_k\, x_{k-1}^\top, \qquad \nabla_{b_k} = -Y_k.
 
     Shapes: ``theta`` (B, 9), ``x`` (B, 2), ``d`` (B,); returns (B, 9).
     """
