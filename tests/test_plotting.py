@@ -133,3 +133,21 @@ def test_without_matplotlib_the_message_says_what_to_install():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert 'pip install "lagprop[plot]"' in out.stdout
+
+
+def test_animation_frames_have_twice_the_pixels_and_alt_text():
+    import base64
+    import re
+
+    fig, ax = plt.subplots(figsize=(2, 1), dpi=50)
+    (line,) = ax.plot([0, 1], [0, 1])
+    anim = animation.FuncAnimation(fig, lambda j: line.set_ydata([0, j]), frames=2)
+    html = plotting.animation_html(anim, alt="a line that tilts", default_mode="once")
+    assert fig.get_dpi() == 50, "the figure is left as it was"
+    plt.close(fig)
+    assert 'alt="a line that tilts"' in html and "width: 100px" in html
+    frame = re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html.replace("\\n", ""))
+    png = base64.b64decode(frame.group(1))
+    assert int.from_bytes(png[16:20], "big") == 200, "frames hold twice the displayed pixels"
+    with pytest.raises(ValueError, match="`scale`"):
+        plotting.animation_html(anim, scale=0)

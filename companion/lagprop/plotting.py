@@ -323,16 +323,22 @@ def plot_ledger(ledger, ax=None, *, instants=None):
     return ax
 
 
-def animation_html(anim, **to_jshtml_kw):
-    """The HTML of a matplotlib animation, for a book that reads offline.
+def animation_html(anim, *, alt=None, scale=2, **to_jshtml_kw):
+    """The HTML of a matplotlib animation, for a book that reads offline and on sharp screens.
 
     ``anim.to_jshtml()`` links Font Awesome from a CDN for its play buttons; this returns the same
     HTML without that stylesheet (the book's theme ships its own copy of the icons), so a page
-    holding an animation makes no request outside the site.
+    holding an animation makes no request outside the site. The frames are drawn with ``scale``
+    times the figure's pixels and shown at the figure's size (retina frames), and the frame image
+    carries the alt text ``alt``.
 
     Parameters
     ----------
     anim : matplotlib.animation.Animation
+    alt : str, optional
+        What the animation shows, for readers who cannot see it (the ``alt`` of its frames).
+    scale : int, keyword-only
+        Pixels per displayed pixel of each frame, 1 or more (default 2).
     **to_jshtml_kw
         Passed to ``anim.to_jshtml`` (``fps``, ``embed_frames``, ``default_mode``).
 
@@ -340,7 +346,19 @@ def animation_html(anim, **to_jshtml_kw):
     -------
     str
     """
+    import html as _html
     import re
 
-    _matplotlib()
-    return re.sub(r"<link[^>]*font-awesome[^>]*>\s*", "", anim.to_jshtml(**to_jshtml_kw))
+    mpl = _matplotlib()
+    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+        raise ValueError(f"`scale` must be an integer >= 1, got {scale!r}")
+    fig = anim._fig
+    dpi = fig.get_dpi()
+    width = int(round(fig.get_size_inches()[0] * dpi))
+    with mpl.rc_context({"savefig.dpi": dpi * scale}):  # the frames are saved at this density
+        page = anim.to_jshtml(**to_jshtml_kw)
+    page = re.sub(r"<link[^>]*font-awesome[^>]*>\s*", "", page)
+    attrs = f'style="width: {width}px; max-width: 100%; height: auto"'
+    if alt:
+        attrs += f' alt="{_html.escape(alt, quote=True)}"'
+    return re.sub(r"<img\b", f"<img {attrs}", page, count=1)
