@@ -299,6 +299,16 @@ def test_evaluation_errors():
         g.cost(w, x, {"x2": np.zeros((3, 1))})
     with pytest.raises(TypeError, match="`fwd` must be a GraphForward"):
         g.costate(w, {"x0": x}, d)
+    fwd = g.forward(w, x)
+    with pytest.raises(ValueError, match="`fwd.X\\['x1'\\]` must have 3 columns"):
+        g.costate(w, graph.GraphForward(X={**fwd.X, "x1": np.zeros((4, 2))}, A=fwd.A), d)
+    with pytest.raises(ValueError, match="`fwd.A` must hold every node of \\['x1', 'x2'\\], missing"):
+        g.tangent(w, graph.GraphForward(X=fwd.X, A={}), w)
+    with pytest.raises(ValueError, match="`fwd.X\\['x2'\\]` must be finite"):
+        g.constraint_jacobian(w, graph.GraphForward(X={**fwd.X, "x2": np.full((4, 1), np.inf)},
+                                                    A=fwd.A))
+    with pytest.raises(TypeError, match="`dparams` must be a dict"):
+        g.tangent(w, fwd, [1.0])
     h = graph.Graph()
     h.input("x", 1)
     h.layer("y", "x", "W", width=1)

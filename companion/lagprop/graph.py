@@ -289,6 +289,21 @@ class Graph:
             raise ValueError(f"`targets` must have {P} rows like the inputs, got {Pd}")
         return D
 
+    def _check_fwd(self, fwd):
+        """A GraphForward of this graph: every node (P, width) and finite, every layer's sum."""
+        if not isinstance(fwd, GraphForward):
+            raise TypeError(f"`fwd` must be a GraphForward (from Graph.forward), got {type(fwd).__name__}")
+        layers = [n.name for n in self._nodes if n.kind == "layer"]
+        for what, have, names in (("fwd.X", fwd.X, self.nodes), ("fwd.A", fwd.A, layers)):
+            missing = [n for n in names if not isinstance(have, dict) or n not in have]
+            if missing:
+                raise ValueError(f"`{what}` must hold every node of {names}, missing {missing}")
+        X, P = self._check_data({n: fwd.X[n] for n in self.nodes}, "fwd.X", self.nodes)
+        A, Pa = self._check_data({n: fwd.A[n] for n in layers}, "fwd.A", layers)
+        if layers and Pa != P:
+            raise ValueError(f"`fwd.A` must have {P} rows like `fwd.X`, got {Pa}")
+        return GraphForward(X=X, A=A), P
+
     # --- the passes -------------------------------------------------------------------------------
 
     def forward(self, params, inputs):
@@ -351,10 +366,7 @@ class Graph:
             parameter gradients, and the cost.
         """
         w = self._check_params(params)
-        if not isinstance(fwd, GraphForward):
-            raise TypeError(f"`fwd` must be a GraphForward (from Graph.forward), got {type(fwd).__name__}")
-        X0 = {n.name: fwd.X.get(n.name) for n in self._nodes if n.kind == "input"}
-        _, P = self._inputs(X0)
+        fwd, P = self._check_fwd(fwd)
         D = self._targets(targets, P)
         return self._costate(w, fwd, D)
 
@@ -394,8 +406,7 @@ class Graph:
             ``{node name: (P, width) array}``.
         """
         w = self._check_params(params)
-        if not isinstance(fwd, GraphForward):
-            raise TypeError(f"`fwd` must be a GraphForward (from Graph.forward), got {type(fwd).__name__}")
+        fwd, _ = self._check_fwd(fwd)
         if not isinstance(dparams, dict):
             raise TypeError(f"`dparams` must be a dict like `params`, got {type(dparams).__name__}")
         dw = self._check_params(dparams)
@@ -442,8 +453,7 @@ class Graph:
         ndarray, shape (m, m)
         """
         w = self._check_params(params)
-        if not isinstance(fwd, GraphForward):
-            raise TypeError(f"`fwd` must be a GraphForward (from Graph.forward), got {type(fwd).__name__}")
+        fwd, _ = self._check_fwd(fwd)
         comp = [n for n in self._nodes if n.kind != "input"]
         sizes = [fwd.X[n.name].size for n in comp]
         off = dict(zip([n.name for n in comp], np.concatenate([[0], np.cumsum(sizes)])))
