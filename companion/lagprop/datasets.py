@@ -10,8 +10,12 @@ shape (P, n_N), both float64.
 * :func:`sine_regression` -- noisy samples of a sine on an interval, a small 1-D regression.
 * :func:`completion_task` -- cues for pattern completion in a small associative memory (the
   recurrent networks of le Cun 1988, section 3.2).
+* :func:`mnist1d` and :func:`digits` -- real data for classification, as a
+  :class:`LabelledSplit` (integer labels): MNIST-1D made by its own package's generator, and
+  scikit-learn's bundled 8 x 8 handwritten digits.
 """
 
+import functools
 from itertools import product
 from typing import NamedTuple
 
@@ -193,3 +197,142 @@ def completion_task(n, n_patterns, *, cues_per_pattern=4, n_hidden=None, gain=1.
         hidden[p, rng.choice(n, size=k, replace=False)] = True
     U = gain * np.where(hidden, 0.0, xi[label])
     return CompletionTask(patterns=xi, U=U, D=amplitude * xi[label], label=label, hidden=hidden)
+
+
+# ----------------------------------------------------------------------------- real data
+class LabelledSplit(NamedTuple):
+    """A classification data set split into training and test sets.
+
+    Attributes
+    ----------
+    x_train : ndarray of float64, shape (P_train, n_0)
+    y_train : ndarray of int64, shape (P_train,)
+        Class labels 0..9.
+    x_test : ndarray of float64, shape (P_test, n_0)
+    y_test : ndarray of int64, shape (P_test,)
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def mnist1d(*, seed=42, shuffle=False):
+    r"""MNIST-1D (Greydanus 2020): ten 1-D digit templates, transformed, as sequences of 40.
+
+    The data are made locally by the ``mnist1d`` package's own generator
+    (``mnist1d.data.make_dataset``) with its default arguments: 5,000 sequences, 80% for
+    training, length 40, the whole set centred and scaled to unit standard deviation,
+
+    .. math:: x \leftarrow (x - \bar x) / \sigma_x .
+
+    Nothing is downloaded. The generator seeds NumPy's and :mod:`random`'s global generators;
+    their states are saved before and restored after, so the caller's random streams are not
+    disturbed.
+
+    Parameters
+    ----------
+    seed : int, keyword-only
+        The generator's seed (its default 42 gives the published data set).
+    shuffle : bool, keyword-only
+        Apply one fixed permutation of the 40 positions to every sequence (the generator's
+        ``shuffle_seq``, drawn after the samples under the same seed): the "shuffled" MNIST-1D,
+        which keeps every value and destroys the spatial order.
+
+    Returns
+    -------
+    LabelledSplit
+        ``x_train`` (4000, 40), ``y_train`` (4000,), ``x_test`` (1000, 40), ``y_test`` (1000,).
+
+    Raises
+    ------
+    TypeError
+        If ``seed`` is not an integer or ``shuffle`` not a bool.
+    ModuleNotFoundError
+        If the ``mnist1d`` package is not installed (``pip install mnist1d``).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"`seed` must be an int, got {type(seed).__name__}")
+    if seed < 0 or seed >= 2**32:
+        raise ValueError(f"`seed` must be in [0, 2**32), got {seed}")
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise TypeError(f"`shuffle` must be a bool, got {type(shuffle).__name__}")
+    x, y, xt, yt, perm = _mnist1d_cached(int(seed))
+    if shuffle:
+        x, xt = x[:, perm], xt[:, perm]
+    return LabelledSplit(x.copy(), y.copy(), xt.copy(), yt.copy())
+
+
+@functools.lru_cache(maxsize=4)
+def _mnist1d_cached(seed):
+    """The generator's unshuffled data and the permutation its ``shuffle_seq`` would draw.
+
+    With ``shuffle_seq`` the generator draws ``np.random.permutation(40)`` right after the
+    samples, before the (permutation-invariant) centring and scaling; drawing it at the same
+    point of the same stream gives its shuffled set exactly (the tests compare bit for bit).
+    Takes several seconds, hence the cache; the caller copies.
+    """
+    import random
+
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    args = get_dataset_args()
+    args.seed = seed
+    args.shuffle_seq = False
+    np_state, py_state = np.random.get_state(), random.getstate()
+    try:
+        data = make_dataset(args)
+        perm = np.random.permutation(args.final_seq_length)
+    finally:
+        np.random.set_state(np_state)
+        random.setstate(py_state)
+    return (np.asarray(data["x"], dtype=np.float64), np.asarray(data["y"], dtype=np.int64),
+            np.asarray(data["x_test"], dtype=np.float64), np.asarray(data["y_test"], dtype=np.int64),
+            perm)
+
+
+def digits(*, n_train=1000, seed=0):
+    r"""scikit-learn's bundled handwritten digits: 1,797 images of 8 x 8 pixels, 10 classes.
+
+    The images (``sklearn.datasets.load_digits``, part of scikit-learn, no download) have
+    pixel values 0..16; they are scaled to :math:`x / 8 - 1 \in [-1, 1]` (le Cun 1989 scales
+    his images to the same range) and flattened row by row to 64 inputs. A permutation drawn
+    from ``numpy.random.default_rng(seed)`` splits them into ``n_train`` training and
+    ``1797 - n_train`` test images.
+
+    Parameters
+    ----------
+    n_train : int, keyword-only
+        Training images, 10 <= n_train <= 1787.
+    seed : int or numpy.random.Generator, keyword-only
+        Seed of the split.
+
+    Returns
+    -------
+    LabelledSplit
+        ``x_train`` (n_train, 64), ``y_train`` (n_train,), ``x_test`` (1797 - n_train, 64),
+        ``y_test`` (1797 - n_train,); pixel (r, c) is column ``8 * r + c``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad ``n_train`` or ``seed``, named.
+    ModuleNotFoundError
+        If scikit-learn is not installed (``pip install scikit-learn``).
+    """
+    n_train = positive_int(n_train, "n_train", minimum=10)
+    if n_train > 1787:
+        raise ValueError(f"`n_train` must be <= 1787 (1797 images, 10 kept for the test), got {n_train}")
+    rng = seed_or_generator(seed)
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = np.asarray(bunch.data, dtype=np.float64) / 8.0 - 1.0
+    y = np.asarray(bunch.target, dtype=np.int64)
+    order = rng.permutation(y.size)
+    tr, te = order[:n_train], order[n_train:]
+    return LabelledSplit(x[tr], y[tr], x[te], y[te])
+
+
+__all__ += ["LabelledSplit", "mnist1d", "digits"]
