@@ -677,3 +677,186 @@ def iterations_to(losses, target):
     losses = as_float_array(losses, "losses", ndim=1, finite=False)
     hit = np.flatnonzero(losses <= target)
     return int(hit[0]) if hit.size else -1
+
+
+# ----------------------------------------------------------------------------- fast convolution
+def conv1d_output_length(n_in, kernel_size, *, stride=1, padding=0):
+    r"""Output length of a 1-D convolution: :math:`\lfloor (n + 2p - K)/s \rfloor + 1`.
+
+    Raises
+    ------
+    ValueError
+        If the padded input is shorter than the kernel, or an argument is out of range.
+    """
+    n_in, K = positive_int(n_in, "n_in"), positive_int(kernel_size, "kernel_size")
+    s, p = positive_int(stride, "stride"), positive_int(padding, "padding", minimum=0)
+    if K > n_in + 2 * p:
+        raise ValueError(f"`kernel_size` must be <= n_in + 2 * padding = {n_in + 2 * p}, got {K}")
+    return (n_in + 2 * p - K) // s + 1
+
+
+def strided_conv1d_ties(n_in, kernel_size, *, in_channels=1, n_filters=1, stride=1, padding=0,
+                        start=0, bias=True):
+    r"""The tie map of a 1-D convolution with channels, stride and zero padding.
+
+    The specification of :func:`conv1d` as a dense layer with tied weights. The input is
+    ``in_channels`` signals of length :math:`n` laid end to end (entry ``c * n + l``); the
+    output is filter by filter (entry ``f * n_out + i``). With the zero-padded input
+    :math:`\tilde x_{c, m} = x_{c, m - p}` (zero outside :math:`0 \le m - p < n`),
+
+    .. math::
+
+        a_{f, i} = \sum_{c, j} v_{f, c, j}\, \tilde x_{c,\, s i + j} + b_f, \qquad
+        w_{(f, i),\, (c,\, s i + j - p)} = v_{f, c, j},
+
+    and a weight that would read a padding zero does not exist (the padding is not a unit of
+    the network). Kernel entry :math:`v_{f,c,j}` has id ``start + (f*C + c)*K + j``, the bias
+    of filter :math:`f` has id ``start + F*C*K + f``. With the defaults it is
+    :func:`conv1d_ties`.
+
+    Returns
+    -------
+    tie_W : ndarray of int64, shape (n_filters * n_out, in_channels * n_in)
+    tie_b : ndarray of int64, shape (n_filters * n_out,)
+    """
+    n_out = conv1d_output_length(n_in, kernel_size, stride=stride, padding=padding)
+    K, C = int(kernel_size), positive_int(in_channels, "in_channels")
+    F, start = positive_int(n_filters, "n_filters"), positive_int(start, "start", minimum=0)
+    tW = np.full((F * n_out, C * n_in), -1, dtype=np.int64)
+    tb = np.full(F * n_out, -1, dtype=np.int64)
+    for f in range(F):
+        for i in range(n_out):
+            for c in range(C):
+                for j in range(K):
+                    m = stride * i + j - padding
+                    if 0 <= m < n_in:
+                        tW[f * n_out + i, c * n_in + m] = start + (f * C + c) * K + j
+            if bias:
+                tb[f * n_out + i] = start + F * C * K + f
+    return tW, tb
+
+
+def _check_conv(x, kernels, stride, padding):
+    x = as_float_array(x, "x", ndim=3)
+    v = as_float_array(kernels, "kernels", ndim=3)
+    if v.shape[1] != x.shape[1]:
+        raise ValueError(f"`kernels` must have shape (F, {x.shape[1]}, K) for `x` with "
+                         f"{x.shape[1]} channels, got {v.shape}")
+    conv1d_output_length(x.shape[2], v.shape[2], stride=stride, padding=padding)
+    return x, v, int(stride), int(padding)
+
+
+def _im2col(x, K, stride, padding):
+    """(P, C, n) -> (P, n_out, C*K): row (p, i) holds the padded window of output i."""
+    if padding:
+        x = np.pad(x, ((0, 0), (0, 0), (padding, padding)))
+    win = np.lib.stride_tricks.sliding_window_view(x, K, axis=2)[:, :, ::stride, :]
+    P, C, n_out, _ = win.shape
+    return win.transpose(0, 2, 1, 3).reshape(P, n_out, C * K)
+
+
+def _conv1d(x, v, b, stride, padding):
+    """Pre-activations (P, F, n_out) by im2col and one matrix product."""
+    F, C, K = v.shape
+    cols = _im2col(x, K, stride, padding)
+    A = cols @ v.reshape(F, C * K).T  # (P, n_out, F)
+    A += b
+    return A.transpose(0, 2, 1), cols
+
+
+def _conv1d_costate(x_shape, v, Y, cols, stride, padding):
+    """B of the input (P, C, n), dC/dv (F, C, K), dC/db (F,) from Y (P, F, n_out)."""
+    F, C, K = v.shape
+    P, _, n = x_shape
+    Yt = Y.transpose(0, 2, 1)  # (P, n_out, F)
+    n_out = Yt.shape[1]
+    gv = -(Yt.reshape(P * n_out, F).T @ cols.reshape(P * n_out, C * K)).reshape(F, C, K)
+    gb = -Yt.sum(axis=(0, 1))
+    dcols = (Yt @ v.reshape(F, C * K)).reshape(P, n_out, C, K)
+    Bp = np.zeros((P, C, n + 2 * padding))
+    stop = stride * (n_out - 1) + 1
+    for j in range(K):  # col2im: scatter the windows back, one kernel offset at a time
+        Bp[:, :, j:j + stop:stride] += dcols[:, :, :, j].transpose(0, 2, 1)
+    return Bp[:, :, padding:padding + n], gv, gb
+
+
+def conv1d(x, kernels, bias, *, stride=1, padding=0):
+    r"""A 1-D convolution layer's pre-activations, by im2col and one matrix product.
+
+    .. math::
+
+        A_{p, f, i} = \sum_{c=0}^{C-1} \sum_{j=0}^{K-1} v_{f, c, j}\, \tilde x_{p, c,\, s i + j}
+        + b_f, \qquad i = 0, \dots, n_{out} - 1,
+
+    with :math:`\tilde x` the input zero-padded by :math:`p` on each side (a cross-correlation,
+    like ``np.correlate``). It is the dense layer :math:`A(k) = W(k) X(k-1) + b(k)` of le Cun
+    (1988, eq. 2) with the tied weights of :func:`strided_conv1d_ties`, computed without
+    forming :math:`W`: the windows of the input become the rows of a matrix, and one product
+    with the kernels gives every output.
+
+    Parameters
+    ----------
+    x : array_like, shape (P, C, n)
+        P patterns of C channels of length n.
+    kernels : array_like, shape (F, C, K)
+    bias : array_like, shape (F,)
+    stride, padding : int, keyword-only
+        :math:`s \ge 1` and :math:`p \ge 0`.
+
+    Returns
+    -------
+    ndarray, shape (P, F, n_out)
+        :math:`n_{out}` = :func:`conv1d_output_length`.
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not fit, non-finite values, a bad stride or padding.
+    """
+    x, v, s, p = _check_conv(x, kernels, stride, padding)
+    b = as_float_array(bias, "bias", ndim=1)
+    if b.shape != (v.shape[0],):
+        raise ValueError(f"`bias` must have shape ({v.shape[0]},), got {b.shape}")
+    return _conv1d(x, v, b, s, p)[0]
+
+
+def conv1d_costate(x, kernels, Y, *, stride=1, padding=0):
+    r"""The costate pass through a convolution layer and the gradient of its shared weights.
+
+    With :math:`Y(k)` of the layer's outputs (:math:`Y = -\partial C/\partial A`), the costate
+    of its input and the gradients are those of the tied dense layer (le Cun 1988, eqs. 3-4 and
+    section 3.1):
+
+    .. math::
+
+        B(k-1) = W(k)^\top Y(k), \qquad
+        \frac{\partial C}{\partial v_{f,c,j}} = -\sum_{p, i} Y_{p,f,i}\, \tilde x_{p,c,\, s i + j},
+        \qquad \frac{\partial C}{\partial b_f} = -\sum_{p,i} Y_{p,f,i},
+
+    the gradient of a shared weight being the sum over its copies. :math:`W^\top Y` is a
+    transposed convolution, computed by one matrix product and a scatter of the windows
+    (col2im).
+
+    Parameters
+    ----------
+    x : array_like, shape (P, C, n)
+        The layer's input, as given to :func:`conv1d`.
+    kernels : array_like, shape (F, C, K)
+    Y : array_like, shape (P, F, n_out)
+    stride, padding : int, keyword-only
+
+    Returns
+    -------
+    B : ndarray, shape (P, C, n)
+    grad_kernels : ndarray, shape (F, C, K)
+    grad_bias : ndarray, shape (F,)
+    """
+    x, v, s, p = _check_conv(x, kernels, stride, padding)
+    n_out = conv1d_output_length(x.shape[2], v.shape[2], stride=s, padding=p)
+    Y = as_float_array(Y, "Y", ndim=3)
+    if Y.shape != (x.shape[0], v.shape[0], n_out):
+        raise ValueError(f"`Y` must have shape {(x.shape[0], v.shape[0], n_out)}, got {Y.shape}")
+    return _conv1d_costate(x.shape, v, Y, _im2col(x, v.shape[2], s, p), s, p)
+
+
+__all__ += ["conv1d_output_length", "strided_conv1d_ties", "conv1d", "conv1d_costate"]
