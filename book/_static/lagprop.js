@@ -66,22 +66,29 @@
 
   /* Search results: the snippets are cut from the pages' HTML, where formulas are TeX source;
      show them as plain text instead of raw \( ... \). */
-  var TEX = [
-    [/\\(?:left|right|big|Big|bigg|Bigg)\b/g, ""], [/\\(?:mathrm|mathbf|mathit|text|operatorname)\{([^{}]*)\}/g, "$1"],
-    [/\\partial\b/g, "\u2202"], [/\\nabla\b/g, "\u2207"], [/\\sum\b/g, "\u2211"], [/\\int\b/g, "\u222b"],
-    [/\\top\b/g, "\u1d40"], [/\\cdot\b/g, "\u00b7"], [/\\times\b/g, "\u00d7"], [/\\le(?:q)?\b/g, "\u2264"],
-    [/\\ge(?:q)?\b/g, "\u2265"], [/\\ne(?:q)?\b/g, "\u2260"], [/\\approx\b/g, "\u2248"], [/\\to\b/g, "\u2192"],
-    [/\\infty\b/g, "\u221e"], [/\\lVert|\\rVert|\\\|/g, "\u2016"], [/\\langle\b/g, "\u27e8"], [/\\rangle\b/g, "\u27e9"],
-    [/\\alpha\b/g, "\u03b1"], [/\\beta\b/g, "\u03b2"], [/\\gamma\b/g, "\u03b3"], [/\\delta\b/g, "\u03b4"],
-    [/\\Delta\b/g, "\u0394"], [/\\eta\b/g, "\u03b7"], [/\\lambda\b/g, "\u03bb"], [/\\mu\b/g, "\u03bc"],
-    [/\\rho\b/g, "\u03c1"], [/\\sigma\b/g, "\u03c3"], [/\\tau\b/g, "\u03c4"], [/\\theta\b/g, "\u03b8"],
-    [/\\phi\b/g, "\u03c6"], [/\\Phi\b/g, "\u03a6"], [/\\psi\b/g, "\u03c8"], [/\\omega\b/g, "\u03c9"],
-    [/\\(?:var)?epsilon\b/g, "\u03b5"], [/\\xi\b/g, "\u03be"], [/\\[,;:!]/g, " "], [/\\([a-zA-Z]+)/g, "$1"],
-    [/[{}]/g, ""]
-  ];
+  var SYMBOLS = {
+    partial: "\u2202", nabla: "\u2207", sum: "\u2211", prod: "\u220f", int: "\u222b",
+    top: "\u1d40", cdot: "\u00b7", times: "\u00d7", le: "\u2264", leq: "\u2264", ge: "\u2265",
+    geq: "\u2265", ne: "\u2260", neq: "\u2260", approx: "\u2248", to: "\u2192", infty: "\u221e",
+    lVert: "\u2016", rVert: "\u2016", langle: "\u27e8", rangle: "\u27e9", in: "\u2208",
+    alpha: "\u03b1", beta: "\u03b2", gamma: "\u03b3", delta: "\u03b4", Delta: "\u0394",
+    epsilon: "\u03b5", varepsilon: "\u03b5", zeta: "\u03b6", eta: "\u03b7", theta: "\u03b8",
+    lambda: "\u03bb", mu: "\u03bc", xi: "\u03be", pi: "\u03c0", rho: "\u03c1", sigma: "\u03c3",
+    tau: "\u03c4", phi: "\u03c6", Phi: "\u03a6", psi: "\u03c8", omega: "\u03c9", ldots: "\u2026",
+    dots: "\u2026", cdots: "\u22ef", quad: " ", qquad: " ", left: "", right: "", big: "", Big: "",
+    bigg: "", Bigg: "", bar: "", hat: "", dot: "", tilde: "", mathrm: "", mathbf: "", text: "",
+    operatorname: ""
+  };
   function plainTex(tex) {
-    TEX.forEach(function (rule) { tex = tex.replace(rule[0], rule[1]); });
-    return tex;
+    return tex
+      .replace(/\\[,;:! ]/g, " ")
+      .replace(/\\([a-zA-Z]+)\s*/g, function (m, name) {
+        return Object.prototype.hasOwnProperty.call(SYMBOLS, name) ? SYMBOLS[name] : name;
+      })
+      .replace(/[{}]/g, "")
+      .replace(/\^(?=\u1d40)/g, "")
+      .replace(/\s+/g, " ")
+      .trim();
   }
   function plainMath(text) {
     return text.replace(/\\\(([\s\S]*?)\\\)|\\\[([\s\S]*?)\\\]|\$\$([\s\S]*?)\$\$/g, function (m, a, b, c) {

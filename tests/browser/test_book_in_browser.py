@@ -4,7 +4,14 @@ For each chapter page of ``_build/html`` this checks that the mathematics is typ
 locally served MathJax (no raw ``$`` or ``\\begin`` left in the prose), that theorem and proof
 boxes are there and numbered, that every image loaded, that the page logs no console error, and
 it saves a full-page screenshot under ``_build/screenshots/``. The search page must find a word
-that occurs in a chapter.
+that occurs in a chapter, and its snippets show no raw ``\\(...\\)``.
+
+Every page (chapters, appendices, each API page) is then measured at 1280 px and at 390 px:
+display equations wider than their box, inline formulas clipped or wider than their line,
+images without real alt text or without a caption, controls whose keyboard focus draws no
+outline, and figures with fewer than twice the pixels of their displayed width. At 1280 px every
+count must be zero; at 390 px a wide display may scroll, but only with the scroll cue, and no
+inline formula may be clipped. The counts are written to ``_build/browser-report.json``.
 
 It needs the built book (``make book``) and Chromium at ``/usr/bin/chromium`` (Debian's
 ``chromium`` package, which ``.ci/run`` installs). Outside CI, a missing browser or book skips the
@@ -22,8 +29,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HTML = ROOT / "_build" / "html"
-SHOTS = ROOT / "_build" / "screenshots"
+HTML = Path(os.environ.get("LAGPROP_HTML", ROOT / "_build" / "html"))  # another build to test
+SHOTS = HTML.parent / "screenshots"
+REPORT = HTML.parent / "browser-report.json"
 CHROMIUM = os.environ.get("LAGPROP_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -55,7 +63,7 @@ CHAPTERS = sorted(
     if ".ipynb_checkpoints" not in p.parts
 )
 APPENDICES = sorted(p.relative_to(ROOT / "book").with_suffix(".html").as_posix()
-                    for p in (ROOT / "book" / "appendix").glob("*.md"))
+                    for p in (ROOT / "book" / "appendix").rglob("*.md"))
 PAGES = ["index.html", *CHAPTERS, *APPENDICES]
 
 
@@ -158,5 +166,187 @@ def test_search_finds_a_chapter_word(browser, site):
         hits = page.evaluate("() => document.querySelectorAll('#search-results ul.search li').length")
         assert hits > 0
         assert not errors, f"console errors: {errors}"
+    finally:
+        page.close()
+
+
+# ---- Pages that fit, figures that read, controls that show focus --------------------------------
+
+WIDTHS = (1280, 390)
+
+MEASURE = r"""() => {
+  const main = document.querySelector('main') || document.body;
+  const short = el => {
+    const math = el.closest('div.math, span.math');
+    const id = (math && math.id) || (el.closest('[id]') || {}).id || '';
+    const tex = math ? (math.querySelector('mjx-assistive-mml') ? '' : '') : '';
+    return (id + ' ' + (el.textContent || '').replace(/\s+/g, ' ').slice(0, 60)).trim() + tex;
+  };
+  const cue = el => el.classList.contains('lp-scrolls') &&
+    /gradient/.test(getComputedStyle(el).backgroundImage) &&
+    /(auto|scroll)/.test(getComputedStyle(el).overflowX);
+  const out = {displays: [], displays_without_cue: [], inline_clipped: [], inline_wide: [],
+               images: [], no_caption: [], low_density: [], small_labels: [], code_scrolls: 0};
+  // display equations: the typeset formula must fit its box (or scroll, with the cue)
+  main.querySelectorAll('div.math').forEach(div => {
+    const mjx = div.querySelector('mjx-container[display="true"]') || div;
+    const wide = mjx.scrollWidth > mjx.clientWidth + 1 || div.scrollWidth > div.clientWidth + 1 ||
+                 mjx.getBoundingClientRect().right > main.getBoundingClientRect().right + 1;
+    if (wide) {
+      out.displays.push(short(div));
+      if (!cue(mjx)) out.displays_without_cue.push(short(div));
+    }
+  });
+  // inline formulas: clipped (cut by a box that does not scroll) or wider than their line
+  main.querySelectorAll('span.math').forEach(span => {
+    if (span.closest('div.math')) return;
+    const mjx = span.querySelector('mjx-container');
+    if (!mjx) return;
+    const w = mjx.getBoundingClientRect().width;
+    const ox = getComputedStyle(span).overflowX;
+    const scrolls = /(auto|scroll)/.test(ox);
+    if (w > span.clientWidth + 1 && !scrolls && ox !== 'visible') out.inline_clipped.push(short(span));
+    const line = (span.closest('p, li, td, dd, dt, div') || span.parentElement).getBoundingClientRect();
+    const r = mjx.getBoundingClientRect();
+    if (!scrolls && r.right > line.right + 1) out.inline_clipped.push('past its line: ' + short(span));
+    if (scrolls && span.scrollWidth > span.clientWidth + 1) out.inline_wide.push(short(span));
+  });
+  // images: real alt text and a caption (figure outputs); pixels for a 2x screen
+  const bodyPx = parseFloat(getComputedStyle(main.querySelector('article p') || main).fontSize);
+  main.querySelectorAll('img').forEach(img => {
+    if (img.closest('.cell_output, .output, figure, .animation')) {
+      const alt = (img.getAttribute('alt') || '').trim();
+      const src = (img.getAttribute('src') || '');
+      if (alt.length < 10 || /\.(png|jpe?g|gif|svg)$/i.test(alt) || /[0-9a-f]{32}/.test(alt) ||
+          src.endsWith(alt) || /^(image|figure|plot|png)$/i.test(alt)) out.images.push(src.slice(-70));
+      const inAnimation = !!img.closest('.animation');
+      const fig = img.closest('figure');
+      if (!inAnimation && !(fig && fig.querySelector('figcaption') &&
+                             fig.querySelector('figcaption').textContent.trim().length > 10))
+        out.no_caption.push(src.slice(-70));
+      const shown = img.getBoundingClientRect().width;
+      if (shown > 0 && img.naturalWidth < 1.95 * shown)
+        out.low_density.push(`${src.slice(-40)}: ${img.naturalWidth}px shown at ${Math.round(shown)}px`);
+      // 11-pt labels of a figure made at 100 dpi are 15.3 px at its 1x width
+      if (shown > 0 && img.naturalWidth > 0) {
+        const label = 15.28 * shown / (img.naturalWidth / 2);
+        if (label < 0.8 * bodyPx) out.small_labels.push(`${src.slice(-40)}: ${label.toFixed(1)}px`);
+      }
+    }
+  });
+  main.querySelectorAll('div.highlight pre, .cell_output pre').forEach(pre => {
+    if (pre.scrollWidth > pre.clientWidth + 1) out.code_scrolls += 1;
+  });
+  return out;
+}"""
+
+CONTROLS = ("a[href], button, summary, input, select, textarea, [tabindex]:not([tabindex='-1'])")
+
+FOCUS = r"""(selector) => {
+  const seen = [];
+  const visible = el => {
+    const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+  };
+  const all = Array.from(document.querySelectorAll(selector)).filter(visible);
+  // the page's controls (header, sidebars, toggles) and the first links of the text
+  const chrome = all.filter(el => !el.closest('article') || el.matches('button, summary, [tabindex]'));
+  const text = all.filter(el => el.closest('article') && el.matches('a[href]')).slice(0, 25);
+  const bad = [];
+  for (const el of chrome.concat(text)) {
+    el.focus();
+    if (document.activeElement !== el) continue;
+    const s = getComputedStyle(el);
+    const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) ||
+                 (s.boxShadow && s.boxShadow !== 'none');
+    if (!ring) bad.push((el.getAttribute('aria-label') || el.title || el.textContent || el.tagName)
+                          .replace(/\s+/g, ' ').trim().slice(0, 50) + ' <' + el.tagName.toLowerCase() + '>');
+    seen.push(el);
+  }
+  return {checked: seen.length, without_ring: bad};
+}"""
+
+_REPORT = {}
+
+
+@pytest.fixture(scope="module")
+def report():
+    yield _REPORT
+    import json
+
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(_REPORT, indent=1, sort_keys=True))
+
+
+def _measure(browser, site, page_path, width):
+    page, errors = _open(browser, "about:blank")
+    try:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{site}/book/{page_path}", wait_until="load")
+        if page.evaluate("() => !!document.querySelector('.math')"):
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                                   timeout=20000)
+            page.evaluate("() => MathJax.startup.promise")
+        page.evaluate("() => document.querySelectorAll('img').forEach(i => { i.loading = 'eager'; })")
+        page.wait_for_function("() => Array.from(document.images).every(i => i.complete)", timeout=20000)
+        page.evaluate("() => window.lagpropMarkScrollers && window.lagpropMarkScrollers()")
+        found = page.evaluate(MEASURE)
+        page.keyboard.press("Tab")  # keyboard modality, as a keyboard user has it
+        found["focus"] = page.evaluate(FOCUS, CONTROLS)
+        return found
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page_fits_and_reads(browser, site, report, page_path, width):
+    m = _measure(browser, site, page_path, width)
+    report[f"{width} {page_path}"] = m
+    problems = {
+        "clipped inline formulas": m["inline_clipped"],
+        "images without real alt text": m["images"],
+        "figures without a caption": m["no_caption"],
+        "controls without a visible focus ring": m["focus"]["without_ring"],
+        "figures with fewer than 2x pixels": m["low_density"],
+    }
+    if width >= 1280:
+        problems["display equations wider than their box"] = m["displays"]
+        problems["inline formulas wider than their line"] = m["inline_wide"]
+    else:
+        problems["wide displays that scroll without a cue"] = m["displays_without_cue"]
+    problems = {k: v for k, v in problems.items() if v}
+    assert not problems, f"{page_path} at {width}px: " + "; ".join(
+        f"{len(v)} {k}: {v[:4]}" for k, v in problems.items())
+
+
+def test_search_snippets_show_no_raw_tex(browser, site):
+    page, errors = _open(browser, f"{site}/search.html?q=costate")
+    try:
+        page.wait_for_selector("#search-results ul.search li p.context", timeout=30000)
+        page.wait_for_timeout(1500)
+        text = page.evaluate("() => document.querySelector('#search-results').innerText")
+        assert "\\(" not in text and "\\)" not in text, text[:500]
+        assert page.evaluate(r"() => window.lagpropPlainMath('a \\(\\partial L/\\partial B(k)\\) b')") \
+            == "a \u2202L/\u2202B(k) b"
+    finally:
+        page.close()
+
+
+def test_download_menu_links_the_pdf_and_solution_titles_open(browser, site):
+    page, errors = _open(browser, f"{site}/book/{CHAPTERS[0]}")
+    try:
+        href = page.evaluate("() => (document.querySelector('.dropdown-download-buttons a.lp-book-pdf') "
+                             "|| {}).href")
+        assert href and href.endswith("/book.pdf"), href
+        assert page.evaluate("() => document.querySelectorAll('.solution .admonition-title a').length") == 0
+        title = page.locator(".solution.dropdown .admonition-title").first
+        box = page.locator(".solution.dropdown").first
+        assert "toggle-hidden" in (box.get_attribute("class") or "")
+        url = page.url
+        title.click()
+        page.wait_for_timeout(500)
+        assert page.url == url, "a solution title must not jump away"
+        assert "toggle-hidden" not in (box.get_attribute("class") or ""), "the title opens the solution"
     finally:
         page.close()
