@@ -23,7 +23,9 @@ energy                 kinetic energy, dissipation, work of the supervision: the
 landscapes             the test landscapes of the small-dissipation conjecture
 adjoint                the continuous-time costate and its discretisations
 gradcheck              central differences, Jacobians, dot-product tests, fitted orders
-datasets               small seeded data sets made in code
+datasets               small seeded data sets made in code; MNIST-1D and the 8x8 digits
+optim                  SGD with momentum and Adam
+classify               softmax cross-entropy costate; dense, convolutional and tied classifiers
 plotting               the book's figure helpers (needs matplotlib: ``pip install lagprop[plot]``)
 """
 
@@ -33,6 +35,7 @@ from ._errors import ConvergenceError  # noqa: E402
 from . import activations, mlp, lagrangian, curvature  # noqa: E402
 from . import gradcheck, sharing, recurrent, equilibrium  # noqa: E402
 from . import supervision, dynamics, action, energy, landscapes, adjoint, datasets  # noqa: E402
+from . import optim, classify  # noqa: E402
 
 __all__ = [
     "ConvergenceError",
@@ -52,6 +55,8 @@ __all__ = [
     "landscapes",
     "adjoint",
     "datasets",
+    "optim",
+    "classify",
 ]
 
 
