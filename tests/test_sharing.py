@@ -228,3 +228,42 @@ def test_bad_input_raises():
     with pytest.raises(ValueError, match="`lr`"):
         sharing.reparam_descent(mlp.init_params([3, 2]), [None], np.zeros((1, 3)), np.zeros((1, 2)),
                                 lr=-1.0, steps=1)
+
+
+def _sharing_bad_table():
+    ties = [sharing.conv1d_ties(5, 2)]
+    X, D = np.zeros((2, 5)), np.zeros((2, 4))
+    huge = [(np.array([[10**12]]), np.array([-1]))]
+    return [
+        ("jacobian: huge id", lambda: sharing.tie_jacobian(huge), ValueError, "the dense tie Jacobian would have"),
+        ("jacobian: n_u small", lambda: sharing.tie_jacobian(ties, 1), ValueError, "`n_u` must be >= 3"),
+        ("jacobian: n_u float", lambda: sharing.tie_jacobian(ties, 3.0), TypeError, "`n_u` must be an integer"),
+        ("backprop: u nan", lambda: sharing.tied_backprop(np.full(3, np.nan), ties, X, D), ValueError, "`u` must be finite"),
+        ("backprop: u complex", lambda: sharing.tied_backprop(np.zeros(3) + 0j, ties, X, D), TypeError, "`u` must be real"),
+        ("backprop: inputs", lambda: sharing.tied_backprop(np.zeros(3), ties, X[:, :2], D), ValueError, "`inputs` must have 5 columns"),
+        ("backprop: targets", lambda: sharing.tied_backprop(np.zeros(3), ties, X, D[:1]), ValueError, "`targets` must have one row per pattern"),
+        ("backprop: ties", lambda: sharing.tied_backprop(np.zeros(3), None, X, D), ValueError, "`ties` must be a non-empty list"),
+        ("backprop: activation", lambda: sharing.tied_backprop(np.zeros(3), ties, X, D, activation=1), TypeError, "`activation` must be a string"),
+        ("expand: u 2-D", lambda: sharing.expand(np.zeros((3, 1)), ties), ValueError, "`u` must be 1-D"),
+        ("gradient: grads None", lambda: sharing.tied_gradient(None, ties), ValueError, "`grads` must be a non-empty list"),
+    ]
+
+
+_SH_BAD = _sharing_bad_table()
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in _SH_BAD], ids=[c[0] for c in _SH_BAD])
+def test_bad_input_table(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_tied_backprop_validates_its_ties_once(monkeypatch, rng):
+    calls = []
+    real = sharing.check_ties
+    monkeypatch.setattr(sharing, "check_ties", lambda t, name="ties": calls.append(1) or real(t, name))
+    ties = [sharing.conv1d_ties(5, 2), sharing.dense_ties(1, 4, start=3)]
+    u = rng.standard_normal(sharing.n_shared(ties))
+    calls.clear()
+    C, g = sharing.tied_backprop(u, ties, rng.standard_normal((3, 5)), rng.standard_normal((3, 1)))
+    assert len(calls) == 1 and np.isfinite(C) and g.shape == u.shape

@@ -38,9 +38,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import activations as _act
-from ._validate import as_float_array, positive_int, positive_scalar
-from .lagrangian import _check_targets, backprop, cost, forward
-from .mlp import check_params, flatten
+from ._validate import as_float_array, as_patterns, positive_int, positive_scalar
+from .lagrangian import (
+    _check_targets,
+    _cost,
+    _costate,
+    _forward,
+    _layer_activations,
+    _weight_gradients,
+    backprop,
+    cost,
+    forward,
+)
+from .mlp import _flatten, check_params, flatten
 
 __all__ = [
     "pullback",
@@ -143,8 +153,23 @@ def check_ties(ties, name="ties"):
 
 def n_shared(ties):
     """The number of shared parameters, one more than the largest id in the tie map."""
-    ties = check_ties(ties)
+    return _n_shared(check_ties(ties))
+
+
+def _n_shared(ties):
     return int(max(max(tW.max(initial=-1), tb.max(initial=-1)) for tW, tb in ties)) + 1
+
+
+def _check_n_u(n_u, ties):
+    need = _n_shared(ties)
+    n_u = need if n_u is None else positive_int(n_u, "n_u", minimum=0)
+    if n_u < need:
+        raise ValueError(f"`n_u` must be >= {need} (largest id in `ties` + 1), got {n_u}")
+    return n_u
+
+
+def _tie_ids(ties):
+    return np.concatenate([np.concatenate([tW.ravel(), tb.ravel()]) for tW, tb in ties])
 
 
 def dense_ties(n_out, n_in, *, start=0, bias=True):
@@ -260,11 +285,20 @@ def expand(u, ties, *, fixed=None):
         If ``u`` is too short for the ids, or ``ties`` / ``fixed`` are malformed.
     """
     ties = check_ties(ties)
+    u = _check_u(u, ties)
+    return _expand(u, ties, _check_fixed(fixed, ties))
+
+
+def _check_u(u, ties):
     u = as_float_array(u, "u", ndim=1)
-    need = n_shared(ties)
+    need = _n_shared(ties)
     if u.size < need:
         raise ValueError(f"`u` must have at least {need} entries (largest id in `ties` + 1), got {u.size}")
-    fixed = _check_fixed(fixed, ties)
+    return u
+
+
+def _expand(u, ties, fixed):
+    """W(U) on validated arguments."""
     ext = np.append(u, 0.0)  # id -1 reads the appended 0
 
     def one(t, F):
@@ -300,19 +334,25 @@ def tied_gradient(grads, ties, n_u=None):
         If ``grads`` does not match ``ties`` or ``n_u`` is too small.
     """
     ties = check_ties(ties)
-    need = n_shared(ties)
-    n_u = need if n_u is None else positive_int(n_u, "n_u", minimum=0)
-    if n_u < need:
-        raise ValueError(f"`n_u` must be >= {need} (largest id in `ties` + 1), got {n_u}")
+    n_u = _check_n_u(n_u, ties)
     grads = check_params(grads, "grads")
     shapes_g = [(g[0].shape, g[1].shape) for g in grads]
     shapes_t = [(t[0].shape, t[1].shape) for t in ties]
     if shapes_g != shapes_t:
         raise ValueError(f"`grads` must have the shapes of `ties` {shapes_t}, got {shapes_g}")
-    ids = np.concatenate([np.concatenate([tW.ravel(), tb.ravel()]) for tW, tb in ties])
-    g = flatten(grads)
+    return _tied_gradient(grads, ties, n_u)
+
+
+def _tied_gradient(grads, ties, n_u):
+    """The sum over ties on validated arguments."""
+    ids = _tie_ids(ties)
+    g = _flatten(grads)
     keep = ids >= 0
     return np.bincount(ids[keep], weights=g[keep], minlength=n_u)
+
+
+#: The largest dense matrix :func:`tie_jacobian` builds (it is meant for checks on small nets).
+MAX_DENSE_ENTRIES = 10**8
 
 
 def tie_jacobian(ties, n_u=None):
@@ -324,13 +364,20 @@ def tie_jacobian(ties, n_u=None):
     Returns
     -------
     ndarray, shape (number of weights, n_u)
+
+    Raises
+    ------
+    ValueError
+        A malformed tie map, ``n_u`` too small, or a matrix beyond :data:`MAX_DENSE_ENTRIES`
+        entries (a huge id would otherwise exhaust the memory).
     """
     ties = check_ties(ties)
-    need = n_shared(ties)
-    n_u = need if n_u is None else positive_int(n_u, "n_u", minimum=0)
-    if n_u < need:
-        raise ValueError(f"`n_u` must be >= {need} (largest id in `ties` + 1), got {n_u}")
-    ids = np.concatenate([np.concatenate([tW.ravel(), tb.ravel()]) for tW, tb in ties])
+    n_u = _check_n_u(n_u, ties)
+    ids = _tie_ids(ties)
+    if ids.size * n_u > MAX_DENSE_ENTRIES:
+        raise ValueError(f"the dense tie Jacobian would have {ids.size} x {n_u} = {ids.size * n_u:.3g} "
+                         f"entries (more than {MAX_DENSE_ENTRIES:.0e}): `ties` holds an id of "
+                         f"{n_u - 1}; use tied_gradient, which never forms it")
     J = np.zeros((ids.size, n_u))
     rows = np.flatnonzero(ids >= 0)
     J[rows, ids[rows]] = 1.0
@@ -360,11 +407,21 @@ def tied_backprop(u, ties, inputs, targets, *, fixed=None, activation="tanh", ou
     -------
     C : float
     grad_u : ndarray, shape (r,)
+
+    Raises
+    ------
+    ValueError, TypeError
+        As for :func:`expand` and :func:`lagprop.lagrangian.backprop`.
     """
-    u = as_float_array(u, "u", ndim=1)
-    params = expand(u, ties, fixed=fixed)
-    C, grads = backprop(params, inputs, targets, activation=activation, output_activation=output_activation)
-    return C, tied_gradient(grads, ties, u.size)
+    ties = check_ties(ties)  # validated once; the kernels below validate nothing
+    u = _check_u(u, ties)
+    params = _expand(u, ties, _check_fixed(fixed, ties))
+    F = _layer_activations(len(params), activation, output_activation)
+    X0 = as_patterns(inputs, "inputs", params[0][0].shape[1])
+    D = _check_targets(targets, params, X0.shape[0])
+    fwd = _forward(params, X0, F)
+    grads = _weight_gradients(_costate(params, fwd.X, fwd.A, D, F).Y, fwd.X)
+    return _cost(fwd.X[-1], D), _tied_gradient(grads, ties, u.size)
 
 
 # ----------------------------------------------------------------------------- unfolding in time
