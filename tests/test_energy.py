@@ -127,3 +127,35 @@ def test_impulse_ledger_property(seed, m, K, beta, mass):
     L = en.ledger(tr, beta=beta, mu=mu, t=np.linspace(0, times[-1] + 1, 40))
     assert L.drift < 1e-12
     assert np.all(np.diff(L.D) >= -1e-12 * max(1.0, L.D[-1]))   # dissipation never decreases
+
+
+def _energy_bad_table():
+    from lagprop import dynamics
+
+    tr = dynamics.simulate_impulses(lambda k, w: w - 1, [1.0, 2.0], [0.0], beta=1.0, mu=1.0)
+    return [
+        ("ledger: beta nan", lambda: en.ledger(tr, beta=np.nan, mu=1.0), ValueError, "`beta` must be a finite number > 0"),
+        ("ledger: beta None", lambda: en.ledger(tr, beta=None, mu=1.0), TypeError, "`beta` must be a positive real number"),
+        ("ledger: beta differs", lambda: en.ledger(tr, beta=2.0, mu=1.0), ValueError, "differs from the trajectory's beta"),
+        ("ledger: mu 0", lambda: en.ledger(tr, beta=1.0, mu=0.0), ValueError, "`mu` must be a finite number > 0"),
+        ("ledger: t nan", lambda: en.ledger(tr, beta=1.0, mu=1.0, t=[np.nan]), ValueError, "`t` must be finite"),
+        ("ledger: t negative", lambda: en.ledger(tr, beta=1.0, mu=1.0, t=[-1.0]), ValueError, "`t` must be >= 0"),
+        ("ledger: t 2-D", lambda: en.ledger(tr, beta=1.0, mu=1.0, t=[[1.0]]), ValueError, "`t` must be a scalar or 1-D"),
+        ("ledger: traj", lambda: en.ledger(None, beta=1.0, mu=1.0), TypeError, "`traj` must be an ImpulseTrajectory or MollifiedTrajectory"),
+        ("paper: losses nan", lambda: en.paper_energy(tr, lambda k, w: np.nan, beta=1.0, mu=1.0), ValueError, "`losses` must be finite"),
+        ("paper: losses text", lambda: en.paper_energy(tr, "ab", beta=1.0, mu=1.0), TypeError, "`losses` must be array-like"),
+        ("paper: losses length", lambda: en.paper_energy(tr, [1.0], beta=1.0, mu=1.0), ValueError, "one value per instant"),
+        ("kinetic: complex", lambda: en.kinetic([1j], 1.0), TypeError, "`v` must be real"),
+        ("kinetic: mu shape", lambda: en.kinetic([1.0, 2.0], [1.0, 2.0, 3.0]), ValueError, "one mass per weight"),
+        ("jumps: traj", lambda: en.kinetic_jumps(None, mu=1.0), TypeError, "`traj` must be an ImpulseTrajectory"),
+        ("jumps: mu nan", lambda: en.kinetic_jumps(tr, mu=np.nan), ValueError, "`mu` must be a finite number > 0"),
+    ]
+
+
+_EN_BAD = _energy_bad_table()
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in _EN_BAD], ids=[c[0] for c in _EN_BAD])
+def test_bad_input_raises_naming_the_argument(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
