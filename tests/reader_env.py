@@ -92,7 +92,8 @@ def fresh_venv(name) -> Path:
 @functools.lru_cache(maxsize=None)
 def reader_venv() -> Path:
     python = fresh_venv("reader")
-    proc = run([python, "-m", "pip", "install", "-q", "--no-index", "--find-links", wheelhouse(),
+    proc = run([python, "-m", "pip", "install", "-q", "--no-compile", "--no-index",
+                "--find-links", wheelhouse(),
                 f"lagprop[notebooks]=={version()}", "ipykernel", "nbclient"])
     assert proc.returncode == 0, proc.stderr[-3000:]
     return python

@@ -27,6 +27,11 @@ published on the repository's ``notebooks`` branch (``reader_notebooks_branch``)
 
 Without a new build, ``python book/_ext/reader_notebooks.py [_build]`` regenerates the reader
 notebooks from the environment that the last HTML build pickled.
+
+QuantEcon's ``sphinx-tojupyter`` builds notebooks with a builder of its own: a second full Sphinx
+run, with sphinx-proof support only in its latest release, and its own conventions for exercises,
+citations and links. Rewriting the chapters' markdown with the HTML build's numbers is smaller
+and keeps the two outputs in step by construction.
 """
 
 from __future__ import annotations
