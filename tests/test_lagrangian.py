@@ -432,3 +432,31 @@ def test_a_diverging_descent_says_so():
     with pytest.raises(ConvergenceError, match="diverged") as info:
         lagrangian.gradient_descent(params, X0, D, lr=1e3, steps=200)
     assert info.value.iterations >= 1 and np.isfinite(info.value.residual)
+
+
+def _backprop_by_hand(params, X0, D, *, transpose_W=False, shift=0):
+    """A hand-written costate pass with two plausible slips: W for W^T in the B recursion, and
+    Y(k) paired with X(k) instead of X(k-1) in the weight gradient (an index off by one)."""
+    X, A = [X0], [None]
+    for W, b in params:
+        A.append(X[-1] @ W.T + b)
+        X.append(np.tanh(A[-1]) if len(A) < len(params) + 1 else A[-1])
+    N = len(params)
+    B = 2 * (D - X[N])
+    grads = [None] * N
+    for k in range(N, 0, -1):
+        Y = B * (1 - np.tanh(A[k]) ** 2) if k < N else B
+        grads[k - 1] = (-Y.T @ X[k - 1 + shift], -Y.sum(axis=0))
+        W = params[k - 1][0]
+        B = Y @ (W.T if transpose_W else W)
+    return grads
+
+
+def test_the_checker_rejects_plausibly_wrong_implementations():
+    params, X0, D = _net([3, 3, 3, 3], 21, P=4)
+    fd = gradcheck.params_central_difference(lambda p: lagrangian.backprop(p, X0, D)[0], params)
+    right = _backprop_by_hand(params, X0, D)
+    assert gradcheck.relative_error(right, lagrangian.backprop(params, X0, D)[1]) < 1e-12
+    assert gradcheck.relative_error(right, fd) < 1e-7
+    for slip in (dict(transpose_W=True), dict(shift=1)):
+        assert gradcheck.relative_error(_backprop_by_hand(params, X0, D, **slip), fd) > 1e-2
