@@ -6,8 +6,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: book test setup clean benchmarks dist browser-deps conjecture notebooks \
-        notebooks-branch release-check site pdf pdf-deps
+.PHONY: book test setup clean benchmarks dist browser-deps conjecture experiments notebooks \
+        notebooks-branch release-check site pdf pdf-deps mutation
 
 setup: $(STAMP)
 
@@ -65,9 +65,20 @@ pdf-deps:
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# Mutation scores of the core modules (mutmut, one module at a time under nice, at most about
+# ten minutes each) into benchmarks/mutation.md; slow, so not part of `make test`.
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet "mutmut>=3.8"
+	$(BIN)/python benchmarks/mutation.py
+
 # The small-dissipation conjecture over many landscape draws (about a minute on two cores).
 conjecture: $(STAMP)
 	nice $(BIN)/python benchmarks/conjecture.py
+
+# The real-data experiments (MNIST-1D's published table, the digits ladder), every model and
+# seed, into benchmarks/experiments.{json,md} (about ten minutes on one core; not part of test).
+experiments: $(STAMP)
+	nice $(BIN)/python benchmarks/experiments.py all
 
 # The release artefacts: sdist and wheel in dist/, checked with twine.
 dist: $(STAMP)
