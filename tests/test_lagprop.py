@@ -1,0 +1,35 @@
+"""The package object itself: `import lagprop` gives the modules, help points to the book."""
+
+import importlib
+import pydoc
+import subprocess
+import sys
+
+import lagprop
+
+MODULES = ["activations", "mlp", "lagrangian", "curvature", "gradcheck", "sharing", "recurrent",
+           "equilibrium", "supervision", "dynamics", "action", "energy", "landscapes", "adjoint",
+           "datasets"]
+
+
+def test_import_lagprop_gives_every_module():
+    for name in MODULES:
+        assert getattr(lagprop, name) is importlib.import_module(f"lagprop.{name}")
+        assert name in lagprop.__all__
+    # in a fresh interpreter too, with nothing imported before
+    out = subprocess.run([sys.executable, "-c", "import lagprop; print(lagprop.lagrangian.backprop.__name__)"],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "backprop"
+
+
+def test_help_lists_the_modules_and_points_to_the_book():
+    text = pydoc.render_doc(lagprop, renderer=pydoc.plaintext)
+    assert "The book" in text and "API reference" in text
+    for name in MODULES + ["plotting"]:
+        assert name in text
+
+
+def test_every_convergence_error_line_fits_88_columns():
+    e = lagprop.ConvergenceError("word " * 60, iterations=3, residual=1.0, spectral_radius=2.0)
+    assert all(len(line) <= 88 for line in str(e).splitlines()) and len(str(e).splitlines()) > 1
+    assert e.diagnosis == ("word " * 60).strip() and e.iterations == 3 and e.spectral_radius == 2.0
