@@ -442,3 +442,20 @@ def test_amsmath_environment_becomes_display_math_and_inline_environments_stay()
              "\\begin{pmatrix} 1 \\end{pmatrix}$ here")
     assert "$$\n\\begin{align}\na &= b\n\\end{align}\n$$" in out
     assert "$M =\n\\begin{pmatrix} 1 \\end{pmatrix}$ here" in out
+
+
+def test_launch_buttons_are_pointed_at_the_reader_notebooks_branch():
+    class App:
+        class config:
+            html_theme_options = {"repository_url": "https://github.com/org/repo"}
+            reader_notebooks_branch = "notebooks"
+
+    buttons = [{"text": "Binder", "url": "https://mybinder.org/v2/gh/org/repo/main?urlpath=tree/"
+                                         "book/a/one.ipynb"},
+               {"text": "Colab", "url": "https://colab.research.google.com/github/org/repo/blob/"
+                                        "main/book/a/one.ipynb"}]
+    context = {"header_buttons": [{"label": "launch-buttons", "buttons": buttons}]}
+    rn._launch_to_reader(App, "book/a/one", "page.html", context, None)
+    assert buttons[0]["url"] == "https://mybinder.org/v2/gh/org/repo/notebooks?urlpath=tree/a/one.ipynb"
+    assert buttons[1]["url"] == ("https://colab.research.google.com/github/org/repo/blob/"
+                                 "notebooks/a/one.ipynb")
