@@ -333,3 +333,67 @@ def test_binomial_validation():
         graph.binomial_advances(5, 1.5)
     with pytest.raises(ValueError, match="`repetitions` must be >= 0"):
         graph.binomial_capacity(2, -1)
+
+
+# --- random graphs (property tests) ----------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _random_graph(seed):
+    """A random DAG of every smooth node kind; widths 1-3, tied weights, several outputs."""
+    rng = np.random.default_rng(seed)
+    g = graph.Graph()
+    g.input("x", int(rng.integers(1, 4)))
+    names = ["x"]
+    for i in range(int(rng.integers(2, 8))):
+        kind = rng.choice(["layer", "layer", "activation", "add", "mul"])
+        name = f"n{i}"
+        if kind == "layer":
+            k = int(rng.integers(1, min(3, len(names)) + 1))
+            parents = list(rng.choice(names, size=k, replace=False))
+            width = int(rng.integers(1, 4))
+            weights = []
+            for p in parents:  # reuse a weight of the right shape half of the time (a tie)
+                shape = (width, g.width(p))
+                same = [w for w, s in g.param_shapes.items() if s == shape]
+                weights.append(same[0] if same and rng.random() < 0.5 else f"W{i}_{p}")
+            g.layer(name, parents, weights, bias=f"b{i}" if rng.random() < 0.7 else None,
+                    activation=str(rng.choice(["tanh", "sigmoid", "identity"])), width=width)
+        elif kind == "activation":
+            g.activation(name, str(rng.choice(names)), str(rng.choice(["tanh", "sigmoid"])))
+        else:
+            p = str(rng.choice(names))
+            same = [n for n in names if g.width(n) == g.width(p) and n != p]
+            if not same:
+                g.activation(name, p, "tanh")
+            elif kind == "add":
+                g.add(name, [p, str(rng.choice(same))])
+            else:
+                g.mul(name, p, str(rng.choice(same)))
+        names.append(name)
+    g.output(*sorted({names[-1], str(rng.choice(names[1:]))}))
+    return g, rng
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 100_000))
+def test_random_graphs_gradient_and_multipliers(seed):
+    g, rng = _random_graph(seed)
+    w = {k: 0.8 * rng.standard_normal(s) for k, s in g.param_shapes.items()}
+    P = int(rng.integers(1, 4))
+    x = {"x": rng.standard_normal((P, g.width("x")))}
+    d = {o: rng.standard_normal((P, g.width(o))) for o in g.outputs}
+    fwd = g.forward(w, x)
+    co = g.costate(w, fwd, d)
+    for k in w:
+        fd = gradcheck.central_difference(lambda v, k=k: g.cost({**w, k: v}, x, d), w[k])
+        assert gradcheck.entrywise_error(co.grads[k], fd, atol=1e-3) < 1e-5, k
+    comp = g.nodes[1:]
+    J = g.constraint_jacobian(w, fwd)
+    assert np.all(np.triu(J, 1) == 0.0) and np.all(np.diag(J) == 1.0)
+    gradC = np.concatenate([(-2.0 * (d[n] - fwd.X[n]) if n in d else 0.0 * fwd.X[n]).ravel()
+                            for n in comp])
+    np.testing.assert_allclose(np.concatenate([co.B[n].ravel() for n in comp]),
+                               np.linalg.solve(J.T, -gradC), rtol=1e-10, atol=1e-10)
