@@ -459,3 +459,25 @@ def test_launch_buttons_are_pointed_at_the_reader_notebooks_branch():
     assert buttons[0]["url"] == "https://mybinder.org/v2/gh/org/repo/notebooks?urlpath=tree/a/one.ipynb"
     assert buttons[1]["url"] == ("https://colab.research.google.com/github/org/repo/blob/"
                                  "notebooks/a/one.ipynb")
+
+
+def test_images_the_markdown_shows_are_copied_beside_the_reader_notebook(tmp_path):
+    src = tmp_path / "src"
+    (src / "book" / "a" / "img").mkdir(parents=True)
+    (src / "book" / "a" / "img" / "p.png").write_bytes(b"\x89PNG")
+    nb = _nb({"cell_type": "markdown", "id": "m", "metadata": {},
+              "source": "```{figure} img/p.png\n:alt: A plot\n\nCaption.\n```\n\n"
+                        "![remote](https://example.org/x.png) <img src=\"img/p.png\">"})
+    (src / "book" / "a" / "one.ipynb").write_text(json.dumps(nb))
+    data = book_data(titles={"book/a/one": "Chapter one"})
+    written = rn.write_all(data, src, tmp_path / "out")
+    assert written == [tmp_path / "out" / "a" / "one.ipynb"]
+    assert (tmp_path / "out" / "a" / "img" / "p.png").read_bytes() == b"\x89PNG"
+    assert rn.local_images(json.loads(written[0].read_text())) == ["img/p.png", "img/p.png"]
+
+
+def test_labelled_theorem_or_exercise_unknown_to_the_build_is_an_error():
+    with pytest.raises(rn.ConversionError, match="thm-new"):
+        md("```{prf:theorem}\n:label: thm-new\nA.\n```")
+    with pytest.raises(rn.ConversionError, match="ex-new"):
+        md("```{exercise}\n:label: ex-new\nA.\n```")

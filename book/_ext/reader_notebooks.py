@@ -593,6 +593,8 @@ class Converter:
         if not label and st.proof_index < len(order):
             label = order[st.proof_index]
         st.proof_index += 1
+        if opts.get("label") and label not in d.proofs:
+            raise ConversionError(f"{self.doc}: unknown {realtype} label {label!r}")
         num = d.proofs.get(label, ("", realtype, ""))[2] if "nonumber" not in opts else ""
         head = f"**{realtype.title()} {num}**" if num else f"**{realtype.title()}**"
         if arg:
@@ -623,6 +625,8 @@ class Converter:
         if not label and st.exercise_index < len(order):
             label = order[st.exercise_index]
         st.exercise_index += 1
+        if opts.get("label") and label not in d.exercises:
+            raise ConversionError(f"{self.doc}: unknown exercise label {label!r}")
         num = d.exercises.get(label, ("", ""))[1] if "nonumber" not in opts else ""
         head = f"**Exercise {num}**" if num else "**Exercise**"
         if arg:
@@ -701,6 +705,21 @@ def convert_notebook(nb: dict, data: BookData, docname: str, title: str = "") ->
     return {"cells": cells, "metadata": meta, "nbformat": 4, "nbformat_minor": minor}
 
 
+IMAGE = re.compile(r"!\[[^\]]*\]\((?P<md>[^)\s]+)|<img\s[^>]*src=\"(?P<html>[^\"]+)\"")
+
+
+def local_images(nb):
+    """Relative paths of the images the notebook's markdown shows (to copy beside it)."""
+    found = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            for m in IMAGE.finditer(_source(cell)):
+                path = m.group("md") or m.group("html")
+                if not re.match(r"^([a-z]+:|/|#)", path) and ".." not in Path(path).parts:
+                    found.append(path)
+    return found
+
+
 def chapters(srcdir, data_titles):
     """Docnames of the chapters (the notebooks under book/ that the build read)."""
     root = Path(srcdir)
@@ -729,6 +748,11 @@ def write_all(data: BookData, srcdir, outdir, title="", html_dir=None):
         path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(reader, indent=1, ensure_ascii=False) + "\n"
         path.write_text(text, encoding="utf-8")
+        for image in local_images(reader):  # images the markdown shows travel with it
+            src = Path(srcdir) / posixpath.dirname(doc) / image
+            if src.is_file():
+                (path.parent / image).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, path.parent / image)
         if html_dir is not None:  # the download button serves the reader notebook
             source_copy = Path(html_dir) / "_sources" / f"{doc}.ipynb"
             if source_copy.parent.is_dir():
