@@ -432,7 +432,10 @@ def _linearisation(params, F, X0, D):
 
 
 def _augmented_radius(params, F, X0, D, rho):
-    r"""Spectral radius of the linearised multiplier update :math:`M (M + \rho I)^{-1}`, :math:`M = J^{-\top} H J^{-1}`."""
+    r"""Spectral radius of the linearised multiplier update :math:`M (M + \rho I)^{-1}`.
+
+    With :math:`M = J^{-\top} H J^{-1}`, pattern by pattern.
+    """
     H, J = _linearisation(params, F, X0, D)
     Ji = np.linalg.inv(J)
     mu = np.linalg.eigvalsh(np.einsum("pji,pjk,pkl->pil", Ji, H, Ji))
@@ -468,14 +471,15 @@ def train(params, inputs, targets, *, method, steps, activation="tanh", output_a
 
     ``"admm"`` (Taylor et al. 2016) splits :math:`A(k) = W(k) X(k-1) + b(k)` and
     :math:`X(k) = F_k(A(k))` with weights :math:`\beta`, :math:`\gamma` and a multiplier
-    :math:`\lambda` on the output split only, and updates in closed form per layer:
+    :math:`\lambda` on the output split only, and updates in closed form per layer (for the last
+    hidden layer, :math:`A(N)` is replaced by :math:`A(N) + \lambda / (2\beta)`):
 
     .. math::
 
         [W(k)\; b(k)] &\leftarrow \arg\min \lVert A(k) - W X(k-1) - b \rVert^2
         \quad\text{(least squares)},\\
         X(k) &\leftarrow (\beta W^\top W + \gamma I)^{-1}\big(\beta W^\top (A(k+1) - b)
-        + \gamma F_k(A(k))\big), \quad W = W(k+1),\\
+        + \gamma F_k(A(k))\big), \quad W = W(k+1)\\
         A(k) &\leftarrow \arg\min_a \gamma \lVert X(k) - F_k(a)\rVert^2
         + \beta \lVert a - W(k) X(k-1) - b(k)\rVert^2 \quad\text{(entry by entry)},\\
         \lambda &\leftarrow \lambda + \beta\big(A(N) - W(N) X(N-1) - b(N)\big).
