@@ -481,3 +481,17 @@ def test_labelled_theorem_or_exercise_unknown_to_the_build_is_an_error():
         md("```{prf:theorem}\n:label: thm-new\nA.\n```")
     with pytest.raises(rn.ConversionError, match="ex-new"):
         md("```{exercise}\n:label: ex-new\nA.\n```")
+
+
+@built
+def test_make_notebooks_regenerates_what_the_html_build_wrote(tmp_path):
+    """The command-line form (make notebooks) works from the pickled environment, reproducibly."""
+    (tmp_path / ".doctrees").mkdir()
+    import shutil
+
+    shutil.copy(BUILD / ".doctrees" / "environment.pickle", tmp_path / ".doctrees")
+    rn.main([str(tmp_path)])
+    again = sorted(p.relative_to(tmp_path / "notebooks") for p in (tmp_path / "notebooks").rglob("*.ipynb"))
+    assert again == sorted(p.relative_to(NOTEBOOKS) for p in NOTEBOOKS.rglob("*.ipynb"))
+    for rel in again:
+        assert (tmp_path / "notebooks" / rel).read_bytes() == (NOTEBOOKS / rel).read_bytes(), rel

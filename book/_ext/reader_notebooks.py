@@ -818,6 +818,20 @@ def setup(app):
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}
 
 
+def _import_local_extensions(root):
+    """Import the book's local Sphinx extensions (``_config.yml``), for what they register."""
+    import importlib
+
+    import yaml
+
+    cfg = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    for name, folder in ((cfg.get("sphinx") or {}).get("local_extensions") or {}).items():
+        path = str(root / folder)
+        if path not in sys.path:
+            sys.path.insert(0, path)
+        importlib.import_module(name)
+
+
 def main(argv=None):
     """Regenerate the reader notebooks from the last HTML build's pickled environment."""
     import pickle
@@ -829,6 +843,7 @@ def main(argv=None):
         sys.exit(f"no {pickled}: build the HTML book first (make book)")
     with open(pickled, "rb") as f:
         env = pickle.load(f)
+    _import_local_extensions(Path(env.srcdir))  # they may register citation styles
     data = BookData.from_env(env)
     html = build / "html"
     written = write_all(data, env.srcdir, build / "notebooks", title=env.config.html_title,
