@@ -281,3 +281,14 @@ _BAD_ACTION = [
 def test_bad_input_raises_naming_the_argument(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: A.damped_oscillator(1.0, np.nan, 0.0, k=1.0, mu=1.0, beta=1.0), ValueError, "`w0` must be a finite number"),
+    (lambda: A.damped_oscillator(1.0, 0.0, 1j, k=1.0, mu=1.0, beta=1.0), TypeError, "`v0` must be a real number"),
+    (lambda: A.damped_oscillator(1.0, 0.0, 0.0, k=-1.0, mu=1.0, beta=1.0), ValueError, "`k` must be a finite number >= 0"),
+    (lambda: A.quadratic_potential([]), ValueError, "`k` must be a scalar or 1-D array"),
+])
+def test_oscillator_and_potential_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()

@@ -267,3 +267,11 @@ def test_tied_backprop_validates_its_ties_once(monkeypatch, rng):
     calls.clear()
     C, g = sharing.tied_backprop(u, ties, rng.standard_normal((3, 5)), rng.standard_normal((3, 1)))
     assert len(calls) == 1 and np.isfinite(C) and g.shape == u.shape
+
+
+def test_iterations_to_checks_its_target():
+    assert sharing.iterations_to([3.0, 2.0, 1.0], 2.0) == 1 and sharing.iterations_to([3.0], 1.0) == -1
+    with pytest.raises(ValueError, match="`target` must be a finite number"):
+        sharing.iterations_to([1.0], np.nan)
+    with pytest.raises(TypeError, match="`target` must be a real number"):
+        sharing.iterations_to([1.0], 1j)

@@ -107,7 +107,7 @@ def quadratic_potential(k, center=0.0):
         If ``k`` is negative or not finite, or ``center`` is not finite.
     """
     k = as_float_array(k, "k")
-    if k.ndim > 1 or np.any(k < 0):
+    if k.ndim > 1 or k.size == 0 or np.any(k < 0):
         raise ValueError(f"`k` must be a scalar or 1-D array of numbers >= 0, got {k!r}")
     c = as_float_array(center, "center")
 
@@ -619,11 +619,10 @@ def damped_oscillator(t, w0, v0, *, k, mu, beta):
     ndarray, shape of ``t``
     """
     t = as_float_array(t, "t")
-    k = float(as_float_array(k, "k"))
+    w0, v0 = real_scalar(w0, "w0"), real_scalar(v0, "v0")
+    k = real_scalar(k, "k", low=0.0)
     mu = positive_scalar(mu, "mu")
     beta = positive_scalar(beta, "beta")
-    if k < 0:
-        raise ValueError(f"`k` must be >= 0, got {k!r}")
     om2 = k / mu - beta**2 / 4
     if om2 > 0:
         om = np.sqrt(om2)

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import activations as _act
-from ._validate import as_float_array, as_patterns, positive_int, positive_scalar
+from ._validate import as_float_array, as_patterns, positive_int, positive_scalar, real_scalar
 from .lagrangian import (
     _check_targets,
     _cost,
@@ -732,6 +732,7 @@ def iterations_to(losses, target):
         If ``losses`` is not 1-D.
     """
     losses = as_float_array(losses, "losses", ndim=1, finite=False)
+    target = real_scalar(target, "target")
     hit = np.flatnonzero(losses <= target)
     return int(hit[0]) if hit.size else -1
 
