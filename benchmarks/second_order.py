@@ -7,7 +7,7 @@ Run from the repository root: ``.venv/bin/python benchmarks/second_order.py`` (a
 1. the time of one exact Hessian-vector product (``lagrangian.hessian_vector``) against one
    gradient (``lagrangian.backprop``) on networks of growing width, measured in rotation so both
    see the same load; the multiply-add count predicts a ratio of about 3;
-2. the chapter's regression (eight tanh units, sixty noisy sine samples, weight decay 1e-2):
+2. the chapter's regression (eight tanh units, sixty noisy sine samples, weight decay 1e-1):
    Newton-CG and trust-region Newton (scipy, exact ``hessp``) against gradient descent with the
    fixed step 1/lambda_max, iterations and seconds to a gradient norm below 1e-6.
 
@@ -74,7 +74,7 @@ def hv_over_gradient(repeats):
 
 def regression():
     reg = datasets.sine_regression(60, noise=0.1, seed=2)
-    p0, alpha = mlp.init_params([1, 8, 1], seed=2), 1e-2
+    p0, alpha = mlp.init_params([1, 8, 1], seed=2), 1e-1
     flat, unflat = mlp.flatten, mlp.unflatten
 
     def f_and_grad(t):
