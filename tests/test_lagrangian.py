@@ -460,3 +460,38 @@ def test_the_checker_rejects_plausibly_wrong_implementations():
     assert gradcheck.relative_error(right, fd) < 1e-7
     for slip in (dict(transpose_W=True), dict(shift=1)):
         assert gradcheck.relative_error(_backprop_by_hand(params, X0, D, **slip), fd) > 1e-2
+
+
+def test_descent_diagnoses_divergence_exactly():
+    params, X0, D = _net([3, 4, 2], 1)
+    D = 1e4 * D  # gradients of order 1e4: a step of 1e306 overflows
+    with pytest.raises(ConvergenceError) as info:
+        lagrangian.descent_step(params, X0, D, lr=1e306)
+    e = info.value
+    assert e.iterations == 1 and np.isfinite(e.residual) and "descent_step diverged" in e.diagnosis
+    assert f"`lr` = {1e306!r}" in e.diagnosis
+    C0, _ = lagrangian.descent_step(params, X0, D, lr=1e-3)
+    assert e.residual == pytest.approx(C0, rel=1e-12)  # the cost before the failed step
+    # a diverging run reports the step at which the weights overflowed and the last finite cost
+    with pytest.raises(ConvergenceError) as info:
+        lagrangian.gradient_descent(params, X0, D, lr=1e306, steps=4)
+    e = info.value
+    assert e.iterations == 1 and "at step 1 of 4" in e.diagnosis and e.residual == pytest.approx(C0)
+    # an overflow in one bias alone is caught too
+    bad = [(W, b) for W, b in params]
+    assert lagrangian._all_finite(bad)
+    bad[1] = (bad[1][0], np.array([np.inf, 0.0]))
+    assert not lagrangian._all_finite(bad)
+    bad = [(W, b) for W, b in params]
+    bad[0] = (np.full_like(bad[0][0], np.inf), bad[0][1])
+    assert not lagrangian._all_finite(bad)
+
+
+def test_descent_names_bad_inputs_and_counts_one_pattern_by_default():
+    params, X0, D = _net([3, 4, 2], 1)
+    with pytest.raises(ValueError, match="`inputs` must have 3 columns"):
+        lagrangian.descent_step(params, X0[:, :2], D, lr=0.1)
+    with pytest.raises(ValueError, match="`targets` must have one row per pattern"):
+        lagrangian.gradient_descent(params, X0, D[:1], lr=0.1, steps=1)
+    assert lagrangian.gradient_cost([3, 4, 2]) == lagrangian.gradient_cost([3, 4, 2], 1)
+    assert lagrangian.gradient_cost([3, 4, 2]).forward == 3 * 4 + 4 * 2
