@@ -189,8 +189,57 @@ def _shape_sub(text):
     return _SHAPE.sub(lambda m: f":math:`({m.group(1)})`" if "_" in m.group(1) else m.group(0), text)
 
 
+LONG_DISPLAY = 80  # characters of TeX: a longer one-line display is stacked at its \qquad
+
+
+def _stack(paragraph):
+    """One paragraph of a display: stacked at its \\qquad separators when long."""
+    body = [b for b in paragraph if b.strip()]
+    tex = " ".join(b.strip() for b in body)
+    if (not body or len(tex) <= LONG_DISPLAY or "\\qquad" not in tex
+            or any(t in tex for t in ("\\\\", "&", "\\begin", "\\end"))):
+        return paragraph
+    pad = " " * (len(body[0]) - len(body[0].lstrip()))
+    # "A \qquad\text{so}\qquad B": the word opens the next line
+    tex = re.sub(r"\\qquad\s*(\\text\{[^{}]*\})\s*\\qquad", r"\\qquad \1\\ ", tex)
+    parts = [p.strip() for p in re.split(r"\\qquad\b", tex) if p.strip()]
+    return [f"{pad}&{p} \\\\" for p in parts[:-1]] + [f"{pad}&{parts[-1]}"]
+
+
+def _stack_displays(lines):
+    """A ``.. math::`` paragraph of one long line, ``A, \\qquad B, \\qquad C``, becomes the
+    stacked lines ``&A, \\\\ &B, \\\\ &C`` (Sphinx typesets a paragraph holding ``\\\\`` as
+    ``split``), so a docstring's chain of equations fits the API page instead of running past it."""
+    out, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        out.append(line)
+        stripped = line.lstrip()
+        i += 1
+        if not stripped.startswith(".. math::") or stripped[len(".. math::"):].strip():
+            continue
+        indent = len(line) - len(stripped)
+        block = []
+        while i < len(lines) and (not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > indent):
+            block.append(lines[i])
+            i += 1
+        paragraph = []
+        for b in block + [""]:
+            if b.strip() and not b.strip().startswith(":"):
+                paragraph.append(b)
+                continue
+            if paragraph:
+                out += _stack(paragraph)
+                paragraph = []
+            out.append(b)
+        out.pop()  # the sentinel
+    return out
+
+
 def _shapes_as_math(app, what, name, obj, options, lines):
-    """``shape (P, n_{k-1})`` -> ``shape :math:`(P, n_{k-1})``` outside math and literals."""
+    """``shape (P, n_{k-1})`` -> ``shape :math:`(P, n_{k-1})``` outside math and literals; long
+    one-line displays stacked (:func:`_stack_displays`)."""
+    lines[:] = _stack_displays(lines)
     in_math, indent = False, 0
     for i, line in enumerate(lines):
         stripped = line.lstrip()
