@@ -305,10 +305,10 @@ def action_gradient(w, *, t_end, beta, mu, potential=None, t0=0.0):
 
     .. math::
 
-        e^{-\beta t_n}\frac{\partial S_h}{\partial w_j} =
-        e^{-\beta t_n}\Big[\frac{\mu}{h}\big(e^{\beta t_{j-1/2}}(w_j - w_{j-1})
-        - e^{\beta t_{j+1/2}}(w_{j+1} - w_j)\big) - h\, e^{\beta t_j}\nabla V(t_j, w_j)\Big],
-        \quad j = 1, \dots, n-1 .
+        e^{-\beta t_n}\frac{\partial S_h}{\partial w_j}
+        &= e^{-\beta t_n}\Big[\frac{\mu}{h}\big(e^{\beta t_{j-1/2}}(w_j - w_{j-1})
+           - e^{\beta t_{j+1/2}}(w_{j+1} - w_j)\big) \\
+        &\qquad - h\, e^{\beta t_j}\nabla V(t_j, w_j)\Big], \quad j = 1, \dots, n-1 .
 
     Setting it to zero is the discrete Euler-Lagrange equation (see :func:`el_residual`).
 
@@ -387,9 +387,9 @@ def action_hessian(w, *, t_end, beta, mu, potential=None, t0=0.0):
     .. math::
 
         e^{-\beta t_n} H, \quad
-        H_{jj} = \frac{e^{\beta t_{j-1/2}} + e^{\beta t_{j+1/2}}}{h}\,\mathrm{diag}(\mu)
-                 - h\, e^{\beta t_j}\nabla^2 V(t_j, w_j),\quad
-        H_{j,j+1} = H_{j+1,j} = -\frac{e^{\beta t_{j+1/2}}}{h}\,\mathrm{diag}(\mu).
+        H_{jj} &= \frac{e^{\beta t_{j-1/2}} + e^{\beta t_{j+1/2}}}{h}\,\mathrm{diag}(\mu)
+                 - h\, e^{\beta t_j}\nabla^2 V(t_j, w_j), \\
+        H_{j,j+1} &= H_{j+1,j} = -\frac{e^{\beta t_{j+1/2}}}{h}\,\mathrm{diag}(\mu).
 
     Parameters
     ----------
