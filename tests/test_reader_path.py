@@ -4,7 +4,9 @@ The wheel is built, a fresh virtual environment outside the repository gets only
 ``lagprop[notebooks]`` (from the wheel), ``ipykernel`` and ``nbclient``, and every reader notebook
 of ``_build/notebooks`` is copied into an empty directory of its own and executed there, top to
 bottom, with that environment's kernel. The install cell must find the version it pins and do
-nothing; every cell must run; ``lagprop`` must come from the environment, not the repository.
+nothing; every cell must run (within nbclient's 120 s per cell: no hang); ``lagprop`` must come
+from the environment, not the repository. Wall-clock times are not asserted here (they depend on
+the machine's load); the execution appendix and benchmarks record them.
 """
 
 import json
@@ -89,9 +91,3 @@ def test_install_cell_skips_when_the_version_is_there(executed):
     _, report = executed
     for src, r in report.items():
         assert r["install_outputs"] == [], (src, r["install_outputs"])
-
-
-def test_each_chapter_within_the_time_budget(executed):
-    _, report = executed
-    slow = {src: r["seconds"] for src, r in report.items() if r["seconds"] > 60}
-    assert not slow, slow   # 20 s per chapter in the book; generous here for a cold kernel
