@@ -68,7 +68,7 @@ def executed():
     env = rv.clean_env(JUPYTER_DATA_DIR=str(scratch / "data"), JUPYTER_CONFIG_DIR=str(scratch / "config"),
                        IPYTHONDIR=str(scratch / "ipython"), MPLCONFIGDIR=str(scratch / "mpl"),
                        JUPYTER_PLATFORM_DIRS="1")
-    proc = rv.run([python, "-c", DRIVER, *chapters], env=env, timeout=900)
+    proc = rv.run([python, "-c", DRIVER, *chapters], env=env, timeout=60 * 60)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return python, json.loads(proc.stdout)
 
