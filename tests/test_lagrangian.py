@@ -350,6 +350,16 @@ _BAD = [
     ("pattern stream", lambda: lagrangian.pattern_gradient(None, _P), TypeError, r"`stream` must be a supervision.Stream"),
     ("pattern k", lambda: lagrangian.pattern_gradient(supervision.stream([1.0], _X[:1], _D[:1]), _P)(3, mlp.flatten(_P)), ValueError, r"`k` must be a pattern index in 0..0"),
     ("pattern w", lambda: lagrangian.pattern_loss(supervision.stream([1.0], _X[:1], _D[:1]), _P)(0, [1.0]), ValueError, r"`w` must have"),
+    ("costate A[1] None", lambda: lagrangian.costate(_P, lagrangian.Forward(X=_FWD.X, A=[None, None, _FWD.A[2]]), _D), ValueError, r"`fwd.A\[k\]` must be an array for every k = 1..N"),
+    ("L B[1] None", lambda: lagrangian.lagrange_function(_P, _FWD.X, [None, None, _CO.B[2]], _D), ValueError, r"`B\[k\]` must be an array for every k = 1..N"),
+    ("L X int", lambda: lagrangian.lagrange_function(_P, 5, _CO.B, _D), ValueError, r"`X` must be a list of 3 arrays \(k = 0..2\), got int$"),
+    ("L X short", lambda: lagrangian.lagrange_function(_P, _FWD.X[:2], _CO.B, _D), ValueError, r"got list of length 2$"),
+    ("pattern inputs width", lambda: lagrangian.pattern_gradient(supervision.stream([1.0], np.ones((1, 2)), _D[:1]), _P), ValueError, r"`stream.inputs` must have 3 columns"),
+    ("pattern like", lambda: lagrangian.pattern_loss(supervision.stream([1.0], _X[:1], _D[:1]), None), ValueError, r"`like` must be a non-empty list"),
+    ("pattern w 2-D", lambda: lagrangian.pattern_loss(supervision.stream([1.0], _X[:1], _D[:1]), _P)(0, np.ones((1, 26))), ValueError, r"`w` must be 1-D"),
+    ("Ak width", lambda: lagrangian.cost_from_preactivation(_P, np.ones((5, 3)), 1, _D), ValueError, r"`Ak` must have 4 columns"),
+    ("H X width", lambda: lagrangian.hamiltonian(_P, [np.ones((5, 2)), None, None], _CO.B, 1), ValueError, r"`X\[0\]` must have 3 columns"),
+    ("H B rows", lambda: lagrangian.hamiltonian(_P, _FWD.X, [None, np.ones((2, 4)), None], 1), ValueError, r"`B\[1\]` must have 5 rows like `X\[0\]`"),
 ]
 
 
