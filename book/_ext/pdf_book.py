@@ -40,9 +40,19 @@ def _stored_outputs(app):
 
 
 def _chapter_numbers(app):
-    # after sphinx-jupyterbook-latex, which sets 2 when the toc's captions become parts
+    # After sphinx-jupyterbook-latex, which sets 2 when the toc's captions become parts: that
+    # depth counts the part for LaTeX's own counters (figures, equations: "Fig. 3.2"), but Sphinx
+    # numbers theorems and exercises from the toc, where it would add the section ("3.1.2").
     if app.builder.format == "latex":
+        app.lagprop_latex_depth = app.config.numfig_secnum_depth
         app.config.numfig_secnum_depth = 1
+
+
+def _latex_depth(app, env):
+    # the toc's numbers are assigned (env-get-updated, before this); the writer reads it again
+    depth = getattr(app, "lagprop_latex_depth", None)
+    if depth is not None:
+        app.config.numfig_secnum_depth = depth
 
 
 class InteractiveStandIns(SphinxPostTransform):
@@ -65,5 +75,6 @@ def setup(app):
     app.connect("config-inited", _latex_packages, priority=100)
     app.connect("builder-inited", _stored_outputs, priority=100)
     app.connect("builder-inited", _chapter_numbers, priority=900)
+    app.connect("env-check-consistency", _latex_depth)
     app.add_post_transform(InteractiveStandIns)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}
