@@ -145,7 +145,7 @@ def markdown(res):
     m = res["machine"]
     lines = [f"Recorded {res['date']} on {m['processor']}, {m['cpus']} CPUs, {m['platform']}, "
              f"Python {m['python']}, NumPy {m['numpy']} (one BLAS thread); "
-             f"{res['total_seconds']:.0f} s in all. Seeds {res['seeds']}; "
+             f"{res['total_seconds']:.0f} s of wall-clock time in all (a shared machine). Seeds {res['seeds']}; "
              f"MNIST-1D: Adam, lr {res['mnist1d_training']['lr']}, batches of "
              f"{res['mnist1d_training']['batch_size']}, {res['mnist1d_training']['steps']} steps.",
              "", "| MNIST-1D model | free parameters | test accuracy (mean +- sd) | min - max "
@@ -171,7 +171,12 @@ def main(argv=None):
     ap.add_argument("--shuffle", action="store_true")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--markdown-only", action="store_true",
+                    help="with all: rewrite experiments.md from the recorded experiments.json")
     args = ap.parse_args(argv)
+    if args.task == "all" and args.markdown_only:
+        OUT_MD.write_text(markdown(json.loads(OUT_JSON.read_text())))
+        return 0
     if args.task == "all":
         res = run_all(steps=args.steps)
         OUT_JSON.write_text(json.dumps(res, indent=1) + "\n")

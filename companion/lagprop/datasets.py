@@ -227,7 +227,7 @@ def mnist1d(*, seed=42, shuffle=False):
 
     .. math:: x \leftarrow (x - \bar x) / \sigma_x .
 
-    Nothing is downloaded. The generator seeds NumPy's and :mod:`random`'s global generators;
+    Nothing is downloaded. The generator seeds NumPy's and the ``random`` module's global generators;
     their states are saved before and restored after, so the caller's random streams are not
     disturbed.
 
