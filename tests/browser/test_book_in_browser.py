@@ -350,3 +350,21 @@ def test_download_menu_links_the_pdf_and_solution_titles_open(browser, site):
         assert "toggle-hidden" not in (box.get_attribute("class") or ""), "the title opens the solution"
     finally:
         page.close()
+
+
+def test_print_wraps_code_and_opens_solutions(browser, site):
+    page, errors = _open(browser, f"{site}/book/{CHAPTERS[0]}")
+    try:
+        page.emulate_media(media="print")
+        page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+        wrap = page.evaluate("() => getComputedStyle(document.querySelector('div.highlight pre')).whiteSpace")
+        assert wrap == "pre-wrap", wrap
+        hidden = page.evaluate(
+            "() => Array.from(document.querySelectorAll('.solution section, .solution p:not(.admonition-title)'))"
+            ".filter(e => getComputedStyle(e).visibility === 'hidden' || e.getBoundingClientRect().height === 0)"
+            ".length")
+        assert hidden == 0, f"{hidden} parts of solutions stay hidden in print"
+        closed = page.evaluate("() => document.querySelectorAll('details:not([open])').length")
+        assert closed == 0, f"{closed} collapsed cells stay closed in print"
+    finally:
+        page.close()
