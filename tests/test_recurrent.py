@@ -468,3 +468,70 @@ _BAD_ALL = [
 def test_bad_input_of_every_function_raises_naming_the_argument(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_diagnoses_name_the_iteration_its_linearisation_and_the_advice():
+    W = np.array([[-1.5, 0.5], [-0.5, -1.5]])  # stable in continuous time, rho(J) > 1 at x = 0
+    u = np.array([0.3, -0.2])
+    with pytest.raises(lagprop.ConvergenceError) as exc:
+        rc.fixed_point(W, u, max_iter=300)
+    d = exc.value.diagnosis
+    assert d.startswith("the fixed-point iteration x <- F(W x + u) did not converge in 300 iterations")
+    assert "at the fixed point found by Newton's method the spectral radius" in d
+    assert "(of F'(A) W:" in d and "not a contraction there: use damping < 1." in d
+    x = rc.relax(W, u, damping=0.3).x
+    with pytest.raises(lagprop.ConvergenceError) as exc:
+        rc.costate(W, u, x, [0.5], [0], damping=0.9, max_iter=300)
+    d, e = exc.value.diagnosis, exc.value
+    assert d.startswith("the costate relaxation B <- W^T F'(A) B - grad C damped with h = 0.9 did not")
+    assert "(of W^T F'(A):" in d
+    # the damped iteration's radius is max |1 - h + h lambda| over the eigenvalues of W^T F'(A)
+    lam = np.linalg.eigvals(W.T * (1 - np.tanh(W @ x + u) ** 2)[None, :])
+    assert e.spectral_radius == pytest.approx(float(np.max(np.abs(0.1 + 0.9 * lam))), rel=1e-12)
+    # unstable in continuous time
+    W3 = np.random.default_rng(3).standard_normal((6, 6))
+    with pytest.raises(lagprop.ConvergenceError) as exc:
+        rc.gradient(W3, np.zeros(6), [0.5], [0])
+    assert "unstable even in continuous time (max Re lambda >= 1): no relaxation converges there." \
+        in exc.value.diagnosis
+
+
+def test_a_divergent_linear_relaxation_is_an_error_without_overflow_warnings():
+    W = 3.0 * np.eye(2)  # identity units: x <- 3 x + u runs away
+    with pytest.raises(lagprop.ConvergenceError) as exc:
+        rc.fixed_point(W, np.ones(2), activation="identity")
+    assert exc.value.iterations < 300  # stopped at the blow-up, long before max_iter
+    assert "spectral radius" in exc.value.diagnosis or "diverged" in exc.value.diagnosis
+
+
+def test_training_with_damping_and_its_divergence_message():
+    W = np.array([[-1.5, 0.5], [-0.5, -1.5]])
+    U = np.array([[0.3, -0.2], [0.1, 0.2]])
+    with pytest.raises(lagprop.ConvergenceError):
+        rc.train(W, U, [[0.5], [0.1]], [0], lr=0.01, epochs=2, max_iter=500)
+    tr = rc.train(W, U, [[0.5], [0.1]], [0], lr=0.01, epochs=2, damping=0.3, max_iter=5000)
+    assert tr.loss[-1] < tr.loss[0]
+    rng = np.random.default_rng(3)
+    with pytest.raises(lagprop.ConvergenceError) as exc:
+        rc.train(0.1 * rng.standard_normal((3, 3)), rng.standard_normal((2, 3)),
+                 1e4 * rng.standard_normal((2, 1)), [0], lr=1e306, epochs=3, activation="identity",
+                 method="solve")
+    assert exc.value.diagnosis.startswith("training diverged at epoch 1: the weights overflowed")
+
+
+def test_exact_messages_of_shapes_and_times():
+    W, u, d, out = contractive(3, 1, m=1)
+    np.testing.assert_array_equal(rc.state_ode(W, u, t_end=2.0, t_eval=[1.0]).t, [1.0])  # one time
+    with pytest.raises(ValueError, match=r"^`W` must be 2-D, got an array of shape \(3,\)$"):
+        rc.relax(np.ones(3), u)
+    with pytest.raises(ValueError, match=r"^`targets` must be 1-D"):
+        rc.gradient(W, u, [[0.5]], out)
+    with pytest.raises(ValueError, match=r"^`t_eval` must be a non-empty increasing 1-D array of times, "
+                                         r"got 2 value\(s\) not increasing$"):
+        rc.state_ode(W, u, t_eval=[1.0, 0.5])
+    with pytest.raises(ValueError, match=r"^`t_eval` must lie in \[0, t_end\] = \[0, 1.0\], got \[0.0, 2.0\]$"):
+        rc.state_ode(W, u, t_end=1.0, t_eval=[0.0, 1.5, 2.0])
+    with pytest.raises(ValueError, match=r"^`targets` must have shape \(2, 1\), got \(3, 1\)$"):
+        rc.train(W, np.zeros((2, 3)), np.zeros((3, 1)), out, lr=0.1, epochs=1)
+    with pytest.raises(ValueError, match=r"^`B` must have shape \(3,\)"):
+        rc.hamiltonian_partials(W, u, np.zeros(3), np.zeros(2), d, out)

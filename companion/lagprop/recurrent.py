@@ -185,7 +185,7 @@ def _check_ode(tau, t_end, t_eval, rtol, atol):
                              f"{t_eval.size} value(s)" + ("" if t_eval.size == 0 else " not increasing"))
         if t_eval[0] < 0 or t_eval[-1] > t_end:
             raise ValueError(f"`t_eval` must lie in [0, t_end] = [0, {t_end!r}], got "
-                             f"[{t_eval[0]!r}, {t_eval[-1]!r}]")
+                             f"[{float(t_eval[0])!r}, {float(t_eval[-1])!r}]")
     return tau, t_end, t_eval, rtol, atol
 
 
