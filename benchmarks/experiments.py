@@ -93,6 +93,51 @@ def run(task, model, seed, *, shuffle=False, steps=None):
             "train_loss": [round(c, 5) for c in h.train_loss.tolist()], "params": h.params}
 
 
+def conv_timing(repeats=30):
+    """Seconds per gradient (forward + costate) of the CNN's three convolutions on a batch of
+    100, median over ``repeats``; beside torch's conv1d autograd when torch is installed."""
+    from lagprop import sharing
+
+    rng = np.random.default_rng(0)
+    shapes = [(1, 40, 25, 5), (25, 19, 25, 3), (25, 10, 25, 3)]  # (C, n, F, K), stride 2, pad 1
+    xs = [rng.standard_normal((100, C, n)) for C, n, F, K in shapes]
+    vs = [rng.standard_normal((F, C, K)) for C, n, F, K in shapes]
+    bs = [np.zeros(F) for C, n, F, K in shapes]
+
+    def ours():
+        for x, v, b in zip(xs, vs, bs):
+            A = sharing.conv1d(x, v, b, stride=2, padding=1)
+            sharing.conv1d_costate(x, v, A, stride=2, padding=1)
+
+    def median(fn):
+        fn()
+        t = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn()
+            t.append(time.perf_counter() - t0)
+        return float(np.median(t))
+
+    out = {"lagprop_seconds": median(ours), "torch_seconds": None,
+           "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    try:
+        import torch
+    except ImportError:
+        return out
+    torch.set_num_threads(1)
+    tx = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
+    tv = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in vs]
+    tb = [torch.tensor(b, dtype=torch.float64, requires_grad=True) for b in bs]
+
+    def theirs():
+        for x, v, b in zip(tx, tv, tb):
+            A = torch.nn.functional.conv1d(x, v, b, stride=2, padding=1)
+            A.backward(A.detach())
+
+    out["torch_seconds"] = median(theirs)
+    return out
+
+
 def machine():
     import scipy
 
@@ -138,6 +183,7 @@ def run_all(seeds=SEEDS, steps=None):
         print(f"digits  {model:8s} {row['n_params']:5d} params {row['mean']:.4f} +- {row['std']:.4f}",
               flush=True)
     out["total_seconds"] = round(time.perf_counter() - start, 1)
+    out["conv_timing"] = conv_timing()
     return out
 
 
@@ -161,12 +207,19 @@ def markdown(res):
     for r in res["digits"]:
         lines.append(f"| {r['model']} | {r['n_params']} | {r['mean']:.3f} +- {r['std']:.3f} | "
                      f"{r['min']:.3f} - {r['max']:.3f} |")
+    ct = res.get("conv_timing")
+    if ct:
+        lines += ["", f"Gradient of the CNN's three convolutions (forward and costate, batch of "
+                  f"100, one thread): {1e3 * ct['lagprop_seconds']:.2f} ms with lagprop's "
+                  "im2col kernel; " + (f"{1e3 * ct['torch_seconds']:.2f} ms with torch's conv1d "
+                  "autograd." if ct["torch_seconds"] else "torch is not installed here, so "
+                  "there is no comparison with its conv1d autograd.")]
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("task", choices=["mnist1d", "digits", "all"])
+    ap.add_argument("task", choices=["mnist1d", "digits", "all", "conv-timing"])
     ap.add_argument("--model", choices=["logistic", "mlp", "cnn", "single", "hidden", "local", "shared"])
     ap.add_argument("--shuffle", action="store_true")
     ap.add_argument("--seed", type=int, default=1)
@@ -174,6 +227,13 @@ def main(argv=None):
     ap.add_argument("--markdown-only", action="store_true",
                     help="with all: rewrite experiments.md from the recorded experiments.json")
     args = ap.parse_args(argv)
+    if args.task == "conv-timing":  # re-time the convolution only, into the record
+        res = json.loads(OUT_JSON.read_text())
+        res["conv_timing"] = conv_timing()
+        OUT_JSON.write_text(json.dumps(res, indent=1) + "\n")
+        OUT_MD.write_text(markdown(res))
+        print(res["conv_timing"])
+        return 0
     if args.task == "all" and args.markdown_only:
         OUT_MD.write_text(markdown(json.loads(OUT_JSON.read_text())))
         return 0
