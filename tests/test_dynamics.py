@@ -424,3 +424,48 @@ def test_free_motion_dissipation_is_the_integral_of_2_beta_T():
     T = 0.5 * 2.0 * v[:, 0] ** 2
     np.testing.assert_allclose(D[-1] - D[0], trapezoid(2 * 0.7 * T, t), rtol=1e-6)
     assert np.all(W == W[0])  # no work against the supervision outside the window
+
+
+def test_mollified_work_against_the_supervision_is_the_integral_of_F_dot_v():
+    # W_sup(t) = int zeta(theta - t_k) grad(w) . v dtheta, here by quadrature of the stored motion
+    from scipy.integrate import trapezoid
+
+    beta, mu, eps, tk = 0.7, 2.0, 0.2, 1.0
+    traj = dy.simulate_mollified(lambda k, w: w - 1.0, [tk], [0.0], beta=beta, mu=mu, eps=eps, t_end=3.0)
+    t = np.linspace(tk - eps, tk + eps, 20001)
+    w, v = traj.at(t)
+    F = mollifier(t - tk, eps) * (w[:, 0] - 1.0)
+    _, W = traj.energies_at(t)
+    np.testing.assert_allclose(W[-1] - W[0], trapezoid(F * v[:, 0], t), rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(traj.W_sup[-1], W[-1], rtol=1e-9)
+    D, Ws = traj.energies_at(2.0)
+    assert np.ndim(D) == 0 and np.ndim(Ws) == 0 and Ws == pytest.approx(W[-1], rel=1e-9)
+
+
+_BAD_DY2 = [
+    ("grad returns text", lambda: dy.simulate_impulses(lambda k, w: "g", [1.0], [0.0], beta=1.0, mu=1.0), ValueError, r"^`grad` must return an array of real numbers, got str at k = 0$"),
+    ("w0 2-D", lambda: dy.simulate_impulses(_grad0, [1.0], np.zeros((2, 2)), beta=1.0, mu=1.0), ValueError, r"^`w0` must be a scalar or 1-D array of weights, got shape \(2, 2\)$"),
+    ("response g 2-D", lambda: dy.impulse_response([1.0], 0.0, np.ones((2, 2)), beta=1.0, mu=1.0), ValueError, r"^`g` must be a scalar or 1-D array"),
+    ("response t nan", lambda: dy.impulse_response([np.nan], 0.0, 1.0, beta=1.0, mu=1.0), ValueError, r"^`t` must be finite"),
+    ("forcing t nan", lambda: dy.step_forcing(dy.simulate_impulses(_grad0, [1.0], [0.0], beta=1.0, mu=1.0), np.nan), ValueError, r"^`t` must be finite"),
+    ("at t nan", lambda: dy.simulate_mollified(_grad0, [1.0], [0.0], beta=1.0, mu=1.0, eps=0.1).at(np.nan), ValueError, r"^`t` must be finite"),
+    ("rtol floor", lambda: dy.simulate_mollified(_grad0, [1.0], [0.0], beta=1.0, mu=1.0, eps=0.1, rtol=1e-20), ValueError, r"^`rtol` must be >= 2.22e-14 \(scipy's floor\)"),
+    ("momentum shape", lambda: dy.heavy_ball_positions(_grad0, [0.0], 3, 0.1, [0.5, 0.5, 0.5]), ValueError, r"^`momentum` must be a scalar or have n-1 = 2 entries"),
+    ("momentum 2-D", lambda: dy.heavy_ball_positions(_grad0, [0.0], 3, 0.1, np.ones((2, 1))), ValueError, r"^`momentum` must be 1-D"),
+    ("cognitive eta", lambda: dy.cognitive_parameters(np.nan, 0.5), ValueError, r"^`eta` must be a finite number > 0"),
+    ("cognitive spacing", lambda: dy.cognitive_parameters(0.1, 0.5, spacing=0.0), ValueError, r"^`spacing` must be a finite number > 0"),
+    ("fixed mass spacing", lambda: dy.fixed_mass_heavy_ball(1.0, 0.5, spacing=-1.0), ValueError, r"^`spacing` must be a finite number > 0"),
+    ("phase h", lambda: dy.phase_volume_factor(lambda w: w, np.zeros(2), np.zeros(2), 0.1, 0.5, h=0.0), ValueError, r"^`h` must be a finite number > 0"),
+    ("phase w", lambda: dy.phase_volume_factor(lambda w: w, np.zeros((2, 2)), np.zeros(2), 0.1, 0.5), ValueError, r"^`w` must be 1-D"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in _BAD_DY2], ids=[c[0] for c in _BAD_DY2])
+def test_exact_messages_name_the_argument(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_fixed_mass_reading_defaults_to_unit_spacing():
+    assert dy.fixed_mass_heavy_ball(2.0, 0.5) == dy.fixed_mass_heavy_ball(2.0, 0.5, 1.0)
+    assert dy.fixed_mass_heavy_ball(2.0, 0.5) != dy.fixed_mass_heavy_ball(2.0, 0.5, 2.0)
