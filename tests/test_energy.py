@@ -159,3 +159,37 @@ _EN_BAD = _energy_bad_table()
 def test_bad_input_raises_naming_the_argument(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_mollified_ledger_and_paper_energy_at_given_times():
+    traj = dy.simulate_mollified(lambda k, w: w - 1.0, [1.0, 2.0], [0.0, 0.5], beta=0.7, mu=2.0,
+                                 eps=0.2, t_end=3.0)
+    t = np.array([0.5, 1.5, 2.9])
+    led = en.ledger(traj, beta=0.7, mu=2.0, t=t)
+    D, W = traj.energies_at(t)
+    _, v = traj.at(t)
+    np.testing.assert_array_equal(led.t, t)
+    np.testing.assert_allclose(led.D, D, rtol=1e-14)
+    np.testing.assert_allclose(led.W_sup, W, rtol=1e-14)
+    np.testing.assert_allclose(led.T, 0.5 * 2.0 * np.sum(v ** 2, axis=1), rtol=1e-14)
+    # eq. (8) with the loss values at w(t_k), read from the mollified motion
+    def loss(k, w):
+        return float(np.sum((w - 1.0) ** 2))
+    wk = traj.at(traj.times)[0]
+    E = en.paper_energy(traj, loss, beta=0.7, mu=2.0, t=t)
+    expect = led.T + led.D + np.array([0.0, loss(0, wk[0]), loss(0, wk[0]) + loss(1, wk[1])])
+    np.testing.assert_allclose(E, expect, rtol=1e-12)
+    with pytest.raises(ValueError, match="`losses` must be 1-D"):
+        en.paper_energy(traj, np.ones((2, 1)), beta=0.7, mu=2.0)
+
+
+def test_kinetic_jumps_sum_over_the_weights_of_each_instant():
+    traj = dy.simulate_impulses(lambda k, w: w - np.array([1.0, -2.0]), [1.0, 2.0, 3.5], [0.0, 0.0],
+                                beta=0.5, mu=np.array([1.0, 3.0]))
+    mu = np.array([1.0, 3.0])
+    by_hand = [sum(g[i] ** 2 / (2 * mu[i]) - g[i] * vb[i] for i in range(2))
+               for g, vb in zip(traj.g, traj.v_before)]
+    np.testing.assert_allclose(en.kinetic_jumps(traj, mu=mu), by_hand, rtol=1e-13)
+    # and they are the jumps of T itself
+    T_before, T_after = en.kinetic(traj.v_before, mu), en.kinetic(traj.v_after, mu)
+    np.testing.assert_allclose(en.kinetic_jumps(traj, mu=mu), T_after - T_before, rtol=1e-12)
