@@ -275,3 +275,28 @@ def test_iterations_to_checks_its_target():
         sharing.iterations_to([1.0], np.nan)
     with pytest.raises(TypeError, match="`target` must be a real number"):
         sharing.iterations_to([1.0], 1j)
+
+
+def test_messages_name_every_argument_and_edge_cases_hold():
+    ties = [sharing.conv1d_ties(5, 2)]
+    assert sharing.dense_ties(2, 3)[0].dtype == np.int64
+    assert sharing.iterations_to([np.inf, 2.0, np.nan, 0.5], 1.0) == 3  # non-finite losses are fine
+    free = [(np.full((2, 3), -1), np.full(2, -1))]
+    assert sharing.tie_jacobian(free, 0).shape == (8, 0)  # nothing shared: n_u = 0 is allowed
+    r = sharing.unfold_rnn(2, 2, 1, 3)
+    cases = [
+        (lambda: sharing.expand(np.zeros(3), ties, fixed=[(np.zeros((4, 5)), np.zeros(3))]), r"^`fixed\[0\]\[1\]` \(b_1\) must have shape"),
+        (lambda: sharing.check_ties([(np.zeros((2, 3), int), np.zeros(2, int)), (np.zeros((1, 3), int), np.zeros(1, int))]),
+         r"^`ties\[1\]` tie_W must have 2 columns to follow the previous layer, got shape \(1, 3\)$"),
+        (lambda: sharing.dense_ties(2, 0), r"^`n_in` must be >= 1"),
+        (lambda: sharing.iterations_to(np.ones((2, 2)), 1.0), r"^`losses` must be 1-D"),
+        (lambda: sharing.pullback([(np.zeros(3), np.zeros(3))], np.zeros((6, 1))), r"^`grads\[0\]\[0\] \(W_1\)` must be 2-D"),
+        (lambda: sharing.rnn_forward(np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((2, 1)), np.zeros((1, 2)), np.zeros(1), np.zeros((3, 2))), r"^`b` must be 1-D"),
+        (lambda: sharing.rnn_forward(np.zeros((2, 2)), np.zeros((2, 2)), np.zeros(2), np.zeros((1, 2)), np.zeros(1), np.full((3, 2), np.nan)), r"^`xs` must be finite"),
+        (lambda: sharing.rnn_forward(np.zeros((2, 2)), np.zeros((2, 2)), np.zeros(2), np.zeros((1, 2)), np.zeros(1), np.zeros((3, 2)), activation="soft"), r"^`activation` must be one of"),
+        (lambda: sharing.unfold_rnn(1, 0, 1, 3), r"^`n_hidden` must be >= 1"),
+        (lambda: r.unpack(np.zeros(3)), rf"^`u` must have {r.n_u} entries, got 3$"),
+    ]
+    for call, match in cases:
+        with pytest.raises(ValueError, match=match):
+            call()
