@@ -292,3 +292,45 @@ def test_bad_input_raises_naming_the_argument(call, exc, match):
 def test_oscillator_and_potential_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_potentials_with_a_center_and_several_weights_match_central_differences():
+    P = A.quadratic_potential(np.array([2.0, 5.0]), center=np.array([0.3, -1.0]))
+    w = np.array([1.2, 0.4])
+    np.testing.assert_allclose(P.grad(0.0, w), central_difference(lambda z: P.V(0.0, z), w), rtol=1e-8)
+    np.testing.assert_allclose(P.grad(0.0, w), [2.0 * 0.9, 5.0 * 1.4], rtol=1e-14)
+    S = A.stream_potential(lambda k, z: float(np.sum((z - k) ** 2)), [1.0, 2.0], 0.4,
+                           grad=lambda k, z: 2 * (z - k), hess=lambda k, z: 2 * np.eye(z.size))
+    t = 1.1
+    np.testing.assert_allclose(S.grad(t, w), central_difference(lambda z: S.V(t, z), w), rtol=1e-7)
+    assert S.hess(t, w).shape == (2, 2)
+    np.testing.assert_allclose(S.hess(t, w), 2 * mollifier_value(t - 1.0, 0.4) * np.eye(2), rtol=1e-12)
+
+
+def mollifier_value(tau, eps):
+    from lagprop.supervision import mollifier
+
+    return float(mollifier(tau, eps))
+
+
+def test_closed_form_spectrum_integrator_defaults_and_short_grids():
+    mu, beta, T, k = 1.5, 3.0, 2.0, 0.7
+    lam = A.quadratic_spectrum(k, mu=mu, beta=beta, t_end=T, count=3)
+    np.testing.assert_allclose(lam, [mu * (beta ** 2 / 4 + (p * np.pi / T) ** 2) - k for p in (1, 2, 3)],
+                               rtol=1e-14)
+    tr = A.el_integrate([0.0], [0.1], n=4, t_end=1.0, beta=1.0, mu=1.0)
+    np.testing.assert_allclose(tr.t, [0.0, 0.25, 0.5, 0.75, 1.0])
+    g = A.action_gradient(np.zeros(3), t_end=1.0, beta=1.0, mu=1.0)  # three points: one interior
+    assert g.shape == (1, 1)
+    with pytest.raises(ValueError, match=r"^`t0` must be a scalar, got an array of shape \(2,\)$"):
+        A.discrete_action(np.zeros(4), t_end=1.0, beta=1.0, mu=1.0, t0=[0.0, 1.0])
+    with pytest.raises(ValueError, match=r"^`times` must be 1-D"):
+        A.stream_potential(lambda k, z: 0.0, np.ones((2, 1)), 0.1)
+    with pytest.raises(ValueError, match=r"^`center` must be finite"):
+        A.quadratic_potential(1.0, center=np.nan)
+    with pytest.raises(ValueError, match=r"^`n` must be >= 2"):
+        A.quadratic_spectrum(1.0, mu=1.0, beta=1.0, t_end=1.0, n=1)
+    with pytest.raises(ValueError, match=r"^`t_end` must be a finite number > 0"):
+        A.el_solve(0.0, 1.0, n=5, t_end=0.0, beta=1.0, mu=1.0)
+    with pytest.raises(ValueError, match=r"`v0`"):
+        A.taylor_start(np.zeros(2), np.zeros(3), h=0.1, beta=1.0, mu=1.0)
