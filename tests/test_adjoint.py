@@ -295,3 +295,52 @@ _BAD = _bad_table()
 def test_bad_input_raises_naming_the_argument(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_forward_solve_against_the_closed_form_of_a_linear_flow(rng):
+    # identity units: x' = W x + b, so x(t) = e^{W t} x0 + W^{-1} (e^{W t} - I) b
+    from scipy.linalg import expm
+
+    theta, x0, _ = problem(rng, scale=0.5)
+    W, b = theta
+    T = 0.8
+    t_eval = np.array([0.0, 0.3, 0.8])
+    fwd = ad.odeint_forward(theta, x0, T, activation="identity", t_eval=t_eval)
+
+    def exact(t):
+        E = expm(W * t)
+        return x0 @ E.T + np.linalg.solve(W, (E - np.eye(3)) @ b)
+
+    np.testing.assert_allclose(fwd.t, t_eval)
+    for j, t in enumerate(t_eval):
+        np.testing.assert_allclose(fwd.x[j], exact(t), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(fwd.xT, exact(T), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(fwd.dense(0.55), exact(0.55), rtol=1e-9, atol=1e-11)
+    assert fwd.dense(0.55).shape == x0.shape and fwd.nfev > 0
+    np.testing.assert_allclose(ad.vector_field(theta, x0, activation="tanh"), np.tanh(x0 @ W.T + b),
+                               rtol=1e-15)
+
+
+def test_euler_adjoint_one_step_by_hand(rng):
+    theta, x0, D = problem(rng)
+    W, b = theta
+    h = 0.4
+    X1 = x0 + h * np.tanh(x0 @ W.T + b)
+    B1 = 2 * (D - X1)
+    Y1 = (1 - np.tanh(X1 @ W.T + b) ** 2) * B1  # the Jacobian at the step's end
+    C, (gW, gb), B0 = ad.euler_adjoint(theta, x0, D, h, steps=1)
+    assert C == pytest.approx(float(np.sum((D - X1) ** 2)), rel=1e-14)
+    np.testing.assert_allclose(B0, B1 + h * Y1 @ W, rtol=1e-13)
+    np.testing.assert_allclose(gW, -h * Y1.T @ X1, rtol=1e-13)
+    np.testing.assert_allclose(gb, -h * Y1.sum(axis=0), rtol=1e-13)
+
+
+def test_sweep_reference_and_rk_partner_cost(rng):
+    theta, x0, D = problem(rng)
+    sw = ad.convergence_sweep(theta, x0, D, 1.0, [4, 8])
+    assert isinstance(sw.reference, ad.AdjointResult)
+    XN = ad.euler_forward(theta, x0, 1.0, steps=4).X[-1]
+    assert sw.state_error[0] == pytest.approx(relative_error(XN, sw.reference.xT), rel=1e-12)
+    for name in ("euler", "heun"):
+        C, _, _ = ad.rk_partner_adjoint(theta, x0, D, 1.0, steps=4, tableau=name)
+        assert C == pytest.approx(ad.rk_cost(theta, x0, D, 1.0, steps=4, tableau=name), rel=1e-13)
