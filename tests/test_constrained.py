@@ -6,7 +6,7 @@ least squares, and bad input."""
 import numpy as np
 import pytest
 
-from lagprop import ConvergenceError, constrained, datasets, lagrangian, mlp
+from lagprop import ConvergenceError, constrained, curvature, datasets, lagrangian, mlp
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def _hessian_and_jacobian(params, x, d, fwd, co):
     z0 = np.concatenate([a.ravel() for a in fwd.X[1:]])
     h, n = 1e-5, z0.size
     H = np.column_stack([(dLdX(z0 + h * e) - dLdX(z0 - h * e)) / (2 * h) for e in np.eye(n)])
-    return 0.5 * (H + H.T), lagrangian.constraint_jacobian(params, fwd.X)
+    return 0.5 * (H + H.T), curvature.constraint_jacobian(params, fwd.X)
 
 
 def test_augmented_is_exact_at_a_finite_weight(net):

@@ -372,7 +372,8 @@ def _augmented(params, F, X0, D, rho, tol, max_iter, callback):
         f"augmented Lagrangian: no convergence in {len(trace) - 1} multiplier updates at rho = "
         f"{rho:g}, residual {trace[-1]:.3e} > tol = {tol:.1e}; the multiplier update linearised at "
         f"the stationary point has spectral radius {radius:.4g} (it converges where this is < 1, "
-        f"for rho above twice the largest negative curvature of L): increase `rho`",
+        f"for rho above twice the modulus of the most negative eigenvalue of J^-T H J^-1, H the "
+        f"Hessian of L in X and J the constraint Jacobian): increase `rho`",
         iterations=len(trace) - 1, residual=trace[-1], spectral_radius=radius)
 
 
