@@ -93,9 +93,10 @@ def run(task, model, seed, *, shuffle=False, steps=None):
             "train_loss": [round(c, 5) for c in h.train_loss.tolist()], "params": h.params}
 
 
-def conv_timing(repeats=30):
+def conv_timing(repeats=200):
     """Seconds per gradient (forward + costate) of the CNN's three convolutions on a batch of
-    100, median over ``repeats``; beside torch's conv1d autograd when torch is installed."""
+    100, median over ``repeats``; beside torch's conv1d autograd when torch is installed,
+    the two called in rotation."""
     from lagprop import sharing
 
     rng = np.random.default_rng(0)
@@ -109,16 +110,18 @@ def conv_timing(repeats=30):
             A = sharing.conv1d(x, v, b, stride=2, padding=1)
             sharing.conv1d_costate(x, v, A, stride=2, padding=1)
 
-    def median(fn):
-        fn()
-        t = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
+    def samples(fns):  # the calls in rotation, so that every one sees the same machine load
+        for fn in fns:
             fn()
-            t.append(time.perf_counter() - t0)
-        return float(np.median(t))
+        t = [[] for _ in fns]
+        for _ in range(repeats):
+            for fn, ti in zip(fns, t):
+                t0 = time.perf_counter()
+                fn()
+                ti.append(time.perf_counter() - t0)
+        return [float(np.median(ti)) for ti in t]
 
-    out = {"lagprop_seconds": median(ours), "torch_seconds": None,
+    out = {"lagprop_seconds": samples([ours])[0], "torch_seconds": None,
            "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     try:
         import torch
@@ -134,7 +137,8 @@ def conv_timing(repeats=30):
             A = torch.nn.functional.conv1d(x, v, b, stride=2, padding=1)
             A.backward(A.detach())
 
-    out["torch_seconds"] = median(theirs)
+    out["lagprop_seconds"], out["torch_seconds"] = samples([ours, theirs])
+    out["torch_version"] = torch.__version__
     return out
 
 
@@ -212,7 +216,8 @@ def markdown(res):
         lines += ["", f"Gradient of the CNN's three convolutions (forward and costate, batch of "
                   f"100, one thread): {1e3 * ct['lagprop_seconds']:.2f} ms with lagprop's "
                   "im2col kernel; " + (f"{1e3 * ct['torch_seconds']:.2f} ms with torch's conv1d "
-                  "autograd." if ct["torch_seconds"] else "torch is not installed here, so "
+                  f"autograd (torch {ct.get('torch_version', '?')}, float64; ratio "
+                  f"{ct['lagprop_seconds'] / ct['torch_seconds']:.2f})." if ct["torch_seconds"] else "torch is not installed here, so "
                   "there is no comparison with its conv1d autograd.")]
     return "\n".join(lines) + "\n"
 

@@ -817,8 +817,9 @@ def _conv1d(x, v, b, stride, padding):
     """Pre-activations (P, F, n_out) by im2col and one matrix product."""
     F, C, K = v.shape
     cols = _im2col(x, K, stride, padding)
-    A = cols @ v.reshape(F, C * K).T  # (P, n_out, F)
-    A += b
+    P, n_out, _ = cols.shape
+    A = (cols.reshape(P * n_out, C * K) @ v.reshape(F, C * K).T).reshape(P, n_out, F)
+    A += b  # one matrix product for every pattern and window, not one per pattern
     return A.transpose(0, 2, 1), cols
 
 
@@ -826,11 +827,11 @@ def _conv1d_costate(x_shape, v, Y, cols, stride, padding):
     """B of the input (P, C, n), dC/dv (F, C, K), dC/db (F,) from Y (P, F, n_out)."""
     F, C, K = v.shape
     P, _, n = x_shape
-    Yt = Y.transpose(0, 2, 1)  # (P, n_out, F)
-    n_out = Yt.shape[1]
-    gv = -(Yt.reshape(P * n_out, F).T @ cols.reshape(P * n_out, C * K)).reshape(F, C, K)
-    gb = -Yt.sum(axis=(0, 1))
-    dcols = (Yt @ v.reshape(F, C * K)).reshape(P, n_out, C, K)
+    n_out = Y.shape[2]
+    Y2 = Y.transpose(0, 2, 1).reshape(P * n_out, F)  # rows (p, i), as the rows of cols
+    gv = -(Y2.T @ cols.reshape(P * n_out, C * K)).reshape(F, C, K)
+    gb = -Y2.sum(axis=0)
+    dcols = (Y2 @ v.reshape(F, C * K)).reshape(P, n_out, C, K)
     Bp = np.zeros((P, C, n + 2 * padding))
     stop = stride * (n_out - 1) + 1
     for j in range(K):  # col2im: scatter the windows back, one kernel offset at a time
