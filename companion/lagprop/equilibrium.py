@@ -96,7 +96,7 @@ def equilibrium_propagation(W, u, targets, outputs, *, beta, tol=1e-13, max_iter
     ----------
     W : array_like, shape (n, n), symmetric
     u : array_like, shape (n,)
-    targets, outputs : as in :func:`gradient`
+    targets, outputs : as in :func:`lagprop.recurrent.gradient`
     beta : float, keyword-only
         Nudging strength, > 0.
 

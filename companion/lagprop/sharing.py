@@ -368,7 +368,7 @@ def tie_jacobian(ties, n_u=None):
     Raises
     ------
     ValueError
-        A malformed tie map, ``n_u`` too small, or a matrix beyond :data:`MAX_DENSE_ENTRIES`
+        A malformed tie map, ``n_u`` too small, or a matrix beyond ``MAX_DENSE_ENTRIES``
         entries (a huge id would otherwise exhaust the memory).
     """
     ties = check_ties(ties)
