@@ -535,3 +535,41 @@ def test_exact_messages_of_shapes_and_times():
         rc.train(W, np.zeros((2, 3)), np.zeros((3, 1)), out, lr=0.1, epochs=1)
     with pytest.raises(ValueError, match=r"^`B` must have shape \(3,\)"):
         rc.hamiltonian_partials(W, u, np.zeros(3), np.zeros(2), d, out)
+
+
+def test_results_carry_their_counts_and_time_scales():
+    W, u, d, out = contractive(4, 5)
+    fp = rc.relax(W, u, tol=1e-12)
+    assert isinstance(fp.residual, float) and 0.0 <= fp.residual <= 1e-12 * max(1.0, np.max(np.abs(fp.x)))
+    co = rc.costate(W, u, fp.x, d, out, method="solve")
+    assert co.iterations == 0 and co.residual == 0.0
+    # tau rescales time: the flow with tau = 2 at t is the flow with tau = 1 at t / 2
+    a = rc.costate_ode(W, u, fp.x, d, out, variable="B", tau=2.0, t_end=4.0, t_eval=[1.0, 4.0])
+    b = rc.costate_ode(W, u, fp.x, d, out, variable="B", tau=1.0, t_end=2.0, t_eval=[0.5, 2.0])
+    np.testing.assert_array_equal(a.t, [1.0, 4.0])
+    np.testing.assert_allclose(a.y, b.y, rtol=1e-8, atol=1e-10)
+    s1 = rc.state_ode(W, u, tau=2.0, t_end=4.0, t_eval=[4.0])
+    s2 = rc.state_ode(W, u, tau=1.0, t_end=2.0, t_eval=[2.0])
+    np.testing.assert_allclose(s1.y, s2.y, rtol=1e-8, atol=1e-10)
+
+
+def test_no_fixed_point_at_all_is_diagnosed_at_the_last_iterate():
+    # relu units, x = max(2 x + 1, 0) has no solution: Newton fails, the radius is that of the
+    # iteration at the last iterate, where relu' = 1: rho(F'(A) W) = 2
+    with pytest.raises(lagprop.ConvergenceError) as exc:
+        rc.fixed_point(2.0 * np.eye(2), np.ones(2), activation="relu")
+    e = exc.value
+    assert "at the last iterate the spectral radius of the iteration is 2 (of F'(A) W: 2," in e.diagnosis
+    assert "No fixed point was located near the last iterate." in e.diagnosis
+    assert e.spectral_radius == pytest.approx(2.0) and e.iterations > 0
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: rc.relax(0.1 * np.eye(3), np.zeros(2)), r"^`u` must have shape \(3,\) like `W`"),
+    (lambda: rc.state_ode(0.1 * np.eye(3), np.zeros(2)), r"^`u` must have shape \(3,\) like `W`"),
+    (lambda: rc.train(0.1 * np.eye(3), np.zeros((1, 3)), [[0.1]], [0], lr=0.1, epochs=1, method="bptt", steps=0),
+     r"^`steps` must be >= 1"),
+])
+def test_more_exact_messages(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
