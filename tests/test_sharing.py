@@ -300,3 +300,38 @@ def test_messages_name_every_argument_and_edge_cases_hold():
     for call, match in cases:
         with pytest.raises(ValueError, match=match):
             call()
+
+
+def test_conv_defaults_bounds_and_id_types(rng):
+    x = rng.standard_normal((2, 1, 6))
+    k = rng.standard_normal((1, 1, 3))
+    b = np.array([0.5])
+    by_hand = np.array([[[np.dot(x[p, 0, i:i + 3], k[0, 0]) + 0.5 for i in range(4)]] for p in range(2)])
+    np.testing.assert_allclose(sharing.conv1d(x, k, b), by_hand, rtol=1e-13)  # stride 1, no padding
+    assert sharing.conv1d_output_length(6, 3) == 4
+    assert sharing.conv1d_output_length(3, 5, padding=1) == 1
+    with pytest.raises(ValueError):
+        sharing.conv1d_output_length(3, 6, padding=1)  # K > n + 2 p
+    tW, tb = sharing.dense_ties(2, 3)
+    assert np.all(tb >= 0) and tW.dtype == np.int64  # biases are parameters by default
+    assert sharing.conv1d_ties(5, 2)[0].dtype == np.int64
+    names = [
+        (lambda: sharing.conv1d_output_length(0, 1), "`n_in`"),
+        (lambda: sharing.conv1d_output_length(3, 0), "`kernel_size`"),
+        (lambda: sharing.conv1d_ties(0, 1), "`n_in`"),
+        (lambda: sharing.dense_ties(2, 3, start=-1), "`start`"),
+        (lambda: sharing.strided_conv1d_ties(5, 2, n_filters=0), "`n_filters`"),
+        (lambda: sharing.strided_conv1d_ties(5, 2, start=-1), "`start`"),
+        (lambda: sharing.conv1d(x, k[0], b), "`kernels` must be 3-D"),
+        (lambda: sharing.conv1d_costate(x, k, np.zeros((2, 4))), "`Y` must be 3-D"),
+        (lambda: sharing.linear_transform(None, [None]), "`params_U`"),
+        (lambda: sharing.pullback(np.zeros((2, 2)), np.zeros((4, 1))), "`grads` must be 1-D"),
+        (lambda: sharing.rnn_forward(np.zeros((2, 2)), np.zeros(2), np.zeros(2), np.zeros((1, 2)), np.zeros(1), np.zeros((3, 2))), "`W_rec` must be 2-D"),
+        (lambda: sharing.rnn_forward(np.zeros((2, 2)), np.zeros((2, 2)), np.zeros(2), np.zeros(2), np.zeros(1), np.zeros((3, 2))), "`W_out` must be 2-D"),
+        (lambda: sharing.rnn_forward(np.zeros((2, 2)), np.zeros((2, 2)), np.zeros(2), np.zeros((1, 2)), np.zeros((1, 1)), np.zeros((3, 2))), "`c` must be 1-D"),
+        (lambda: sharing.unfold_rnn(2, 2, 1, 3).pack(np.zeros((2, 2)), np.zeros((2, 2)), np.zeros(3), np.zeros((1, 2)), np.zeros(1)), "`b`"),
+        (lambda: sharing.unfold_rnn(2, 2, 1, 3).pack(np.zeros((2, 2)), np.zeros((2, 2)), np.zeros(2), np.zeros((2, 2)), np.zeros(1)), "`W_out`"),
+    ]
+    for call, match in names:
+        with pytest.raises(ValueError, match=match):
+            call()
