@@ -116,12 +116,6 @@ def test_both_discrete_gradients_converge_at_first_order(rng):
     assert sweep.dto_error[-1] < 1e-2
 
 
-def test_old_names_still_reach_the_moved_functions():
-    from lagprop import gradcheck
-
-    assert ad.fitted_order is gradcheck.fitted_order and ad.cost is ad.ode_cost
-
-
 def test_x0_error_measures_the_backward_reintegration(rng):
     theta, x0, D = problem(rng)
     tight = ad.adjoint_gradient(theta, x0, D, 1.0)

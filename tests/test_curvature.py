@@ -123,13 +123,6 @@ def test_constraint_jacobian_bad_input():
         cv.constraint_jacobian(params, [X0, None, np.zeros((3, 1))])
 
 
-def test_the_old_names_in_lagrangian_are_the_curvature_functions():
-    # kept for the chapters until they are updated (see the CHANGELOG)
-    assert lg.reduced_hessian is cv.reduced_hessian
-    assert lg.constraint_jacobian is cv.constraint_jacobian
-    assert lg.lagrange_weight_hessian is cv.lagrange_weight_hessian
-
-
 _P, _X0, _D = _net([2, 3, 1], 0)
 _FWD = lg.forward(_P, _X0)
 _CO = lg.costate(_P, _FWD, _D)

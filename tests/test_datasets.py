@@ -80,8 +80,6 @@ def test_sine_regression_bad_input():
 
 
 def test_completion_task_cues_hide_units_and_reuse_patterns():
-    from lagprop import recurrent
-
     task = datasets.completion_task(10, 2, cues_per_pattern=3, n_hidden=3, seed=4)
     assert task.U.shape == (6, 10) and task.D.shape == (6, 10)
     assert np.all(task.U[task.hidden] == 0) and np.all(task.hidden.sum(axis=1) == 3)
@@ -90,7 +88,6 @@ def test_completion_task_cues_hide_units_and_reuse_patterns():
     np.testing.assert_array_equal(task.label, [0, 0, 0, 1, 1, 1])
     again = datasets.completion_task(10, 2, cues_per_pattern=3, n_hidden=3, seed=5, patterns=task.patterns)
     assert np.array_equal(again.patterns, task.patterns) and not np.array_equal(again.hidden, task.hidden)
-    assert recurrent.completion_task is datasets.completion_task  # old home, for the chapter
 
 
 _BAD_CT = [

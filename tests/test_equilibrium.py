@@ -59,11 +59,6 @@ def test_a_nudged_phase_that_cannot_converge_reports_the_spectral_radius():
     assert all(len(line) <= 88 for line in str(e).splitlines())
 
 
-def test_the_old_names_in_recurrent_are_these():
-    assert rc.equilibrium_propagation is eq.equilibrium_propagation
-    assert rc.hopfield_energy is eq.hopfield_energy
-
-
 _S, _u = symmetric(3, 1)
 _BAD = [
     ("E: W not symmetric", lambda: eq.hopfield_energy(np.triu(np.ones((3, 3))), _u, np.zeros(3)), ValueError, "`W` must be symmetric"),

@@ -433,8 +433,6 @@ def test_pattern_callables_are_the_costate_gradient_of_one_pattern():
         fd = gradcheck.central_difference(lambda z: loss(k, z), w)
         assert gradcheck.relative_error(grad(k, w), fd) < 1e-8
         assert loss(k, w) == pytest.approx(lagrangian.backprop(params, X0[k], D[k])[0], rel=1e-14)
-    # the old home still hands out the same functions until the chapters are updated
-    assert supervision.pattern_gradient is lagrangian.pattern_gradient
 
 
 def test_a_diverging_descent_says_so():

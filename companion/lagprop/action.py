@@ -635,6 +635,3 @@ def damped_oscillator(t, w0, v0, *, k, mu, beta):
         C, S = np.ones_like(t), t
     return np.exp(-beta * t / 2) * (w0 * C + (v0 + beta * w0 / 2) * S)
 
-
-# moved to gradcheck; kept for the chapters until they are updated
-from .gradcheck import fitted_order as observed_order  # noqa: E402,F401

@@ -900,6 +900,3 @@ def rk_partner_adjoint(theta, x0, targets, T, *, steps, tableau, activation="tan
         B = B_prev
     return float(np.sum((D - fwd.X[-1]) ** 2)), (gW, gb), B
 
-
-# moved to gradcheck, renamed; kept for the chapters until they are updated
-cost = ode_cost

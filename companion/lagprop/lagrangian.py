@@ -904,9 +904,6 @@ def pattern_loss(stream, like, *, activation="tanh", output_activation="identity
     return loss
 
 
-# moved to curvature; kept for the chapters until they are updated
-from .curvature import constraint_jacobian, lagrange_weight_hessian, reduced_hessian  # noqa: E402,F401
-
 
 # --------------------------------------------------------------------------------------------
 # Second order: Hessian-vector products by the second-order adjoint

@@ -975,36 +975,3 @@ def completion_error(W, task, *, activation="tanh", damping=1.0):
     X = _relax_rows(W, task.U, F, _damping(damping), None, 1e-10, 20_000)[0]
     wrong = np.sign(X) != task.patterns[task.label]
     return float(np.sum(wrong & task.hidden) / np.sum(task.hidden))
-
-
-# moved to benchmarks/run.py (bench_recurrent); kept for the chapters until they are updated
-def time_methods(sizes, *, steps=None, repeats=3, radius=0.6, seed=0):
-    """Wall-clock seconds of :func:`gradient` for each method on random networks of the given sizes.
-
-    ``steps`` for BPTT defaults to the number of iterations the fixed point needed. Returns a dict
-    ``{method: ndarray (len(sizes),)}`` of the best of ``repeats`` runs. Machine-dependent: for
-    figures only.
-    """
-    import time
-
-    rng = np.random.default_rng(seed)
-    out = {m: [] for m in METHODS}
-    for n in sizes:
-        W = rng.standard_normal((n, n))
-        W *= radius / spectral_radius(W)
-        u, d = rng.standard_normal(n), rng.uniform(-0.5, 0.5, n // 2)
-        idx = np.arange(n // 2)
-        K = steps or relax(W, u).iterations
-        for m in METHODS:
-            best = np.inf
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                gradient(W, u, d, idx, method=m, steps=K)
-                best = min(best, time.perf_counter() - t0)
-            out[m].append(best)
-    return {m: np.array(v) for m, v in out.items()}
-
-
-# moved to equilibrium and datasets; kept for the chapters until they are updated
-from .datasets import CompletionTask, completion_task  # noqa: E402,F401
-from .equilibrium import EquilibriumPropagation, equilibrium_propagation, hopfield_energy  # noqa: E402,F401

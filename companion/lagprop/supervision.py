@@ -236,6 +236,3 @@ def jittered_stream(inputs, targets, *, spacing, jitter=0.25, seed=0, start=None
     u = seed_or_generator(seed).uniform(-1.0, 1.0, size=K)
     return Stream(start + spacing * (np.arange(K) + jitter * u), inputs, targets)
 
-
-# moved to lagrangian; kept for the chapters until they are updated
-from .lagrangian import pattern_gradient, pattern_loss  # noqa: E402,F401
