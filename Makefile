@@ -45,9 +45,12 @@ browser-deps:
 # The whole book as one PDF, _build/latex/book.pdf: Jupyter Book's LaTeX builder (XeLaTeX), from
 # the chapters' stored outputs (those nbval checks; LAGPROP_PDF_EXECUTE=1 executes them again).
 # A copy goes into _build/html (when built) for the pages' download menu.
+# It builds in a tree of its own (_build/pdf), so that it never reuses the HTML build's
+# environment, whose numbering is the HTML's; the PDF is then copied to _build/latex/book.pdf.
 pdf: $(STAMP) pdf-deps
-	rm -rf _build/latex
-	$(BIN)/jupyter-book build . --builder pdflatex -n -W --keep-going
+	rm -rf _build/latex _build/pdf
+	$(BIN)/jupyter-book build . --builder pdflatex -n -W --keep-going --path-output _build/pdf
+	mkdir -p _build/latex && cp _build/pdf/_build/latex/book.pdf _build/latex/book.pdf
 	test -s _build/latex/book.pdf
 	if [ -d _build/html ]; then cp _build/latex/book.pdf _build/html/book.pdf; fi
 
