@@ -566,3 +566,60 @@ def test_no_fixed_point_at_all_is_diagnosed_at_the_last_iterate():
 def test_more_exact_messages(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ------------------------------------------------------- from the survivors of a mutation sample
+def test_ode_rtol_floor_is_a_hundred_machine_epsilons():
+    W, u, _, _ = contractive(3, 1)
+    floor = 100 * np.finfo(float).eps
+    with pytest.raises(ValueError, match=r"`rtol` must be >= 2\.22e-14"):
+        rc.state_ode(W, u, rtol=0.5 * floor)
+    assert rc.state_ode(W, u, rtol=floor, t_end=1.0).y.shape[1] == 3
+
+
+def test_state_arguments_are_named_in_their_errors():
+    W, u, d, out = contractive(3, 1)
+    with pytest.raises(ValueError, match=r"`x0` must have shape \(3,\)"):
+        rc.newton(W, u, x0=np.zeros(2))
+    with pytest.raises(ValueError, match=r"`u` must have shape \(3,\)"):
+        rc.spectra(W, np.zeros(2))
+    with pytest.raises(ValueError, match=r"`x` must have shape \(3,\)"):
+        rc.costate_ode(W, u, np.zeros(2), d, out)
+
+
+def test_costate_ode_with_a_time_constant_follows_the_matrix_exponential():
+    from scipy.linalg import expm
+    W, u, d, out = contractive(4, 2)
+    x, tau, t = rc.fixed_point(W, u), 2.5, 3.0
+    dF = 1.0 - np.tanh(W @ x + u) ** 2
+    G = np.zeros(4)
+    G[out] = -2.0 * (d - x[out])  # gradient of sum (d - x_out)^2
+    # tau dY/dt = M Y - dF * G with M = -I + diag(dF) W^T, Y(0) = 0
+    M = -np.eye(4) + dF[:, None] * W.T
+    y_star = np.linalg.solve(M, dF * G)
+    expected = y_star - expm(M * t / tau) @ y_star
+    traj = rc.costate_ode(W, u, x, d, out, tau=tau, t_end=t, t_eval=[t])
+    np.testing.assert_allclose(traj.y[-1], expected, rtol=1e-7, atol=1e-9)
+
+
+def test_training_on_one_pattern_accepts_1d_arrays_and_reports_the_final_cost():
+    W, u, d, out = contractive(3, 1, m=1)
+    one = rc.train(W, u, d, out, lr=0.1, epochs=2, method="bptt", steps=4)
+    two = rc.train(W, u[None, :], d[None, :], out, lr=0.1, epochs=2, method="bptt", steps=4)
+    np.testing.assert_array_equal(one.loss, two.loss)
+    # the last entry is the cost of 4 unrolled steps from 0 with the final weights, by hand
+    x = np.zeros(3)
+    for _ in range(4):
+        x = np.tanh(one.W @ x + u)
+    assert one.loss[-1] == pytest.approx(float(np.sum((d - x[out]) ** 2)), rel=1e-12)
+
+
+def test_a_diverging_training_reports_the_epoch_and_the_last_cost():
+    rng = np.random.default_rng(3)
+    W0, U = 0.1 * rng.standard_normal((3, 3)), rng.standard_normal((2, 3))
+    D = 10.0 * rng.standard_normal((2, 1))
+    with pytest.raises(lagprop.ConvergenceError, match="diverged at epoch 1") as info:
+        rc.train(W0, U, D, [0], lr=1e308, epochs=3, activation="identity", method="solve")
+    assert info.value.iterations == 1
+    x = np.linalg.solve(np.eye(3) - W0, U.T).T
+    assert info.value.residual == pytest.approx(float(np.sum((D[:, 0] - x[:, 0]) ** 2)), rel=1e-9)
