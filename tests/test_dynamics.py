@@ -469,3 +469,35 @@ def test_exact_messages_name_the_argument(call, exc, match):
 def test_fixed_mass_reading_defaults_to_unit_spacing():
     assert dy.fixed_mass_heavy_ball(2.0, 0.5) == dy.fixed_mass_heavy_ball(2.0, 0.5, 1.0)
     assert dy.fixed_mass_heavy_ball(2.0, 0.5) != dy.fixed_mass_heavy_ball(2.0, 0.5, 2.0)
+
+
+# ------------------------------------------------------- from the survivors of a mutation sample
+_BAD_DY3 = [
+    ("step shape", lambda: dy.heavy_ball_positions(lambda w: 0 * w, [0.0, 0.0], 4, np.ones((2, 2)), 0.5), ValueError, r"^`step` must be a scalar, \(m,\) = \(2,\), or \(n-1, 1\) / \(n-1, m\) = \(3, 2\), got shape \(2, 2\)$"),
+    ("matched rho 1", lambda: dy.matched_heavy_ball(0.1, 1.0), ValueError, r"^`rho` must lie in \[0, 1\)"),
+    ("fixed mass rho 0", lambda: dy.fixed_mass_heavy_ball(1.0, 0.0), ValueError, r"^`rho` must lie in \(0, 1\)"),
+    ("cognitive rho 1.5", lambda: dy.cognitive_parameters(0.1, 1.5), ValueError, r"^`rho` must be a finite number in \(0\.0, 1\.0\)"),
+    ("fixed mass mu", lambda: dy.fixed_mass_heavy_ball(-1.0, 0.5), ValueError, r"^`mu` must be a finite number > 0"),
+    ("response beta", lambda: dy.impulse_response([1.0], 0.0, 1.0, beta=-1.0, mu=1.0), ValueError, r"^`beta` must be a finite number > 0"),
+    ("v0 nan", lambda: dy.simulate_impulses(_grad0, [1.0], [0.0], beta=1.0, mu=1.0, v0=[np.nan]), ValueError, r"^`v0` must be finite"),
+    ("impulse at t nan", lambda: dy.simulate_impulses(_grad0, [1.0], [0.0], beta=1.0, mu=1.0).at(np.nan), ValueError, r"^`t` must be finite"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in _BAD_DY3], ids=[c[0] for c in _BAD_DY3])
+def test_more_messages_name_the_argument_and_the_bound(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_cognitive_parameters_accept_rho_just_below_one():
+    assert np.all(np.isfinite(dy.cognitive_parameters(0.1, 0.999)))
+
+
+def test_mollified_accepts_rtol_at_scipys_floor_and_t_at_its_end(rng):
+    grad = quadratic_stream(rng, 1, 1)
+    floor = 100 * np.finfo(float).eps
+    mt = dy.simulate_mollified(grad, [0.5], [0.0], beta=1.0, mu=1.0, eps=0.2, t_end=2.0, rtol=floor)
+    w, v = mt.at(mt.t_end)
+    np.testing.assert_allclose(w, mt.w[-1], atol=1e-12)
+    np.testing.assert_allclose(v, mt.v[-1], atol=1e-12)
