@@ -335,3 +335,42 @@ def test_conv_defaults_bounds_and_id_types(rng):
     for call, match in names:
         with pytest.raises(ValueError, match=match):
             call()
+
+
+# ------------------------------------------------------- from the survivors of a mutation sample
+def test_dense_ties_number_the_biases_after_the_weights_as_int64():
+    tW, tb = sharing.dense_ties(2, 3, start=4, bias=True)
+    np.testing.assert_array_equal(tW, [[4, 5, 6], [7, 8, 9]])
+    np.testing.assert_array_equal(tb, [10, 11])
+    assert tW.dtype == np.int64 and tb.dtype == np.int64
+
+
+def test_unfolded_rnn_output_ties_are_int64():
+    rnn = sharing.unfold_rnn(2, 3, 1, 2)
+    for tW, tb in rnn.ties:
+        assert tW.dtype == np.int64 and tb.dtype == np.int64
+
+
+def test_a_kernel_longer_than_the_input_is_allowed_when_the_padding_covers_it():
+    x = np.array([[[1.0, 2.0, 3.0]]])
+    out = sharing.conv1d(x, np.ones((1, 1, 5)), np.array([0.5]), padding=1)
+    np.testing.assert_allclose(out, [[[0.0 + 1.0 + 2.0 + 3.0 + 0.0 + 0.5]]])
+
+
+_BAD_SH = [
+    ("conv x 2-D", lambda: sharing.conv1d(np.zeros((4, 5)), np.zeros((1, 1, 2)), np.zeros(1)), r"^`x` must be 3-D"),
+    ("conv bias 2-D", lambda: sharing.conv1d(np.zeros((1, 1, 3)), np.ones((1, 1, 2)), np.zeros((1, 1))), r"^`bias` must be 1-D"),
+    ("kernel bound", lambda: sharing.conv1d_output_length(3, 8, padding=2), r"n_in \+ 2 \* padding = 7, got 8$"),
+    ("ties second layer", lambda: sharing.check_ties([(np.array([[0]]), np.array([1])), "x"]), r"^`ties\[1\]` must be a pair"),
+    ("dense n_out", lambda: sharing.dense_ties(0, 3), r"^`n_out` must be >= 1"),
+    ("grads_W", lambda: sharing.linear_transform_gradient([np.nan], np.eye(1)), r"^`grads_W\[0\]` must be a pair"),
+    ("params_U", lambda: sharing.reparam_descent([np.nan], np.eye(1), np.zeros((1, 1)), np.zeros((1, 1)), lr=0.1, steps=1), r"^`params_U\[0\]` must be a pair"),
+    ("pullback jacobian 1-D", lambda: sharing.pullback([(np.ones((1, 1)), np.ones(1))], np.ones(2)), r"^`jacobian` must be 2-D"),
+    ("pack c", lambda: sharing.unfold_rnn(2, 3, 1, 2).pack(np.zeros((3, 2)), np.zeros((3, 3)), np.zeros(3), np.zeros((1, 3)), np.zeros(2)), r"^`c` must have shape \(1,\), got \(2,\)$"),
+]
+
+
+@pytest.mark.parametrize("call, match", [c[1:] for c in _BAD_SH], ids=[c[0] for c in _BAD_SH])
+def test_more_messages_name_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
