@@ -374,3 +374,58 @@ _BAD_SH = [
 def test_more_messages_name_the_argument(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_dense_ties_without_bias_mark_every_bias_fixed():
+    _, tb = sharing.dense_ties(2, 2, bias=False)
+    np.testing.assert_array_equal(tb, [-1, -1])
+
+
+def test_tied_gradient_has_n_u_entries_even_past_the_last_tie():
+    g = sharing.tied_gradient([(np.full((1, 1), 2.5), np.ones(1))], [(np.array([[0]]), np.array([-1]))], n_u=3)
+    np.testing.assert_array_equal(g, [2.5, 0.0, 0.0])
+
+
+def test_conv_helpers_defaults_are_one_filter_and_no_padding():
+    rng = np.random.default_rng(0)
+    x, v = rng.standard_normal((1, 1, 6)), rng.standard_normal((1, 1, 3))
+    Y = rng.standard_normal((1, 1, 4))  # n_in - K + 1 outputs: no padding
+    for a, b in zip(sharing.conv1d_costate(x, v, Y), sharing.conv1d_costate(x, v, Y, padding=0)):
+        np.testing.assert_array_equal(a, b)
+    default, one = sharing.strided_conv1d_ties(5, 2), sharing.strided_conv1d_ties(5, 2, n_filters=1)
+    assert len(default) == len(one)
+    for a, b in zip(default, one):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_reparam_descent_default_output_is_the_identity():
+    rng = np.random.default_rng(1)
+    params = [(rng.standard_normal((1, 2)), np.zeros(1))]
+    X, T = rng.standard_normal((3, 2)), rng.standard_normal((3, 1))
+    a = sharing.reparam_descent(params, [np.eye(2)], X, T, lr=0.1, steps=2)
+    b = sharing.reparam_descent(params, [np.eye(2)], X, T, lr=0.1, steps=2, output_activation="identity")
+    assert repr(a) == repr(b)
+
+
+def test_linear_transform_checks_every_layer_after_an_untransformed_one():
+    params = [(np.ones((1, 1)), np.ones(1)), (np.ones((1, 1)), np.ones(1))]
+    with pytest.raises(ValueError, match=r"^`M\[1\]` must be 2-D"):
+        sharing.linear_transform(params, [None, np.ones(1)])
+    with pytest.raises(ValueError, match=r"^`M\[0\]` must be 2-D"):
+        sharing.linear_transform(params, [np.ones(1), None])
+
+
+_BAD_SH2 = [
+    ("conv channels", lambda: sharing.conv1d(np.zeros((1, 2, 5)), np.zeros((1, 3, 2)), np.zeros(1)), r"^`kernels` must have shape \(F, 2, K\) for `x` with 2 channels"),
+    ("tie_b length", lambda: sharing.check_ties([(np.array([[0]]), np.array([1])), (np.array([[2]]), np.array([3, 4]))]), r"^`ties\[1\]` tie_b must have 1 entries, got 2$"),
+    ("reparam steps", lambda: sharing.reparam_descent([(np.ones((1, 1)), np.ones(1))], [np.eye(1)], np.zeros((1, 1)), np.zeros((1, 1)), lr=0.1, steps=-1), r"^`steps` must be >= 0"),
+    ("unfold n_out", lambda: sharing.unfold_rnn(2, 3, 0, 2), r"^`n_out` must be >= 1"),
+    ("inputs xs", lambda: sharing.unfold_rnn(2, 3, 1, 2).inputs(np.full((2, 2), np.nan)), r"^`xs` must be finite"),
+    ("rnn W_in 1-D", lambda: sharing.rnn_forward(np.zeros(3), np.zeros((3, 3)), np.zeros(3), np.zeros((1, 3)), np.zeros(1), np.zeros((2, 2))), r"^`W_in` must be 2-D"),
+]
+
+
+@pytest.mark.parametrize("call, match", [c[1:] for c in _BAD_SH2], ids=[c[0] for c in _BAD_SH2])
+def test_still_more_messages_name_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
