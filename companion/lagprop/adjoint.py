@@ -522,6 +522,11 @@ def euler_backprop(theta, x0, targets, T, *, steps, activation="tanh"):
     W, b, x0, D, T = _check_problem(theta, x0, targets, T)
     F = _act.get(activation)
     fwd = _euler_forward(W, b, x0, T, positive_int(steps, "steps"), F)
+    return _euler_backprop(W, D, fwd, F)
+
+
+def _euler_backprop(W, D, fwd, F):
+    """Discretise then optimise, on validated arguments and an Euler forward pass."""
     co = _costate_from(W, fwd, 2.0 * (D - fwd.X[-1]), F)
     return float(np.sum((D - fwd.X[-1]) ** 2)), _sum_outer(co.Y, fwd.X, fwd.h, -1.0), co.B[0]
 
@@ -553,6 +558,11 @@ def euler_adjoint(theta, x0, targets, T, *, steps, activation="tanh"):
     W, b, x0, D, T = _check_problem(theta, x0, targets, T)
     F = _act.get(activation)
     fwd = _euler_forward(W, b, x0, T, positive_int(steps, "steps"), F)
+    return _euler_adjoint(W, b, D, fwd, F)
+
+
+def _euler_adjoint(W, b, D, fwd, F):
+    """Optimise then discretise, on validated arguments and an Euler forward pass."""
     X, h = fwd.X, fwd.h
     N = len(X) - 1
     shifted = EulerForward(X=X, A=[None] + [X[k] @ W.T + b for k in range(1, N + 1)], h=h)
@@ -678,12 +688,14 @@ def convergence_sweep(theta, x0, targets, T, steps, *, activation="tanh"):
     """
     W, b, x0, D, T = _check_problem(theta, x0, targets, T)
     steps = np.array([positive_int(s, "steps") for s in steps])
+    F = _act.get(activation)
     ref = adjoint_gradient((W, b), x0, D, T, activation=activation)
     rows = []
     for N in steps:
-        XN = euler_forward((W, b), x0, T, steps=int(N), activation=activation).X[-1]
-        _, g_d, _ = euler_backprop((W, b), x0, D, T, steps=int(N), activation=activation)
-        _, g_o, _ = euler_adjoint((W, b), x0, D, T, steps=int(N), activation=activation)
+        fwd = _euler_forward(W, b, x0, T, int(N), F)
+        XN = fwd.X[-1]
+        _, g_d, _ = _euler_backprop(W, D, fwd, F)
+        _, g_o, _ = _euler_adjoint(W, b, D, fwd, F)
         rows.append((relative_error(XN, ref.xT), relative_error(list(g_d), list(ref.grad)),
                      relative_error(list(g_o), list(ref.grad)), relative_error(list(g_d), list(g_o))))
     c, d, o, g = (np.array(col) for col in zip(*rows))
