@@ -9,9 +9,11 @@ that occurs in a chapter, and its snippets show no raw ``\\(...\\)``.
 Every page (chapters, appendices, each API page) is then measured at 1280 px and at 390 px:
 display equations wider than their box, inline formulas clipped or wider than their line,
 images without real alt text or without a caption, controls whose keyboard focus draws no
-outline, and figures with fewer than twice the pixels of their displayed width. At 1280 px every
-count must be zero; at 390 px a wide display may scroll, but only with the scroll cue, and no
-inline formula may be clipped. The counts are written to ``_build/browser-report.json``.
+outline, figures with fewer than twice the pixels of their displayed width, and figures shown so
+much narrower than they were drawn that their 11-pt labels fall under 80 % of the body text. At
+1280 px every count must be zero; at 390 px a wide display may scroll, but only with the scroll
+cue, no inline formula may be clipped, and small figure labels are only reported (a phone shrinks
+every multi-panel figure). The counts are written to ``_build/browser-report.json``.
 
 It needs the built book (``make book``) and Chromium at ``/usr/bin/chromium`` (Debian's
 ``chromium`` package, which ``.ci/run`` installs). Outside CI, a missing browser or book skips the
@@ -319,6 +321,7 @@ def test_page_fits_and_reads(browser, site, report, page_path):
         if width >= 1280:
             problems["display equations wider than their box"] = m["displays"]
             problems["inline formulas wider than their line"] = m["inline_wide"]
+            problems["figures whose labels are under 80 % of body text"] = m["small_labels"]
         else:
             problems["wide displays that scroll without a cue"] = m["displays_without_cue"]
         failures += [f"{width}px: {len(v)} {k}: {v[:4]}" for k, v in problems.items() if v]
