@@ -425,6 +425,18 @@ def tied_backprop(u, ties, inputs, targets, *, fixed=None, activation="tanh", ou
 
 
 # ----------------------------------------------------------------------------- unfolding in time
+def _rnn_layout(m, h, o):
+    """The one layout of ``u`` for an RNN: name -> ids of its entries, shaped like the
+    parameter, in the order of :meth:`UnfoldedRNN.pack`, each flattened row by row."""
+    shapes = {"W_in": (h, m), "W_rec": (h, h), "b": (h,), "W_out": (o, h), "c": (o,)}
+    layout, start = {}, 0
+    for name, shape in shapes.items():
+        n = int(np.prod(shape))
+        layout[name] = start + np.arange(n, dtype=np.int64).reshape(shape)
+        start += n
+    return layout
+
+
 def _carry(n_hidden, act):
     """Activation: ``act`` on the first ``n_hidden`` units of a layer, identity on the rest."""
 
@@ -482,17 +494,16 @@ class UnfoldedRNN:
     @property
     def n_u(self):
         """Number of shared parameters."""
-        m, h, o = self.n_in, self.n_hidden, self.n_out
-        return h * m + h * h + h + o * h + o
+        layout = _rnn_layout(self.n_in, self.n_hidden, self.n_out)
+        return sum(ids.size for ids in layout.values())
 
     def pack(self, W_in, W_rec, b, W_out, c):
         """The parameter vector ``u`` (W_in, W_rec, b, W_out, c, each flattened row by row)."""
-        m, h, o = self.n_in, self.n_hidden, self.n_out
-        parts = [("W_in", W_in, (h, m)), ("W_rec", W_rec, (h, h)), ("b", b, (h,)),
-                 ("W_out", W_out, (o, h)), ("c", c, (o,))]
+        layout = _rnn_layout(self.n_in, self.n_hidden, self.n_out)
+        given = {"W_in": W_in, "W_rec": W_rec, "b": b, "W_out": W_out, "c": c}
         out = []
-        for name, a, shape in parts:
-            a = as_float_array(a, name)
+        for name, ids in layout.items():
+            a, shape = as_float_array(given[name], name), ids.shape
             if a.shape != shape:
                 raise ValueError(f"`{name}` must have shape {shape}, got {a.shape}")
             out.append(a.ravel())
@@ -500,17 +511,13 @@ class UnfoldedRNN:
 
     def unpack(self, u):
         """Inverse of :meth:`pack`: the dict ``{"W_in", "W_rec", "b", "W_out", "c"}``."""
-        m, h, o = self.n_in, self.n_hidden, self.n_out
         u = as_float_array(u, "u", ndim=1)
         if u.size != self.n_u:
             raise ValueError(f"`u` must have {self.n_u} entries, got {u.size}")
-        sizes = {"W_in": (h, m), "W_rec": (h, h), "b": (h,), "W_out": (o, h), "c": (o,)}
-        out, i = {}, 0
-        for name, shape in sizes.items():
-            n = int(np.prod(shape))
-            out[name] = u[i:i + n].reshape(shape)
-            i += n
-        return out
+        layout = _rnn_layout(self.n_in, self.n_hidden, self.n_out)
+        # contiguous slices (views of u, as before), read off the layout
+        return {name: u[ids.flat[0]:ids.flat[0] + ids.size].reshape(ids.shape)
+                for name, ids in layout.items()}
 
     def params(self, u):
         """The layered parameters :math:`W(U)` of the unfolded network."""
@@ -576,11 +583,9 @@ def unfold_rnn(n_in, n_hidden, n_out, steps, *, activation="tanh"):
     m, h = positive_int(n_in, "n_in"), positive_int(n_hidden, "n_hidden")
     o, T = positive_int(n_out, "n_out"), positive_int(steps, "steps")
     act = _act.get(activation, argname="activation")
-    id_in = np.arange(h * m).reshape(h, m)
-    id_rec = h * m + np.arange(h * h).reshape(h, h)
-    id_b = h * m + h * h + np.arange(h)
-    id_out = h * m + h * h + h + np.arange(o * h).reshape(o, h)
-    id_c = h * m + h * h + h + o * h + np.arange(o)
+    layout = _rnn_layout(m, h, o)
+    id_in, id_rec, id_b = layout["W_in"], layout["W_rec"], layout["b"]
+    id_out, id_c = layout["W_out"], layout["c"]
     ties, fixed = [], []
     for t in range(1, T + 1):
         n_prev = (h if t > 1 else 0) + m * (T - t + 1)  # width of X(t-1)
