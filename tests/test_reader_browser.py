@@ -12,22 +12,18 @@ Needs ``make notebooks`` and Chromium at ``/usr/bin/chromium``; outside CI a mis
 the module, under ``CI=true`` it is an error.
 """
 
-import functools
-import http.server
 import os
 import shutil
 import sys
-import threading
 
 import pytest
 
+import chromium
 import reader_env as rv
+from chromium import CHROMIUM
 
 ROOT = rv.ROOT
 NOTEBOOKS = ROOT / "_build" / "notebooks"
-CHROMIUM = os.environ.get("LAGPROP_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHOSEN = ["lecun/costate.ipynb", "lecun/recurrent.ipynb"]
 MATHJAX_CONFIG = """<script>
@@ -57,11 +53,6 @@ if _why and IN_CI:
 pytestmark = pytest.mark.skipif(_why is not None, reason=str(_why))
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     import nbconvert
@@ -78,24 +69,14 @@ def site(tmp_path_factory):
         assert tag in html, "nbconvert no longer loads MathJax from mathjax_url"
         html = html.replace(tag, MATHJAX_CONFIG + tag, 1)
         (out / name.replace("/", "-").replace(".ipynb", ".html")).write_text(html, encoding="utf-8")
-    handler = functools.partial(_Quiet, directory=str(out))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-        server.shutdown()
+    with chromium.serve(out) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True, args=FLAGS,
-            viewport={"width": 1280, "height": 900})
-        yield context
-        context.close()
+    with chromium.context(tmp_path_factory.mktemp("chromium-profile")) as ctx:
+        yield ctx
 
 
 MARKDOWN_TEXT = """() => Array.from(document.querySelectorAll('.jp-RenderedMarkdown')).map(m => {

@@ -20,25 +20,20 @@ It needs the built book (``make book``) and Chromium at ``/usr/bin/chromium`` (D
 module; under ``CI=true`` it is an error.
 """
 
-import functools
-import http.server
 import os
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
+
+import chromium
+from chromium import CHROMIUM
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = Path(os.environ.get("LAGPROP_HTML", ROOT / "_build" / "html"))  # another build to test
 SHOTS = HTML.parent / "screenshots"
 REPORT = HTML.parent / "browser-report.json"
-CHROMIUM = os.environ.get("LAGPROP_CHROMIUM", "/usr/bin/chromium")
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic",
-]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -69,34 +64,17 @@ APPENDICES = sorted(p.relative_to(ROOT / "book").with_suffix(".html").as_posix()
 PAGES = ["index.html", *CHAPTERS, *APPENDICES]
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def site():
-    handler = functools.partial(_Quiet, directory=str(HTML))
-    # threaded: the browser keeps connections open, and one open connection must not block the next page
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-        server.shutdown()
+    with chromium.serve(HTML) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
     profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True, args=FLAGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        yield context
-        context.close()
+    with chromium.context(profile) as ctx:
+        yield ctx
     shutil.rmtree(profile, ignore_errors=True)
 
 
