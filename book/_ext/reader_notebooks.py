@@ -586,15 +586,20 @@ class Converter:
         inner = self.markdown(text, top=False)
         return ([f"**{self.inline(arg)}**", ""] if arg and name not in PASS_THROUGH else []) + [inner]
 
+    def _label(self, kind, opts, known, what):
+        """The label of the next ``kind`` ("proof" or "exercise") directive: its own, or the
+        one the build saw at this position of the document."""
+        order = getattr(self.data, f"{kind}_order").get(self.doc, [])
+        index = getattr(self.state, f"{kind}_index")
+        setattr(self.state, f"{kind}_index", index + 1)
+        label = opts.get("label") or (order[index] if index < len(order) else None)
+        if opts.get("label") and label not in known:
+            raise ConversionError(f"{self.doc}: unknown {what} label {label!r}")
+        return label
+
     def proof_like(self, realtype, arg, opts, text):
-        d, st = self.data, self.state
-        order = d.proof_order.get(self.doc, [])
-        label = opts.get("label")
-        if not label and st.proof_index < len(order):
-            label = order[st.proof_index]
-        st.proof_index += 1
-        if opts.get("label") and label not in d.proofs:
-            raise ConversionError(f"{self.doc}: unknown {realtype} label {label!r}")
+        d = self.data
+        label = self._label("proof", opts, d.proofs, realtype)
         num = d.proofs.get(label, ("", realtype, ""))[2] if "nonumber" not in opts else ""
         head = f"**{realtype.title()} {num}**" if num else f"**{realtype.title()}**"
         if arg:
@@ -619,14 +624,8 @@ class Converter:
         return lines
 
     def exercise(self, arg, opts, text):
-        d, st = self.data, self.state
-        order = d.exercise_order.get(self.doc, [])
-        label = opts.get("label")
-        if not label and st.exercise_index < len(order):
-            label = order[st.exercise_index]
-        st.exercise_index += 1
-        if opts.get("label") and label not in d.exercises:
-            raise ConversionError(f"{self.doc}: unknown exercise label {label!r}")
+        d = self.data
+        label = self._label("exercise", opts, d.exercises, "exercise")
         num = d.exercises.get(label, ("", ""))[1] if "nonumber" not in opts else ""
         head = f"**Exercise {num}**" if num else "**Exercise**"
         if arg:
