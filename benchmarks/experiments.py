@@ -86,11 +86,12 @@ def run(task, model, seed, *, shuffle=False, steps=None):
     if steps is not None:
         cfg["steps"], cfg["eval_every"] = steps, max(1, min(cfg["eval_every"], steps))
     t0 = time.perf_counter()
-    h = classify.train(net, data, optimizer=optim.Adam(cfg.pop("lr")), seed=seed, **cfg)
+    params, log = classify.train(net, data, optimizer=optim.Adam(cfg.pop("lr")), seed=seed,
+                                 **cfg)
     return {"n_params": net.n_params, "seconds": time.perf_counter() - t0,
-            "test_accuracy": float(h.test_accuracy[-1]), "step": h.step.tolist(),
-            "curve": [round(a, 4) for a in h.test_accuracy.tolist()],
-            "train_loss": [round(c, 5) for c in h.train_loss.tolist()], "params": h.params}
+            "test_accuracy": float(log.test_accuracy[-1]), "step": log.iteration.tolist(),
+            "curve": [round(a, 4) for a in log.test_accuracy.tolist()],
+            "train_loss": [round(c, 5) for c in log.train_loss.tolist()], "params": params}
 
 
 def conv_timing(repeats=200):
@@ -173,7 +174,7 @@ def run_all(seeds=SEEDS, steps=None):
                "curve": runs[0]["curve"], "train_loss": runs[0]["train_loss"]}
         row.update(spread(row["test_accuracy"]))
         if model == "cnn":  # the first layer's 25 kernels of the first seed, for the figure
-            row["filters"] = np.round(runs[0]["params"][0][:, 0, :], 4).tolist()
+            row["filters"] = np.round(runs[0]["params"][0][0][:, 0, :], 4).tolist()
         out["mnist1d"].append(row)
         print(f"mnist1d {model:8s} shuffled={shuffle!s:5s} {row['mean']:.4f} +- {row['std']:.4f}",
               flush=True)

@@ -250,12 +250,18 @@ def _check_forward(fwd, params):
     return X, [None] + A[1:]
 
 
-def _costate(params, X, A, D, F):
-    """The costate pass on validated arguments."""
+def _costate(params, X, A, D, F, *, BN=None):
+    r"""The costate pass on validated arguments.
+
+    ``BN`` is the boundary condition :math:`B(N) = -\partial C/\partial X(N)`; the default
+    ``None`` means the quadratic cost's :math:`2 (D - X(N))`. Any other cost of the outputs
+    changes only this argument (``lagprop.classify`` passes the cross-entropy's, with
+    ``D=None``); the recursion is the same.
+    """
     N = len(params)
     B = [None] * (N + 1)
     Y = [None] * (N + 1)
-    B[N] = 2.0 * (D - X[N])
+    B[N] = 2.0 * (D - X[N]) if BN is None else BN
     for k in range(N, 0, -1):
         Yk = F[k].df(A[k])  # a fresh array: scale it in place by B(k)
         Y[k] = np.multiply(Yk, B[k], out=Yk)
