@@ -90,7 +90,31 @@ def test_completion_task_cues_hide_units_and_reuse_patterns():
     assert np.array_equal(again.patterns, task.patterns) and not np.array_equal(again.hidden, task.hidden)
 
 
+def test_completion_task_without_hidden_units_shows_the_whole_pattern():
+    task = datasets.completion_task(8, 2, n_hidden=0, seed=1)
+    assert not task.hidden.any()
+    np.testing.assert_array_equal(task.U, task.patterns[task.label])  # gain 1
+    # the default hides n // 3 units, at least one
+    assert datasets.completion_task(4, 1).hidden.sum(axis=1).tolist() == [1] * 4
+
+
+def test_every_result_is_an_immutable_named_tuple():
+    results = [datasets.xor(), datasets.parity(3), datasets.sine_regression(4),
+               datasets.completion_task(6, 2)]
+    for r in results:
+        assert isinstance(r, tuple) and hasattr(r, "_fields")
+        with pytest.raises(AttributeError):
+            setattr(r, r._fields[0], None)
+    patterns, U, D, label, hidden = results[-1]  # unpacks in the order of its fields
+    assert U is results[-1].U and hidden is results[-1].hidden
+
+
 _BAD_CT = [
+    ("n_hidden -1", dict(n=4, n_patterns=1, n_hidden=-1), ValueError,
+     "`n_hidden` must be >= 0"),
+    ("n_hidden 1.5", dict(n=4, n_patterns=1, n_hidden=1.5), TypeError,
+     "`n_hidden` must be an integer"),
+    ("seed -1", dict(n=4, n_patterns=1, seed=-1), ValueError, "`seed` must be >= 0"),
     ("n_hidden >= n", dict(n=4, n_patterns=1, n_hidden=4), ValueError, "`n_hidden` must be < n"),
     ("n 1", dict(n=1, n_patterns=1), ValueError, "`n` must be >= 2"),
     ("gain nan", dict(n=4, n_patterns=1, gain=np.nan), ValueError, "`gain` must be a finite number"),

@@ -1,18 +1,22 @@
-r"""Small data sets made in code, seeded, so every chapter and test sees the same numbers.
+r"""Small data sets made in code, seeded, so every chapter and test sees the same data.
 
-Each function returns a :class:`Dataset`, a named pair ``(inputs, targets)`` that unpacks like a
-tuple. Patterns are rows, as everywhere in lagprop: ``inputs`` has shape (P, n_0) and ``targets``
-shape (P, n_N), both float64.
+Patterns are rows, as everywhere in lagprop, and every array is float64 (labels int64).
+The results are named tuples: immutable, read by name, and unpacked like tuples.
 
-* :func:`xor` -- the four XOR patterns with 0/1 targets, the classic test of a hidden layer of
-  sigmoid units (le Cun 1988 uses sigmoid units throughout).
-* :func:`parity` -- the n-bit parity problem, XOR's generalisation.
-* :func:`sine_regression` -- noisy samples of a sine on an interval, a small 1-D regression.
-* :func:`completion_task` -- cues for pattern completion in a small associative memory (the
-  recurrent networks of le Cun 1988, section 3.2).
-* :func:`mnist1d` and :func:`digits` -- real data for classification, as a
-  :class:`LabelledSplit` (integer labels): MNIST-1D made by its own package's generator, and
-  scikit-learn's bundled 8 x 8 handwritten digits.
+* :func:`xor`, :func:`parity` and :func:`sine_regression` return a :class:`Dataset`, the
+  pair ``(inputs, targets)`` with ``inputs`` (P, n_0) and ``targets`` (P, n_N):
+
+  * :func:`xor`: the four XOR patterns with 0/1 targets, the classic test of a hidden
+    layer of sigmoid units (le Cun 1988 uses sigmoid units throughout);
+  * :func:`parity`: the n-bit parity problem, XOR's generalisation;
+  * :func:`sine_regression`: noisy samples of a sine on an interval, a small 1-D
+    regression.
+
+* :func:`completion_task` returns a :class:`CompletionTask`: cues for pattern completion
+  in a small associative memory (the recurrent networks of le Cun 1988, section 3.2).
+* :func:`mnist1d` and :func:`digits` return a :class:`LabelledSplit` (training and test
+  sets with integer labels) of real data: MNIST-1D made by its own package's generator,
+  and scikit-learn's bundled 8 x 8 handwritten digits. Nothing is downloaded.
 """
 
 import functools
@@ -21,11 +25,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dataclasses import dataclass
+from ._validate import (as_float_array, nonnegative_scalar, positive_int, real_scalar,
+                        seed_or_generator)
 
-from ._validate import as_float_array, nonnegative_scalar, positive_int, real_scalar, seed_or_generator
-
-__all__ = ["Dataset", "xor", "parity", "sine_regression", "CompletionTask", "completion_task"]
+__all__ = ["Dataset", "xor", "parity", "sine_regression", "CompletionTask",
+           "completion_task", "LabelledSplit", "mnist1d", "digits"]
 
 
 class Dataset(NamedTuple):
@@ -44,7 +48,8 @@ class Dataset(NamedTuple):
 def parity(n_bits):
     r"""All :math:`2^n` binary input patterns with their parity as target.
 
-    .. math:: d_p = \Big(\sum_{i=1}^{n} x_{p,i}\Big) \bmod 2, \qquad x_{p,i} \in \{0, 1\}.
+    .. math:: d_p = \Big(\sum_{i=1}^{n} x_{p,i}\Big) \bmod 2, \qquad
+              x_{p,i} \in \{0, 1\}.
 
     Parameters
     ----------
@@ -54,8 +59,9 @@ def parity(n_bits):
     Returns
     -------
     Dataset
-        ``inputs`` of shape (2**n_bits, n_bits) with entries 0.0/1.0 in lexicographic order
-        (the first bit varies slowest), ``targets`` of shape (2**n_bits, 1) with entries 0.0/1.0.
+        ``inputs`` of shape (2**n_bits, n_bits) with entries 0.0/1.0 in lexicographic
+        order (the first bit varies slowest), ``targets`` of shape (2**n_bits, 1) with
+        entries 0.0/1.0.
 
     Raises
     ------
@@ -66,7 +72,8 @@ def parity(n_bits):
     """
     n_bits = positive_int(n_bits, "n_bits")
     if n_bits > 16:
-        raise ValueError(f"`n_bits` must be <= 16 (the set has 2**n_bits patterns), got {n_bits}")
+        raise ValueError(f"`n_bits` must be <= 16 (the set has 2**n_bits patterns), "
+                         f"got {n_bits}")
     inputs = np.array(list(product((0.0, 1.0), repeat=n_bits)), dtype=np.float64)
     targets = (inputs.sum(axis=1, keepdims=True) % 2.0).astype(np.float64)
     return Dataset(inputs, targets)
@@ -83,7 +90,8 @@ def xor():
     Returns
     -------
     Dataset
-        ``inputs`` (4, 2) = [[0, 0], [0, 1], [1, 0], [1, 1]], ``targets`` (4, 1) = [[0], [1], [1], [0]].
+        ``inputs`` (4, 2) = [[0, 0], [0, 1], [1, 0], [1, 1]],
+        ``targets`` (4, 1) = [[0], [1], [1], [0]].
     """
     return parity(2)
 
@@ -92,7 +100,8 @@ def sine_regression(n=20, *, noise=0.1, seed=0, low=-np.pi, high=np.pi):
     r"""Noisy samples of a sine: a small one-dimensional regression problem.
 
     .. math:: x_p \sim \mathcal U(\text{low}, \text{high}), \qquad
-              d_p = \sin x_p + \sigma\, \varepsilon_p, \quad \varepsilon_p \sim \mathcal N(0, 1).
+              d_p = \sin x_p + \sigma\, \varepsilon_p, \quad
+              \varepsilon_p \sim \mathcal N(0, 1).
 
     Parameters
     ----------
@@ -121,18 +130,30 @@ def sine_regression(n=20, *, noise=0.1, seed=0, low=-np.pi, high=np.pi):
     noise = nonnegative_scalar(noise, "noise")
     low, high = real_scalar(low, "low"), real_scalar(high, "high")
     if not low < high:
-        raise ValueError(f"`low` and `high` must be finite with low < high, got low={low!r}, high={high!r}")
+        raise ValueError(f"`low` and `high` must be finite with low < high, got "
+                         f"low={low!r}, high={high!r}")
     rng = seed_or_generator(seed)
     x = np.sort(rng.uniform(low, high, size=n))
     d = np.sin(x) + noise * rng.standard_normal(n)
     return Dataset(x[:, None], d[:, None])
 
 
-@dataclass(frozen=True)
-class CompletionTask:
-    """A pattern-completion task: ``patterns`` (M, n) of +-1, cues as external inputs ``U`` (P, n)
-    with the hidden units set to 0, targets ``D`` (P, n) = ``amplitude`` times the full pattern,
-    ``label`` (P,) the pattern index of each cue and ``hidden`` (P, n) the boolean mask of hidden units."""
+class CompletionTask(NamedTuple):
+    """A pattern-completion task.
+
+    Attributes
+    ----------
+    patterns : ndarray, shape (M, n)
+        The memories, entries +-1.
+    U : ndarray, shape (P, n)
+        The cues as external inputs, with the hidden units set to 0.
+    D : ndarray, shape (P, n)
+        The targets, ``amplitude`` times the full pattern.
+    label : ndarray of int, shape (P,)
+        The pattern index of each cue.
+    hidden : ndarray of bool, shape (P, n)
+        The mask of the hidden units of each cue.
+    """
 
     patterns: np.ndarray
     U: np.ndarray
@@ -141,15 +162,16 @@ class CompletionTask:
     hidden: np.ndarray
 
 
-def completion_task(n, n_patterns, *, cues_per_pattern=4, n_hidden=None, gain=1.0, amplitude=0.8,
-                    seed=0, patterns=None):
+def completion_task(n, n_patterns, *, cues_per_pattern=4, n_hidden=None, gain=1.0,
+                    amplitude=0.8, seed=0, patterns=None):
     r"""Cues for pattern completion in a small associative memory.
 
-    Random patterns :math:`\xi^\mu \in \{-1, 1\}^n`; each cue shows :math:`\xi^\mu` on all but
-    ``n_hidden`` random units and 0 on those: :math:`u = \mathrm{gain}\,(\xi^\mu \odot m)`. The target
-    is :math:`d = \mathrm{amplitude}\, \xi^\mu` on every unit, so the hidden units can only be
-    filled in through the recurrent weights. Pass the ``patterns`` of another task to draw fresh
-    cues of the same memories (a test set).
+    Random patterns :math:`\xi^\mu \in \{-1, 1\}^n`; each cue shows :math:`\xi^\mu` on
+    all but ``n_hidden`` random units and 0 on those:
+    :math:`u = \mathrm{gain}\,(\xi^\mu \odot m)`. The target is
+    :math:`d = \mathrm{amplitude}\, \xi^\mu` on every unit, so the hidden units can only
+    be filled in through the recurrent weights. Pass the ``patterns`` of another task to
+    draw fresh cues of the same memories (a test set).
 
     Parameters
     ----------
@@ -159,7 +181,8 @@ def completion_task(n, n_patterns, *, cues_per_pattern=4, n_hidden=None, gain=1.
         Memories :math:`M`, >= 1.
     cues_per_pattern : int, keyword-only
     n_hidden : int, keyword-only
-        Hidden units per cue, 1 <= n_hidden < n (default n // 3, at least 1).
+        Hidden units per cue, 0 <= n_hidden < n (default n // 3, at least 1); 0 shows
+        the whole pattern.
     gain, amplitude : float, keyword-only
         Finite numbers > 0.
     seed : int or numpy.random.Generator, keyword-only
@@ -177,7 +200,8 @@ def completion_task(n, n_patterns, *, cues_per_pattern=4, n_hidden=None, gain=1.
     n = positive_int(n, "n", minimum=2)
     M = positive_int(n_patterns, "n_patterns")
     per = positive_int(cues_per_pattern, "cues_per_pattern")
-    k = max(1, n // 3) if n_hidden is None else positive_int(n_hidden, "n_hidden")
+    k = (max(1, n // 3) if n_hidden is None
+         else positive_int(n_hidden, "n_hidden", minimum=0))
     if k >= n:
         raise ValueError(f"`n_hidden` must be < n = {n}, got {k}")
     gain = real_scalar(gain, "gain", low=0.0, low_open=True)
@@ -196,10 +220,11 @@ def completion_task(n, n_patterns, *, cues_per_pattern=4, n_hidden=None, gain=1.
     for p in range(M * per):
         hidden[p, rng.choice(n, size=k, replace=False)] = True
     U = gain * np.where(hidden, 0.0, xi[label])
-    return CompletionTask(patterns=xi, U=U, D=amplitude * xi[label], label=label, hidden=hidden)
+    return CompletionTask(patterns=xi, U=U, D=amplitude * xi[label], label=label,
+                          hidden=hidden)
 
 
-# ----------------------------------------------------------------------------- real data
+# ---------------------------------------------------------------------------- real data
 class LabelledSplit(NamedTuple):
     """A classification data set split into training and test sets.
 
@@ -219,7 +244,7 @@ class LabelledSplit(NamedTuple):
 
 
 def mnist1d(*, seed=42, shuffle=False):
-    r"""MNIST-1D (Greydanus 2020): ten 1-D digit templates, transformed, as sequences of 40.
+    r"""MNIST-1D (Greydanus 2020): ten 1-D digit templates, transformed, of length 40.
 
     The data are made locally by the ``mnist1d`` package's own generator
     (``mnist1d.data.make_dataset``) with its default arguments: 5,000 sequences, 80% for
@@ -227,38 +252,52 @@ def mnist1d(*, seed=42, shuffle=False):
 
     .. math:: x \leftarrow (x - \bar x) / \sigma_x .
 
-    Nothing is downloaded. The generator seeds NumPy's and the ``random`` module's global generators;
-    their states are saved before and restored after, so the caller's random streams are not
-    disturbed.
+    Nothing is downloaded. The generator seeds NumPy's and the ``random`` module's
+    global generators; their states are saved before and restored after, so the caller's
+    random streams are not disturbed.
 
     Parameters
     ----------
     seed : int, keyword-only
-        The generator's seed (its default 42 gives the published data set).
+        The generator's seed, 0 <= seed < 2**32 (its default 42 gives the published data
+        set).
     shuffle : bool, keyword-only
-        Apply one fixed permutation of the 40 positions to every sequence (the generator's
-        ``shuffle_seq``, drawn after the samples under the same seed): the "shuffled" MNIST-1D,
-        which keeps every value and destroys the spatial order.
+        Apply one fixed permutation of the 40 positions to every sequence (the
+        generator's ``shuffle_seq``, drawn after the samples under the same seed): the
+        "shuffled" MNIST-1D, which keeps every value and destroys the spatial order.
 
     Returns
     -------
     LabelledSplit
-        ``x_train`` (4000, 40), ``y_train`` (4000,), ``x_test`` (1000, 40), ``y_test`` (1000,).
+        ``x_train`` (4000, 40), ``y_train`` (4000,), ``x_test`` (1000, 40), ``y_test``
+        (1000,).
 
     Raises
     ------
     TypeError
         If ``seed`` is not an integer or ``shuffle`` not a bool.
+    ValueError
+        If ``seed`` is negative or not below 2**32 (the range of NumPy's legacy
+        seeding).
     ModuleNotFoundError
         If the ``mnist1d`` package is not installed (``pip install mnist1d``).
+
+    Notes
+    -----
+    The tests check a SHA-256 digest of the default split (values rounded to 1e-6)
+    against that of the published ``mnist1d_data.pkl``, and a recorded digest of the
+    shuffled split, so a change of the ``mnist1d`` generator cannot pass unnoticed.
+
+    References
+    ----------
+    .. [1] S. Greydanus, "Scaling down deep learning", arXiv:2011.14439, 2020.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"`seed` must be an int, got {type(seed).__name__}")
-    if seed < 0 or seed >= 2**32:
-        raise ValueError(f"`seed` must be in [0, 2**32), got {seed}")
+    seed = positive_int(seed, "seed", minimum=0)
+    if seed >= 2**32:
+        raise ValueError(f"`seed` must be < 2**32, got {seed}")
     if not isinstance(shuffle, (bool, np.bool_)):
         raise TypeError(f"`shuffle` must be a bool, got {type(shuffle).__name__}")
-    x, y, xt, yt, perm = _mnist1d_cached(int(seed))
+    x, y, xt, yt, perm = _mnist1d_cached(seed)
     if shuffle:
         x, xt = x[:, perm], xt[:, perm]
     return LabelledSplit(x.copy(), y.copy(), xt.copy(), yt.copy())
@@ -266,12 +305,12 @@ def mnist1d(*, seed=42, shuffle=False):
 
 @functools.lru_cache(maxsize=4)
 def _mnist1d_cached(seed):
-    """The generator's unshuffled data and the permutation its ``shuffle_seq`` would draw.
+    """The generator's unshuffled data, and the permutation its ``shuffle_seq`` draws.
 
-    With ``shuffle_seq`` the generator draws ``np.random.permutation(40)`` right after the
-    samples, before the (permutation-invariant) centring and scaling; drawing it at the same
-    point of the same stream gives its shuffled set exactly (the tests compare bit for bit).
-    Takes several seconds, hence the cache; the caller copies.
+    With ``shuffle_seq`` the generator draws ``np.random.permutation(40)`` right after
+    the samples, before the (permutation-invariant) centring and scaling; drawing it at
+    the same point of the same stream gives its shuffled set exactly (the tests compare
+    bit for bit). Takes several seconds, hence the cache; the caller copies.
     """
     import random
 
@@ -287,19 +326,21 @@ def _mnist1d_cached(seed):
     finally:
         np.random.set_state(np_state)
         random.setstate(py_state)
-    return (np.asarray(data["x"], dtype=np.float64), np.asarray(data["y"], dtype=np.int64),
-            np.asarray(data["x_test"], dtype=np.float64), np.asarray(data["y_test"], dtype=np.int64),
+    return (np.asarray(data["x"], dtype=np.float64),
+            np.asarray(data["y"], dtype=np.int64),
+            np.asarray(data["x_test"], dtype=np.float64),
+            np.asarray(data["y_test"], dtype=np.int64),
             perm)
 
 
 def digits(*, n_train=1000, seed=0):
-    r"""scikit-learn's bundled handwritten digits: 1,797 images of 8 x 8 pixels, 10 classes.
+    r"""scikit-learn's bundled handwritten digits: 1,797 images of 8 x 8 pixels.
 
-    The images (``sklearn.datasets.load_digits``, part of scikit-learn, no download) have
-    pixel values 0..16; they are scaled to :math:`x / 8 - 1 \in [-1, 1]` (le Cun 1989 scales
-    his images to the same range) and flattened row by row to 64 inputs. A permutation drawn
-    from ``numpy.random.default_rng(seed)`` splits them into ``n_train`` training and
-    ``1797 - n_train`` test images.
+    The images (``sklearn.datasets.load_digits``, part of scikit-learn, no download)
+    have pixel values 0..16; they are scaled to :math:`x / 8 - 1 \in [-1, 1]` (le Cun
+    1989 scales his images to the same range) and flattened row by row to 64 inputs. A
+    permutation drawn from ``numpy.random.default_rng(seed)`` splits them into
+    ``n_train`` training and ``1797 - n_train`` test images.
 
     Parameters
     ----------
@@ -311,8 +352,8 @@ def digits(*, n_train=1000, seed=0):
     Returns
     -------
     LabelledSplit
-        ``x_train`` (n_train, 64), ``y_train`` (n_train,), ``x_test`` (1797 - n_train, 64),
-        ``y_test`` (1797 - n_train,); pixel (r, c) is column ``8 * r + c``.
+        ``x_train`` (n_train, 64), ``y_train`` (n_train,), ``x_test`` (1797 - n_train,
+        64), ``y_test`` (1797 - n_train,); pixel (r, c) is column ``8 * r + c``.
 
     Raises
     ------
@@ -323,7 +364,8 @@ def digits(*, n_train=1000, seed=0):
     """
     n_train = positive_int(n_train, "n_train", minimum=10)
     if n_train > 1787:
-        raise ValueError(f"`n_train` must be <= 1787 (1797 images, 10 kept for the test), got {n_train}")
+        raise ValueError(f"`n_train` must be <= 1787 (1797 images, 10 kept for the "
+                         f"test), got {n_train}")
     rng = seed_or_generator(seed)
     from sklearn.datasets import load_digits
 
@@ -334,5 +376,3 @@ def digits(*, n_train=1000, seed=0):
     tr, te = order[:n_train], order[n_train:]
     return LabelledSplit(x[tr], y[tr], x[te], y[te])
 
-
-__all__ += ["LabelledSplit", "mnist1d", "digits"]
