@@ -1,9 +1,11 @@
-"""lagprop.classify: the cross-entropy costate and the models' gradients by central differences."""
+"""lagprop.classify: the cross-entropy costate, the models' gradients by central
+differences, validation at the boundary and training."""
 
 import numpy as np
 import pytest
 
-from lagprop import ConvergenceError, classify as cl, datasets, lagrangian, optim, sharing
+from lagprop import ConvergenceError, datasets, lagrangian, optim, sharing
+from lagprop import classify as cl
 from lagprop.gradcheck import central_difference
 
 
@@ -18,19 +20,21 @@ def _flat(ps):
 
 
 def _unflat(t, like):
-    """Parameters with the structure of ``like`` (pairs, or one vector) from a flat vector."""
+    """Parameters structured like ``like`` (pairs, or one vector) from a flat vector."""
     if isinstance(like, np.ndarray):
         return t.reshape(like.shape)
     out, i = [], 0
     for W, b in like:
-        out.append((t[i:i + W.size].reshape(W.shape), t[i + W.size:i + W.size + b.size]))
+        j = i + W.size
+        out.append((t[i:j].reshape(W.shape), t[j:j + b.size]))
         i += W.size + b.size
     return out
 
 
 def test_cross_entropy_closed_form():
     Z = np.array([[0.0, 0.0], [np.log(3.0), 0.0]])
-    assert cl.cross_entropy(Z, np.array([0, 1])) == pytest.approx((np.log(2.0) + np.log(4.0)) / 2)
+    expect = (np.log(2.0) + np.log(4.0)) / 2
+    assert cl.cross_entropy(Z, np.array([0, 1])) == pytest.approx(expect)
     np.testing.assert_allclose(cl.softmax(Z), [[0.5, 0.5], [0.75, 0.25]])
     assert cl.accuracy(Z, np.array([1, 0])) == 0.5  # argmax picks the first of a tie
     # large logits: no overflow, no warning
@@ -47,8 +51,8 @@ def test_costate_is_minus_the_gradient():
 MODELS = [
     cl.Dense([6, 3]),
     cl.Dense([6, 5, 4, 3], activation="tanh"),
-    cl.ConvNet(6, 3, channels=(2, 3), kernel_sizes=(3, 2), strides=(2, 1), paddings=(1, 0),
-               activation="tanh"),
+    cl.ConvNet(6, 3, channels=(2, 3), kernel_sizes=(3, 2), strides=(2, 1),
+               paddings=(1, 0), activation="tanh"),
     cl.TiedNet([sharing.strided_conv1d_ties(6, 3, n_filters=2),
                 sharing.dense_ties(3, 8, start=8)], activation="tanh"),
 ]
@@ -62,14 +66,17 @@ def test_model_gradient_by_central_differences(model):
     assert _flat(p).size == model.n_params
     C, g = model.backprop(p, x, y)
     assert C == pytest.approx(cl.cross_entropy(model.logits(p, x), y), rel=1e-14)
-    fd = central_difference(lambda t: cl.cross_entropy(model.logits(_unflat(t, p), x), y), _flat(p))
+    def cost(t):
+        return cl.cross_entropy(model.logits(_unflat(t, p), x), y)
+
+    fd = central_difference(cost, _flat(p))
     np.testing.assert_allclose(_flat(g), fd, rtol=1e-6, atol=1e-9)
 
 
 def test_convnet_is_the_tied_network():
     # one conv layer + head: ConvNet and the TiedNet of its tie map give the same logits
-    net = cl.ConvNet(8, 2, channels=(2,), kernel_sizes=(3,), strides=(2,), paddings=(1,),
-                     activation="tanh")
+    net = cl.ConvNet(8, 2, channels=(2,), kernel_sizes=(3,), strides=(2,),
+                     paddings=(1,), activation="tanh")
     p = net.init(0)
     ties = [sharing.strided_conv1d_ties(8, 3, n_filters=2, stride=2, padding=1),
             sharing.dense_ties(2, 8, start=8)]
@@ -78,8 +85,8 @@ def test_convnet_is_the_tied_network():
     x = np.random.default_rng(2).standard_normal((3, 8))
     np.testing.assert_allclose(net.logits(p, x), tied.logits(u, x), rtol=0, atol=1e-13)
     y = np.array([0, 1, 1])
-    np.testing.assert_allclose(_flat(net.backprop(p, x, y)[1]), tied.backprop(u, x, y)[1],
-                               rtol=0, atol=1e-13)
+    np.testing.assert_allclose(_flat(net.backprop(p, x, y)[1]),
+                               tied.backprop(u, x, y)[1], rtol=0, atol=1e-13)
 
 
 def test_dense_params_are_the_packages_pairs():
@@ -134,12 +141,13 @@ def test_divergence_raises_convergence_error_with_step_and_cost():
     net = cl.Dense([64, 10])
     signs = np.random.default_rng(0).choice([-1.0, 1.0], size=(10, 64))
     big = [(1e307 * signs, np.zeros(10))]  # finite, but the logits overflow
-    with pytest.raises(ConvergenceError, match="(?s)diverged at step 1 of 5.*starting `params`") \
-            as info:
+    with pytest.raises(ConvergenceError,
+                       match="(?s)diverged at step 1 of 5.*starting `params`") as info:
         cl.train(net, d, optimizer=optim.Momentum(1.0), steps=5, params=big)
     assert info.value.iterations == 1
     with pytest.raises(ConvergenceError,
-                       match=r"(?s)diverged at step \d+ of 50.*last finite cost") as info:
+                       match=r"(?s)diverged at step \d+ of 50.*last finite cost") \
+            as info:
         cl.train(net, d, optimizer=optim.Momentum(1e306, rho=0.0), steps=50)
     assert np.isfinite(info.value.residual)
 
@@ -148,13 +156,15 @@ def test_extreme_logits_leak_no_warning():
     Z = np.array([[1e308, -1e308], [-1e308, 1e308]])
     np.testing.assert_array_equal(cl.softmax(Z), [[1.0, 0.0], [0.0, 1.0]])
     assert cl.cross_entropy(Z, np.array([0, 1])) == 0.0
-    assert cl.cross_entropy(Z, np.array([1, 1])) == np.inf  # log-probability below -1e308
+    # a log-probability below -1e308
+    assert cl.cross_entropy(Z, np.array([1, 1])) == np.inf
 
 
 def test_huge_weights_raise_instead_of_returning_nan():
     net = cl.Dense([3, 4, 2])
     p = [(np.full((4, 3), 1e200), np.zeros(4)), (np.full((2, 4), 1e200), np.zeros(2))]
-    with pytest.raises(FloatingPointError, match="`params` or `x` are finite but too large"):
+    with pytest.raises(FloatingPointError,
+                       match="`params` or `x` are finite but too large"):
         net.backprop(p, np.ones((2, 3)), np.array([0, 1]))
 
 
@@ -165,8 +175,8 @@ _CP = _C.init(0)
 _T = cl.TiedNet([sharing.dense_ties(2, 3)])
 _X = np.ones((2, 3))
 _Y = np.array([0, 1])
-_SPLIT = datasets.LabelledSplit(np.ones((4, 3)), np.array([0, 1, 0, 1]), np.ones((2, 3)),
-                                np.array([0, 1]))
+_SPLIT = datasets.LabelledSplit(np.ones((4, 3)), np.array([0, 1, 0, 1]),
+                                np.ones((2, 3)), np.array([0, 1]))
 _NAN = [(np.full((4, 3), np.nan), np.zeros(4)), _DP[1]]
 _BAD = [
     # the cost
@@ -174,15 +184,16 @@ _BAD = [
      ValueError, "`logits` must hold at least one pattern"),
     ("accuracy empty", lambda: cl.accuracy(np.zeros((0, 3)), np.array([], dtype=int)),
      ValueError, "`logits` must hold at least one pattern"),
-    ("xent label 3", lambda: cl.cross_entropy(np.zeros((2, 3)), np.array([0, 3])), ValueError,
-     r"`labels` must lie in 0..2"),
+    ("xent label 3", lambda: cl.cross_entropy(np.zeros((2, 3)), np.array([0, 3])),
+     ValueError, r"`labels` must lie in 0..2"),
     ("xent label -1", lambda: cl.cross_entropy(np.zeros((2, 3)), np.array([0, -1])),
      ValueError, r"`labels` must lie in 0..2"),
-    ("xent float labels", lambda: cl.cross_entropy(np.zeros((2, 3)), np.array([0.0, 1.0])),
+    ("xent float labels", lambda: cl.cross_entropy(np.zeros((2, 3)), [0.0, 1.0]),
      ValueError, "`labels` must be 2 integers"),
     ("xent label count", lambda: cl.cross_entropy(np.zeros((2, 3)), np.array([0])),
      ValueError, "`labels` must be 2 integers"),
-    ("softmax 1-D", lambda: cl.softmax(np.zeros(3)), ValueError, "`logits` must be 2-D"),
+    ("softmax 1-D", lambda: cl.softmax(np.zeros(3)),
+     ValueError, "`logits` must be 2-D"),
     ("softmax nan", lambda: cl.softmax(np.array([[np.nan, 0.0]])), ValueError,
      "`logits` must be finite"),
     ("costate inf", lambda: cl.cross_entropy_costate(np.array([[np.inf, 0.0]]), [0]),
@@ -190,7 +201,8 @@ _BAD = [
     # Dense
     ("dense label -1", lambda: _D.backprop(_DP, _X, [0, -1]), ValueError,
      r"`labels` must lie in 0..1"),
-    ("dense label 2", lambda: _D.backprop(_DP, _X, [0, 2]), ValueError, r"`labels` must lie"),
+    ("dense label 2", lambda: _D.backprop(_DP, _X, [0, 2]),
+     ValueError, r"`labels` must lie"),
     ("dense labels float", lambda: _D.backprop(_DP, _X, [0.0, 1.0]), ValueError,
      "`labels` must be 2 integers"),
     ("dense label count", lambda: _D.backprop(_DP, _X, [0, 1, 1]), ValueError,
@@ -201,12 +213,12 @@ _BAD = [
      "`x` must hold at least one pattern"),
     ("dense x nan", lambda: _D.logits(_DP, np.full((1, 3), np.nan)), ValueError,
      "`x` must be finite"),
-    ("dense flat params", lambda: _D.logits([a for pair in _DP for a in pair], _X), ValueError,
-     r"`params` must be a list of 2 pairs"),
+    ("dense flat params", lambda: _D.logits([a for pair in _DP for a in pair], _X),
+     ValueError, r"`params` must be a list of 2 pairs"),
     ("dense params short", lambda: _D.logits(_DP[:1], _X), ValueError,
      r"`params` must be a list of 2 pairs"),
-    ("dense params widths", lambda: _D.logits(cl.Dense([3, 5, 2]).init(0), _X), ValueError,
-     r"`params` must have the widths \[3, 4, 2\]"),
+    ("dense params widths", lambda: _D.logits(cl.Dense([3, 5, 2]).init(0), _X),
+     ValueError, r"`params` must have the widths \[3, 4, 2\]"),
     ("dense params nan", lambda: _D.backprop(_NAN, _X, _Y), ValueError,
      r"`params\[0\]\[0\] \(W_1\)` must be finite"),
     ("dense sizes", lambda: cl.Dense([3]), ValueError, "`sizes` needs at least two"),
@@ -227,10 +239,12 @@ _BAD = [
      "one entry per layer"),
     ("conv no layers", lambda: cl.ConvNet(channels=(), kernel_sizes=(), strides=(),
                                           paddings=()), ValueError, "at least one"),
-    ("conv n_classes 0", lambda: cl.ConvNet(n_classes=0), ValueError, "`n_classes` must be >= 1"),
+    ("conv n_classes 0", lambda: cl.ConvNet(n_classes=0),
+     ValueError, "`n_classes` must be >= 1"),
     ("conv kernel too long", lambda: cl.ConvNet(4, kernel_sizes=(9, 3, 3)), ValueError,
      "`kernel_size` must be <="),
-    ("conv params flat", lambda: _C.logits([a for pair in _CP for a in pair], np.ones((1, 8))),
+    ("conv params flat", lambda: _C.logits([a for pair in _CP for a in pair],
+                                           np.ones((1, 8))),
      ValueError, "`params` must be a list of 2 pairs"),
     ("conv kernel shape", lambda: _C.logits([(np.ones((2, 1, 4)), np.ones(2)), _CP[1]],
                                             np.ones((1, 8))),
@@ -249,14 +263,15 @@ _BAD = [
     # train
     ("train model", lambda: cl.train(object(), _SPLIT, optimizer=optim.Adam(), steps=1),
      TypeError, "`model` must be"),
-    ("train data", lambda: cl.train(_D, (1, 2), optimizer=optim.Adam(), steps=1), TypeError,
-     "`data` must have x_train"),
-    ("train optimizer", lambda: cl.train(_D, _SPLIT, optimizer=None, steps=1), TypeError,
-     "`optimizer` must have init"),
-    ("train steps", lambda: cl.train(_D, _SPLIT, optimizer=optim.Adam(), steps=0), ValueError,
-     "`steps` must be >= 1"),
+    ("train data", lambda: cl.train(_D, (1, 2), optimizer=optim.Adam(), steps=1),
+     TypeError, "`data` must have x_train"),
+    ("train optimizer", lambda: cl.train(_D, _SPLIT, optimizer=None, steps=1),
+     TypeError, "`optimizer` must have init"),
+    ("train steps", lambda: cl.train(_D, _SPLIT, optimizer=optim.Adam(), steps=0),
+     ValueError, "`steps` must be >= 1"),
     ("train labels vs classes", lambda: cl.train(
-        _D, _SPLIT._replace(y_train=np.array([0, 1, 2, 1])), optimizer=optim.Adam(), steps=1),
+        _D, _SPLIT._replace(y_train=np.array([0, 1, 2, 1])), optimizer=optim.Adam(),
+        steps=1),
      ValueError, r"`data.y_train` must lie in 0..1 \(2 classes\)"),
     ("train width", lambda: cl.train(
         _D, _SPLIT._replace(x_test=np.ones((2, 5))), optimizer=optim.Adam(), steps=1),
@@ -264,12 +279,14 @@ _BAD = [
     ("train nan params", lambda: cl.train(_D, _SPLIT, optimizer=optim.Adam(), steps=1,
                                           params=_NAN),
      ValueError, r"`params\[0\]\[0\] \(W_1\)` must be finite"),
-    ("train seed", lambda: cl.train(_D, _SPLIT, optimizer=optim.Adam(), steps=1, seed=-1),
+    ("train seed", lambda: cl.train(_D, _SPLIT, optimizer=optim.Adam(), steps=1,
+                                    seed=-1),
      ValueError, "`seed` must be >= 0"),
 ]
 
 
-@pytest.mark.parametrize("make, exc, match", [c[1:] for c in _BAD], ids=[c[0] for c in _BAD])
+@pytest.mark.parametrize("make, exc, match", [c[1:] for c in _BAD],
+                         ids=[c[0] for c in _BAD])
 def test_bad_input(make, exc, match):
     with pytest.raises(exc, match=match):
         make()

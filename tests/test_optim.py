@@ -1,4 +1,4 @@
-"""lagprop.optim against steps by hand, the book's heavy-ball motion and textbook Adam."""
+"""lagprop.optim against steps by hand, the book's heavy-ball motion, textbook Adam."""
 
 import dataclasses
 
@@ -21,9 +21,10 @@ def test_adam_first_two_steps_by_hand():
     g1 = np.array([0.4, -3.0])
     state = opt.init(p)
     p1, state = opt.update([g1], state, p)
-    # step 1: m = 0.5 g, v = 0.25 g^2; corrected m/0.5 = g, v/0.25 = g^2: step lr g/(|g| + eps)
-    np.testing.assert_allclose(
-        p1[0], [1.0 - 0.1 * 0.4 / (0.4 + 1e-8), -2.0 + 0.1 * 3.0 / (3.0 + 1e-8)], rtol=1e-15)
+    # step 1: m = 0.5 g, v = 0.25 g^2; corrected m/0.5 = g, v/0.25 = g^2:
+    # the step is lr g/(|g| + eps)
+    expect = [1.0 - 0.1 * 0.4 / (0.4 + 1e-8), -2.0 + 0.1 * 3.0 / (3.0 + 1e-8)]
+    np.testing.assert_allclose(p1[0], expect, rtol=1e-15)
     g2 = np.array([0.2, 1.0])
     p2, state = opt.update([g2], state, p1)
     # step 2: m = 0.25 g1 + 0.5 g2, v = 0.1875 g1^2 + 0.25 g2^2, c1 = 0.75, c2 = 0.4375
@@ -82,8 +83,8 @@ def test_momentum_by_hand():
 
 def test_momentum_is_the_books_heavy_ball_map():
     # impulses of spacing 0.5 on mu (w'' + beta w') = -grad C, C = w^T Q w / 2:
-    # the exact motion at the impulse times, the position-form recursion and Momentum with
-    # (lr, rho) = heavy_ball(beta, mu, spacing) give the same iterates
+    # the exact motion at the impulse times, the position-form recursion and Momentum
+    # with (lr, rho) = heavy_ball(beta, mu, spacing) give the same iterates
     Q = np.array([[3.0, 0.5], [0.5, 1.0]])
     beta, mu, spacing, n = 2.0, 0.7, 0.5, 30
     lr, rho = dynamics.heavy_ball(beta, mu, spacing)
@@ -121,7 +122,8 @@ def test_nested_structures_keep_their_shape(opt):
              (rng.standard_normal((1, 3)), rng.standard_normal(1))]
     named = {"W": rng.standard_normal((2, 2)), "layers": [rng.standard_normal(4)]}
     for params in (pairs, named, rng.standard_normal(5)):
-        grads = optim._tree(params, [np.ones(a.shape) for _, a in optim._leaves(params, "p")])
+        ones = [np.ones(a.shape) for _, a in optim._leaves(params, "p")]
+        grads = optim._tree(params, ones)
         new, state = opt.update(grads, opt.init(params), params)
         assert type(new) is type(params)
         got = [(p, a.shape) for p, a in optim._leaves(new, "p")]
@@ -154,7 +156,8 @@ def test_a_state_for_other_parameters_is_rejected():
     opt = optim.Momentum(0.1)
     four = [np.zeros(2)] * 4
     state = opt.init(four)
-    with pytest.raises(ValueError, match="`state.u` must have the structure of `params`"):
+    with pytest.raises(ValueError,
+                       match="`state.u` must have the structure of `params`"):
         opt.update([np.zeros(2)] * 6, state, [np.zeros(2)] * 6)
     adam = optim.Adam()
     s3 = adam.init([np.zeros(3)])
@@ -166,39 +169,56 @@ def test_a_state_for_other_parameters_is_rejected():
 
 _P = [(np.ones((2, 3)), np.zeros(2))]
 _G = [(np.ones((2, 3)), np.zeros(2))]
-_BAD = [
-    ("lr 0", lambda: optim.Adam(lr=0.0), ValueError, "`lr` must be a finite number > 0"),
-    ("lr nan", lambda: optim.Momentum(np.nan), ValueError, "`lr` must be a finite number"),
-    ("lr str", lambda: optim.Momentum("0.1"), TypeError, "`lr` must be a positive real"),
-    ("beta1 1", lambda: optim.Adam(beta1=1.0), ValueError, r"`beta1` must be a finite number in"),
+_ADAM, _MOM = optim.Adam(), optim.Momentum(0.1)
+
+
+def _adam(grads, state=None, params=_P):
+    return _ADAM.update(grads, _ADAM.init(_P) if state is None else state, params)
+
+
+_BAD = [  # (case, call, error type, message fragment naming the argument)
+    ("lr 0", lambda: optim.Adam(lr=0.0), ValueError,
+     "`lr` must be a finite number > 0"),
+    ("lr nan", lambda: optim.Momentum(np.nan), ValueError,
+     "`lr` must be a finite number"),
+    ("lr str", lambda: optim.Momentum("0.1"), TypeError,
+     "`lr` must be a positive real"),
+    ("beta1 1", lambda: optim.Adam(beta1=1.0), ValueError,
+     "`beta1` must be a finite number in"),
     ("beta2 -0.1", lambda: optim.Adam(beta2=-0.1), ValueError, "`beta2` must be"),
-    ("eps 0", lambda: optim.Adam(eps=0.0), ValueError, "`eps` must be a finite number > 0"),
-    ("rho -0.1", lambda: optim.Momentum(0.1, rho=-0.1), ValueError, r"`rho` must be a finite number in \[0"),
+    ("eps 0", lambda: optim.Adam(eps=0.0), ValueError,
+     "`eps` must be a finite number > 0"),
+    ("rho -0.1", lambda: optim.Momentum(0.1, rho=-0.1), ValueError,
+     r"`rho` must be a finite number in \[0"),
     ("rho 1", lambda: optim.Momentum(0.1, rho=1.0), ValueError, "`rho`"),
     ("momentum kw", lambda: optim.Momentum(0.1, momentum=0.5), TypeError, "momentum"),
-    ("init empty", lambda: optim.Adam().init([]), ValueError, "`params` must hold at least one"),
-    ("init None leaf", lambda: optim.Adam().init([None]), TypeError, r"`params\[0\]` must be"),
-    ("init nan", lambda: optim.Adam().init([(np.ones(2), np.array([np.nan]))]), ValueError,
+    ("init empty", lambda: _ADAM.init([]), ValueError,
+     "`params` must hold at least one"),
+    ("init None leaf", lambda: _ADAM.init([None]), TypeError, r"`params\[0\]` must be"),
+    ("init nan", lambda: _ADAM.init([(np.ones(2), np.array([np.nan]))]), ValueError,
      r"`params\[0\]\[1\]` must be finite"),
-    ("init complex", lambda: optim.Adam().init(np.ones(2) * 1j), TypeError, "`params` must be real"),
-    ("grads short", lambda: optim.Adam().update([], optim.Adam().init(_P), _P), ValueError,
+    ("init complex", lambda: _ADAM.init(np.ones(2) * 1j), TypeError,
+     "`params` must be real"),
+    ("grads short", lambda: _adam([]), ValueError,
      "`grads` must have the structure of `params`"),
-    ("grads shape", lambda: optim.Adam().update([(np.ones((3, 2)), np.zeros(2))],
-                                               optim.Adam().init(_P), _P), ValueError,
+    ("grads shape", lambda: _adam([(np.ones((3, 2)), np.zeros(2))]), ValueError,
      r"`grads\[0\]\[0\]` must have shape \(2, 3\)"),
-    ("grads nan", lambda: optim.Momentum(0.1).update([(np.ones((2, 3)), np.array([0, np.nan]))],
-                                                    optim.Momentum(0.1).init(_P), _P),
-     ValueError, r"`grads\[0\]\[1\]` must be finite"),
-    ("state None", lambda: optim.Adam().update(_G, None, _P), TypeError, "`state` must be"),
-    ("state of the other", lambda: optim.Adam().update(_G, optim.Momentum(0.1).init(_P), _P),
-     TypeError, "`state` must be the AdamState"),
-    ("overflow", lambda: optim.Momentum(1e308).update([np.array([1e10])], optim.Momentum(1e308)
-                                                      .init([np.ones(1)]), [np.ones(1)]),
+    ("grads nan", lambda: _adam([(np.ones((2, 3)), np.array([0, np.nan]))]), ValueError,
+     r"`grads\[0\]\[1\]` must be finite"),
+    ("params shape", lambda: _adam(_G, params=[(np.ones((2, 2)), np.zeros(2))]),
+     ValueError, r"`grads\[0\]\[0\]` must have shape \(2, 2\)"),
+    ("state str", lambda: _adam(_G, state="s"), TypeError,
+     "`state` must be the AdamState"),
+    ("state of the other", lambda: _adam(_G, state=_MOM.init(_P)), TypeError,
+     "`state` must be the AdamState"),
+    ("overflow", lambda: optim.Momentum(1e308).update(
+        [np.array([1e10])], _MOM.init([np.ones(1)]), [np.ones(1)]),
      FloatingPointError, "overflowed float64"),
 ]
 
 
-@pytest.mark.parametrize("make, exc, match", [c[1:] for c in _BAD], ids=[c[0] for c in _BAD])
+@pytest.mark.parametrize("make, exc, match", [c[1:] for c in _BAD],
+                         ids=[c[0] for c in _BAD])
 def test_bad_input(make, exc, match):
     with pytest.raises(exc, match=match):
         make()
