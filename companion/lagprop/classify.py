@@ -35,11 +35,9 @@ an optimiser of :mod:`lagprop.optim` and returns ``(params, TrainingLog)``.
 
 References
 ----------
-.. [1] Y. le Cun, "A theoretical framework for back-propagation", Proceedings of the
-   1988 Connectionist Models Summer School, 1988.
-.. [2] Y. le Cun et al., "Backpropagation applied to handwritten zip code recognition",
-   Neural Computation 1(4), 1989.
-.. [3] S. Greydanus, "Scaling down deep learning", arXiv:2011.14439, 2020 (MNIST-1D).
+le Cun (1988), "A theoretical framework for back-propagation", eqs. 1-9 and section 3.1;
+le Cun et al. (1989), "Backpropagation applied to handwritten zip code recognition";
+Greydanus (2020), "Scaling down deep learning" (MNIST-1D and its models).
 """
 
 from dataclasses import dataclass
@@ -375,6 +373,9 @@ class Dense(_Classifier):
     ``W_k.shape == (n_k, n_{k-1})``, as for :func:`lagprop.lagrangian.backprop`.
     """
 
+    logits = _Classifier.logits  # in the class's own namespace: on its API page
+    backprop = _Classifier.backprop
+
     def __init__(self, sizes, activation="relu"):
         self.sizes = check_sizes(sizes)
         self.n_in, self.n_classes = self.sizes[0], self.sizes[-1]
@@ -393,6 +394,11 @@ class Dense(_Classifier):
         Returns
         -------
         list of (ndarray, ndarray)
+
+        Raises
+        ------
+        TypeError, ValueError
+            A ``seed`` that is neither an integer >= 0 nor a ``numpy.random.Generator``.
         """
         rng = seed_or_generator(seed)
         return [(_uniform(rng, a, (b, a)), _uniform(rng, a, (b,)))
@@ -454,10 +460,15 @@ class ConvNet(_Classifier):
         a padding below 0, lists of unequal lengths, or a kernel longer than its padded
         input.
 
-    Notes ----- ``params`` is one pair per layer: ``[(v_1, c_1), ..., (v_L, c_L), (W,
-    b)]`` with kernels ``v_l`` (F, C, K), biases ``c_l`` (F,), and the head ``W``
+    Notes
+    -----
+    ``params`` is one pair per layer, ``[(v_1, c_1), ..., (v_L, c_L), (W, b)]``, with
+    kernels ``v_l`` (F, C, K), biases ``c_l`` (F,), and the head ``W``
     (n_classes, F_L n_L), ``b``.
     """
+
+    logits = _Classifier.logits  # in the class's own namespace: on its API page
+    backprop = _Classifier.backprop
 
     def __init__(self, n_in=40, n_classes=10, *, channels=(25, 25, 25),
                  kernel_sizes=(5, 3, 3), strides=(2, 2, 2), paddings=(1, 1, 1),
@@ -498,6 +509,11 @@ class ConvNet(_Classifier):
         Returns
         -------
         list of (ndarray, ndarray)
+
+        Raises
+        ------
+        TypeError, ValueError
+            A ``seed`` that is neither an integer >= 0 nor a ``numpy.random.Generator``.
         """
         rng = seed_or_generator(seed)
         out = []
@@ -584,8 +600,8 @@ def conv2d_ties(height, width, kernel, *, n_filters=1, stride=1, shared=True, st
 
     References
     ----------
-    .. [1] Y. le Cun et al., "Backpropagation applied to handwritten zip code
-       recognition", Neural Computation 1(4), 1989.
+    le Cun et al. (1989), "Backpropagation applied to handwritten zip code recognition"
+    (local and shared-weight layers on images).
     """
     height, width = positive_int(height, "height"), positive_int(width, "width")
     k, s = positive_int(kernel, "kernel"), positive_int(stride, "stride")
@@ -649,6 +665,9 @@ class TiedNet(_Classifier):
     :func:`lagprop.sharing.expand`.
     """
 
+    logits = _Classifier.logits  # in the class's own namespace: on its API page
+    backprop = _Classifier.backprop
+
     def __init__(self, ties, activation="tanh"):
         self.ties = check_ties(ties)
         self.n_params = n_shared(self.ties)
@@ -669,6 +688,11 @@ class TiedNet(_Classifier):
         Returns
         -------
         ndarray, shape (n_params,)
+
+        Raises
+        ------
+        TypeError, ValueError
+            A ``seed`` that is neither an integer >= 0 nor a ``numpy.random.Generator``.
         """
         rng = seed_or_generator(seed)
         u = np.zeros(self.n_params)
@@ -794,8 +818,8 @@ def train(model, data, *, optimizer, steps, batch_size=100, seed=0, eval_every=N
 
     References
     ----------
-    .. [1] Y. le Cun, "A theoretical framework for back-propagation", 1988.
-    .. [2] S. Greydanus, "Scaling down deep learning", arXiv:2011.14439, 2020.
+    le Cun (1988), eq. 9 (the weight update from the costate's gradient); Greydanus
+    (2020) for the MNIST-1D training set-up (Adam, steps of 1e-2, batches of 100).
     """
     if not isinstance(model, _Classifier):
         raise TypeError(f"`model` must be a classify.Dense, ConvNet or TiedNet, got "

@@ -290,7 +290,7 @@ def mnist1d(*, seed=42, shuffle=False):
 
     References
     ----------
-    .. [1] S. Greydanus, "Scaling down deep learning", arXiv:2011.14439, 2020.
+    Greydanus (2020), "Scaling down deep learning", arXiv:2011.14439.
     """
     seed = positive_int(seed, "seed", minimum=0)
     if seed >= 2**32:

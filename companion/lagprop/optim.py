@@ -38,11 +38,10 @@ the same structure.
 
 References
 ----------
-.. [1] B. T. Polyak, "Some methods of speeding up the convergence of iteration methods",
-   USSR Computational Mathematics and Mathematical Physics 4(5), 1964.
-.. [2] D. P. Kingma and J. Ba, "Adam: a method for stochastic optimization", ICLR 2015.
-.. [3] optax, ``GradientTransformation``: ``init(params)`` and
-   ``update(grads, state, params)``.
+Polyak (1964), "Some methods of speeding up the convergence of iteration methods";
+Kingma and Ba (2015), "Adam: a method for stochastic optimization"; optax's
+``GradientTransformation`` (``init(params)``, ``update(grads, state, params)``) for the
+pure form.
 """
 
 from dataclasses import dataclass, field
@@ -194,15 +193,14 @@ class Momentum:
     ValueError
         If ``lr`` is not finite and > 0, or ``rho`` not in [0, 1).
 
-    See Also -------- lagprop.dynamics.heavy_ball : ``(lr, rho)`` from the damping, the
-    mass and the spacing. lagprop.dynamics.heavy_ball_positions : the same recursion in
-    position form.
+    See Also
+    --------
+    lagprop.dynamics.heavy_ball : ``(lr, rho)`` from the damping, mass and spacing.
+    lagprop.dynamics.heavy_ball_positions : the same recursion in position form.
 
     References
     ----------
-    .. [1] B. T. Polyak, "Some methods of speeding up the convergence of iteration
-           methods",
-       USSR Computational Mathematics and Mathematical Physics 4(5), 1964.
+    Polyak (1964), "Some methods of speeding up the convergence of iteration methods".
     """
 
     lr: float
@@ -340,8 +338,7 @@ class Adam:
 
     References
     ----------
-    .. [1] D. P. Kingma and J. Ba, "Adam: a method for stochastic optimization", ICLR
-           2015.
+    Kingma and Ba (2015), "Adam: a method for stochastic optimization", Algorithm 1.
     """
 
     lr: float = 1e-3
