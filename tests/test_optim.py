@@ -213,7 +213,7 @@ _BAD = [  # (case, call, error type, message fragment naming the argument)
      "`state` must be the AdamState"),
     ("overflow", lambda: optim.Momentum(1e308).update(
         [np.array([1e10])], _MOM.init([np.ones(1)]), [np.ones(1)]),
-     FloatingPointError, "overflowed float64"),
+     FloatingPointError, r"overflowed float64 at `params\[0\]`"),
 ]
 
 

@@ -97,8 +97,7 @@ def _check_like(leaves, name, ref, ref_name):
     for (p, a), (_, r) in zip(leaves, ref):
         if a.shape != r.shape:
             raise ValueError(f"`{name}{p}` must have shape {r.shape} like "
-                             f"`{ref_name}{p}`, "
-                             f"got {a.shape}")
+                             f"`{ref_name}{p}`, got {a.shape}")
     return [a for _, a in leaves]
 
 
@@ -124,19 +123,20 @@ def _check_step(grads, state, params, state_type, fields):
     G = _check_like(_leaves(grads, "grads"), "grads", ref, "params")
     if not isinstance(state, state_type):
         raise TypeError(f"`state` must be the {state_type.__name__} that "
-                        f"`init(params)` "
-                        f"returns, got {type(state).__name__}")
+                        f"`init(params)` returns, got {type(state).__name__}")
     S = [_check_like(_leaves(getattr(state, f), f"state.{f}"), f"state.{f}", ref,
                      "params") for f in fields]
-    return [a for _, a in ref], G, S
+    return [p for p, _ in ref], [a for _, a in ref], G, S
 
 
-def _finite_or_raise(arrays, what, hint):
+def _finite_or_raise(arrays, paths, hint):
+    """Raise if a new array (parameters or state, leaf by leaf) is not finite."""
     for i, a in enumerate(arrays):
         if not np.all(np.isfinite(a)):
+            where = paths[i % len(paths)]
             raise FloatingPointError(
-                f"the {what} overflowed float64 in leaf {i} of `params` ({hint}); "
-                f"the arguments are finite but too large for this step")
+                f"the step overflowed float64 at `params{where}` ({hint}); the arguments "
+                f"are finite but too large for this step")
 
 
 def _read_only(arrays):
@@ -266,11 +266,11 @@ class Momentum:
         FloatingPointError
             If the step overflows float64 (finite but huge ``lr`` or gradients).
         """
-        P, G, (U,) = _check_step(grads, state, params, MomentumState, ("u",))
+        paths, P, G, (U,) = _check_step(grads, state, params, MomentumState, ("u",))
         with np.errstate(over="ignore", invalid="ignore"):
             U = [self.rho * u + g for u, g in zip(U, G)]
             new = [p - self.lr * u for p, u in zip(P, U)]
-        _finite_or_raise(U + new, "step", f"lr={self.lr!r}")
+        _finite_or_raise(U + new, paths, f"lr={self.lr!r}")
         state = MomentumState(state.count + 1, _tree(params, _read_only(U)))
         return _tree(params, new), state
 
@@ -409,7 +409,8 @@ class Adam:
             If the new parameters overflow float64 (a huge ``lr`` or parameters near the
             largest double).
         """
-        P, G, (M, S) = _check_step(grads, state, params, AdamState, ("m", "sqrt_v"))
+        paths, P, G, (M, S) = _check_step(grads, state, params, AdamState,
+                                          ("m", "sqrt_v"))
         t = state.count + 1
         b1, b2 = self.beta1, self.beta2
         c1, c2 = 1.0 - b1**t, 1.0 - b2**t
@@ -423,6 +424,6 @@ class Adam:
                 den = s + floor
                 ratio = np.divide(m, den, out=np.zeros_like(m), where=den > 0)
                 new.append(p - scale * ratio)
-        _finite_or_raise(M + S + new, "step", f"lr={self.lr!r}")
+        _finite_or_raise(M + S + new, paths, f"lr={self.lr!r}")
         return _tree(params, new), AdamState(t, _tree(params, _read_only(M)),
                                              _tree(params, _read_only(S)))
