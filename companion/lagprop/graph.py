@@ -52,6 +52,7 @@ Software 26 (2000), 19-45.
 """
 
 from dataclasses import dataclass
+from math import isfinite
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -803,7 +804,10 @@ class Graph:
     def _finite(values, where, args):
         """Raise if a result is not finite although every argument is (float64 overflow)."""
         for key, arr in values.items():
-            if not np.all(np.isfinite(arr)):
+            # a sum is finite when every entry is (an overflowing sum is checked entry-wise)
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = np.sum(arr)
+            if not isfinite(total) and not np.isfinite(arr).all():
                 sizes = ", ".join(f"`{k}` {_largest(v):.3g}" for k, v in args.items())
                 raise ValueError(f"the {where} overflows float64 at {key!r}: the arguments are "
                                  f"too large (largest |entry|: {sizes}); scale them down")
