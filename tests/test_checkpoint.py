@@ -1,6 +1,9 @@
-"""Tests of lagprop.checkpoint and Graph.checkpointed_gradient: the binomial schedule, its
-memory bound (counted with weak references to the states), its count of advances against a
-dynamic-programming oracle and Griewank's formula, and the gradient it gives."""
+"""Tests of lagprop.checkpoint and Graph.checkpointed_gradient.
+
+The binomial schedule, its memory bound (counted with weak references to the states),
+its count of advances against a dynamic-programming oracle and Griewank's formula, and
+the gradient it gives.
+"""
 
 import time
 import weakref
@@ -12,7 +15,7 @@ from lagprop import checkpoint, graph
 
 
 def _dp_advances(l_max, s_max):
-    """T[s][l], the least advances over every split, by dynamic programming (the oracle).
+    """T[s][l], the least advances over every split, by dynamic programming (oracle).
 
     T(1, s) = 0, T(l, 1) = l (l - 1) / 2, T(l, s) = min_m m + T(l - m, s - 1) + T(m, s):
     written from the recursion of the chapter's theorem, not from the binomial formula.
@@ -55,7 +58,8 @@ def _simulate(actions, l, s):
     return advances, peak
 
 
-# --- the plan, without arrays ---------------------------------------------------------------
+# --- the plan, without arrays ---------------------------------------------------------
+
 
 def test_schedule_is_valid_and_optimal_against_the_dp_oracle():
     T = _dp_advances(70, 7)
@@ -68,11 +72,15 @@ def test_schedule_is_valid_and_optimal_against_the_dp_oracle():
 
 
 def test_the_oracle_would_catch_a_worse_split(monkeypatch):
-    """Splitting in the middle is valid but not optimal: the count then exceeds the DP's."""
+    """Splitting in the middle is valid but not optimal: the count exceeds the DP's."""
     monkeypatch.setattr(checkpoint, "_split", lambda n, k: n // 2)
     T = _dp_advances(40, 4)
-    worse = [(l, s) for s in (2, 3, 4) for l in range(2, 41)
-             if _simulate(checkpoint.schedule(l, s), l, s)[0] != T[s][l]]
+    worse = [
+        (l, s)
+        for s in (2, 3, 4)
+        for l in range(2, 41)
+        if _simulate(checkpoint.schedule(l, s), l, s)[0] != T[s][l]
+    ]
     assert len(worse) > 20
 
 
@@ -107,12 +115,14 @@ def test_huge_chains_are_counted_in_closed_form():
     assert checkpoint.binomial_advances(l, l) == l - 1
     assert checkpoint.binomial_repetitions(l, 1) == l - 1
     r = checkpoint.binomial_repetitions(l, 2)
-    assert checkpoint.binomial_capacity(2, r - 1) < l <= checkpoint.binomial_capacity(2, r)
+    assert (
+        checkpoint.binomial_capacity(2, r - 1) < l <= checkpoint.binomial_capacity(2, r)
+    )
     assert time.perf_counter() - start < 1.0
 
 
 def test_planning_is_linear_in_the_chain_length():
-    """The plan of 10^5 steps has O(l) actions and no step is advanced more than r times."""
+    """The plan of 10^5 steps has O(l) actions; no step advanced more than r times."""
     l, s = 100_000, 20
     r = checkpoint.binomial_repetitions(l, s)
     counts = np.zeros(l, dtype=np.int64)
@@ -120,13 +130,14 @@ def test_planning_is_linear_in_the_chain_length():
     for a in checkpoint.schedule(l, s):
         n_actions += 1
         if a.kind == "advance":
-            counts[a.state:a.stop] += 1
+            counts[a.state : a.stop] += 1
     assert n_actions < 6 * l
     assert counts.max() <= r
     assert counts.sum() == checkpoint.binomial_advances(l, s)
 
 
-# --- execution: the memory bound, counted with weak references ----------------------------------
+# --- execution: the memory bound, counted with weak references ------------------------
+
 
 class _State:
     """A state object that weak references can follow."""
@@ -135,7 +146,9 @@ class _State:
         self.i = i
 
 
-@pytest.mark.parametrize("l, s", [(1, 1), (7, 1), (30, 3), (200, 3), (120, 5), (50, 50)])
+@pytest.mark.parametrize(
+    "l, s", [(1, 1), (7, 1), (30, 3), (200, 3), (120, 5), (50, 50)]
+)
 def test_reverse_chain_keeps_at_most_s_states_alive(l, s):
     alive, peak, taped = [], [0], []
 
@@ -166,8 +179,14 @@ def _rnn(T, width=3, n_in=2, every=1):
     g.input("u", n_in)
     g.layer("h0", "u", "U", width=width, activation="tanh")
     for t in range(1, T):
-        g.layer(f"h{t}", [f"h{t - 1}", "u"], ["W", "U"], bias="b", activation="tanh",
-                width=width)
+        g.layer(
+            f"h{t}",
+            [f"h{t - 1}", "u"],
+            ["W", "U"],
+            bias="b",
+            activation="tanh",
+            width=width,
+        )
     g.output(*[f"h{t}" for t in range(T) if (T - 1 - t) % every == 0])
     return g
 
@@ -175,7 +194,8 @@ def _rnn(T, width=3, n_in=2, every=1):
 @pytest.mark.parametrize("T, s", [(30, 3), (200, 3), (50, 5), (10, 1), (13, 40)])
 def test_checkpointed_gradient_holds_at_most_s_states(T, s, monkeypatch):
     """Every node value the sweep computes is followed by a weak reference; before each
-    evaluation at most s of them may be alive (the stored states and the working one)."""
+    evaluation at most s of them may be alive (the stored states and the working one).
+    """
     g = _rnn(T, every=4)
     w = g.init_params(seed=T, scale=0.6)
     rng = np.random.default_rng(1)
@@ -229,27 +249,61 @@ def test_checkpointing_needs_a_chain():
         g.checkpointed_gradient(w, x, d, checkpoints=0)
 
 
-# --- bad input -----------------------------------------------------------------------------------
+# --- bad input ------------------------------------------------------------------------
+
 
 def _ok(i, x):
     return x
 
 
 BAD = [
-    (lambda: checkpoint.binomial_advances(0, 2), ValueError, "`steps` must be >= 1, got 0"),
-    (lambda: checkpoint.binomial_advances(5, 1.5), TypeError, "`checkpoints` must be an integer"),
-    (lambda: checkpoint.binomial_advances(True, 2), TypeError, "`steps` must be an integer"),
-    (lambda: checkpoint.binomial_capacity(2, -1), ValueError, "`repetitions` must be >= 0"),
-    (lambda: checkpoint.binomial_capacity(0, 1), ValueError, "`checkpoints` must be >= 1"),
-    (lambda: checkpoint.binomial_repetitions(3, "2"), TypeError,
-     "`checkpoints` must be an integer"),
+    (
+        lambda: checkpoint.binomial_advances(0, 2),
+        ValueError,
+        "`steps` must be >= 1, got 0",
+    ),
+    (
+        lambda: checkpoint.binomial_advances(5, 1.5),
+        TypeError,
+        "`checkpoints` must be an integer",
+    ),
+    (
+        lambda: checkpoint.binomial_advances(True, 2),
+        TypeError,
+        "`steps` must be an integer",
+    ),
+    (
+        lambda: checkpoint.binomial_capacity(2, -1),
+        ValueError,
+        "`repetitions` must be >= 0",
+    ),
+    (
+        lambda: checkpoint.binomial_capacity(0, 1),
+        ValueError,
+        "`checkpoints` must be >= 1",
+    ),
+    (
+        lambda: checkpoint.binomial_repetitions(3, "2"),
+        TypeError,
+        "`checkpoints` must be an integer",
+    ),
     (lambda: checkpoint.schedule(0, 1), ValueError, "`steps` must be >= 1"),
     (lambda: checkpoint.schedule(3, 0), ValueError, "`checkpoints` must be >= 1"),
-    (lambda: checkpoint.reverse_chain(3, 1, None, None, _ok), TypeError,
-     "`advance` must be callable"),
-    (lambda: checkpoint.reverse_chain(3, 1, None, _ok, 3), TypeError, "`tape` must be callable"),
-    (lambda: checkpoint.reverse_chain(3.0, 1, None, _ok, _ok), TypeError,
-     "`steps` must be an integer"),
+    (
+        lambda: checkpoint.reverse_chain(3, 1, None, None, _ok),
+        TypeError,
+        "`advance` must be callable",
+    ),
+    (
+        lambda: checkpoint.reverse_chain(3, 1, None, _ok, 3),
+        TypeError,
+        "`tape` must be callable",
+    ),
+    (
+        lambda: checkpoint.reverse_chain(3.0, 1, None, _ok, _ok),
+        TypeError,
+        "`steps` must be an integer",
+    ),
 ]
 
 

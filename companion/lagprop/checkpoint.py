@@ -1,28 +1,31 @@
-r"""Binomial checkpointing: reversing a chain of steps with a fixed number of stored states.
+r"""Binomial checkpointing: reversing a chain of steps with a fixed number of states.
 
-A chain :math:`x_{i+1} = \phi_i(x_i)`, :math:`i = 0, \dots, l - 1`, is reversed when the costate
-step of every :math:`\phi_i` has been taken, from the last step to the first; the costate step
-of :math:`\phi_i` needs the state :math:`x_i` before it. Storing every state costs :math:`l`
-states of memory. With :math:`s` *slots* (one of them holding :math:`x_0`), the states that are
-not stored are recomputed from the nearest stored one. The number of those recomputations
-(*advances*) is least for Griewank's binomial schedule (Griewank 1992),
+A chain :math:`x_{i+1} = \phi_i(x_i)`, :math:`i = 0, \dots, l - 1`, is reversed when the
+costate step of every :math:`\phi_i` has been taken, from the last step to the first;
+the costate step of :math:`\phi_i` needs the state :math:`x_i` before it. Storing every
+state costs :math:`l` states of memory. With :math:`s` *slots* (one of them holding
+:math:`x_0`), the states that are not stored are recomputed from the nearest stored one.
+The number of those recomputations (*advances*) is least for Griewank's binomial
+schedule (Griewank 1992),
 
 .. math:: t(l, s) = r\,l - \binom{s + r}{s + 1}, \qquad
           r = \min\Big\{ r \ge 0 : \binom{s + r}{s} \ge l \Big\},
 
-and this module computes that schedule in closed form, as Griewank and Walther's *revolve*
-does (Griewank & Walther 2000): each split of a range of :math:`n` steps with :math:`k` free
-slots is read off binomial coefficients, so planning a chain costs time linear in :math:`l`
-and memory linear in :math:`s`.
+and this module computes that schedule in closed form, as Griewank and Walther's
+*revolve* does (Griewank & Walther 2000): each split of a range of :math:`n` steps with
+:math:`k` free slots is read off binomial coefficients, so planning a chain costs time
+linear in :math:`l` and memory linear in :math:`s`.
 
 The module keeps planning and execution apart:
 
-* :func:`schedule` is the plan, a stream of :class:`Action` (advance, store, restore, free,
-  reverse) that involves no arrays and can be checked by itself;
-* :func:`reverse_chain` executes a plan with two callables, one that advances a state and one
-  that tapes a step and takes its costate step. It keeps the checkpoints in an explicit list of
-  :math:`s` slots (revolve's snapshot array), so no more than :math:`s` stored states and one
-  working state are alive at any time, and it reports the largest number of occupied slots.
+* :func:`schedule` is the plan, a stream of :class:`Action` (advance, store, restore,
+  free, reverse) that involves no arrays and can be checked by itself;
+* :func:`reverse_chain` executes a plan with two callables, one that advances a state
+  and one that tapes a step and takes its costate step. It keeps the checkpoints in an
+  explicit
+  list of :math:`s` slots (revolve's snapshot array), so no more than :math:`s` stored
+  states and one working state are alive at any time, and it reports the largest number
+  of occupied slots.
 
 :meth:`lagprop.graph.Graph.checkpointed_gradient` runs it on a chain graph.
 
@@ -31,9 +34,9 @@ References
 A. Griewank, "Achieving logarithmic growth of temporal and spatial complexity in reverse
 automatic differentiation", Optimization Methods and Software 1 (1992), 35-54.
 
-A. Griewank and A. Walther, "Algorithm 799: revolve: an implementation of checkpointing for the
-reverse or adjoint mode of computational differentiation", ACM Transactions on Mathematical
-Software 26 (2000), 19-45.
+A. Griewank and A. Walther, "Algorithm 799: revolve: an implementation of checkpointing
+for the reverse or adjoint mode of computational differentiation", ACM Transactions on
+Mathematical Software 26 (2000), 19-45.
 """
 
 from dataclasses import dataclass
@@ -56,25 +59,26 @@ _KINDS = ("advance", "store", "restore", "free", "reverse")
 
 
 class Action(NamedTuple):
-    r"""One action of a checkpointing schedule (states are numbered :math:`x_0, \dots, x_l`).
+    r"""One action of a checkpointing schedule (states :math:`x_0, \dots, x_l`).
 
     Attributes
     ----------
     kind : str
         ``"advance"``: compute :math:`x_{\mathrm{stop}}` from the working state
-        :math:`x_{\mathrm{state}}` by evaluating steps ``state``, ..., ``stop - 1`` (each an
-        advance); ``"store"``: copy the working state :math:`x_{\mathrm{state}}` into ``slot``;
-        ``"restore"``: make the state in ``slot`` (which is :math:`x_{\mathrm{state}}`) the
-        working state; ``"free"``: empty ``slot``, which held :math:`x_{\mathrm{state}}`;
-        ``"reverse"``: evaluate step ``state`` once more from the working state (taping it)
-        and take its costate step.
+        :math:`x_{\mathrm{state}}` by evaluating steps ``state``, ..., ``stop - 1``
+        (each an advance); ``"store"``: copy the working state
+        :math:`x_{\mathrm{state}}` into ``slot``; ``"restore"``: make the state in
+        ``slot`` (which is :math:`x_{\mathrm{state}}`) the working state; ``"free"``:
+        empty ``slot``, which held :math:`x_{\mathrm{state}}`; ``"reverse"``: evaluate
+        step ``state`` once more from the working state (taping it) and take its costate
+        step.
     state : int
         The index of the state the action starts from or concerns.
     stop : int or None
         For ``"advance"``, the index of the state reached; ``None`` otherwise.
     slot : int or None
-        For ``"store"``, ``"restore"`` and ``"free"``, the slot in ``0 .. s - 1``; ``None``
-        otherwise.
+        For ``"store"``, ``"restore"`` and ``"free"``, the slot in ``0 .. s - 1``;
+        ``None`` otherwise.
     """
 
     kind: str
@@ -94,8 +98,8 @@ class Reversal:
     taped : int
         Step evaluations immediately followed by that step's costate step: one per step.
     peak_states : int
-        The largest number of slots occupied at once, counted in the slot store (the slot of
-        :math:`x_0` included); at most ``checkpoints``.
+        The largest number of slots occupied at once, counted in the slot store (the
+        slot of :math:`x_0` included); at most ``checkpoints``.
     """
 
     advances: int
@@ -103,7 +107,8 @@ class Reversal:
     peak_states: int
 
 
-# --- the binomial count -------------------------------------------------------------------------
+# --- the binomial count  --------------------------------------------------------------
+
 
 def _beta(s, r):
     r""":math:`\beta(s, r) = \binom{s + r}{s}`, and 0 for :math:`r < 0`."""
@@ -111,7 +116,7 @@ def _beta(s, r):
 
 
 def _repetitions(l, s):
-    r"""The least :math:`r \ge 0` with :math:`\beta(s, r) \ge l`, by doubling then bisection."""
+    r"""The least :math:`r \ge 0` with :math:`\beta(s, r) \ge l`, by bisection."""
     if l <= 1:
         return 0
     if s == 1:
@@ -135,17 +140,21 @@ def _advances(l, s):
 
 
 def binomial_capacity(checkpoints, repetitions):
-    r"""The longest chain that ``checkpoints`` slots reverse with each step advanced at most ``repetitions`` times.
+    r"""The longest chain that ``checkpoints`` slots reverse, ``repetitions`` given.
+
+    That is, with each step advanced at most ``repetitions`` times:
 
     .. math:: \beta(s, r) = \binom{s + r}{s}
 
-    (Griewank 1992, Proposition 1). An advance is an evaluation of a step that only moves a
-    state forward; the evaluation that precedes each step's costate step is not counted.
+    (Griewank 1992, Proposition 1). An advance is an evaluation of a step that only
+    moves a state forward; the evaluation that precedes each step's costate step is not
+    counted.
 
     Parameters
     ----------
     checkpoints : int
-        The number of slots :math:`s \ge 1` for stored states, the one of :math:`x_0` included.
+        The number of slots :math:`s \ge 1` for stored states, the one of :math:`x_0`
+        included.
     repetitions : int
         The most advances of any one step, :math:`r \ge 0`.
 
@@ -171,13 +180,13 @@ def binomial_capacity(checkpoints, repetitions):
 
 
 def binomial_repetitions(steps, checkpoints):
-    r"""The repetition number of a chain: the least :math:`r` with :math:`\beta(s, r) \ge l`.
+    r"""The repetition number: the least :math:`r` with :math:`\beta(s, r) \ge l`.
 
     .. math:: r(l, s) = \min\Big\{ r \ge 0 : \binom{s + r}{s} \ge l \Big\}
 
-    With :math:`s` slots no step of an optimal schedule is advanced more than :math:`r` times
-    (Griewank 1992). Found by doubling and bisection on :math:`r`, so long chains cost a few
-    binomial coefficients (with one slot, :math:`r = l - 1` directly).
+    With :math:`s` slots no step of an optimal schedule is advanced more than :math:`r`
+    times (Griewank 1992). Found by doubling and bisection on :math:`r`, so long chains
+    cost a few binomial coefficients (with one slot, :math:`r = l - 1` directly).
 
     Parameters
     ----------
@@ -207,16 +216,16 @@ def binomial_repetitions(steps, checkpoints):
 
 
 def binomial_advances(steps, checkpoints):
-    r"""Griewank's least number of advances to reverse a chain of ``steps`` with ``checkpoints`` slots.
+    r"""Griewank's least number of advances to reverse a chain with a number of slots.
 
     .. math:: t(l, s) = r\,l - \binom{s + r}{s + 1}, \qquad
               r = \min\Big\{ r \ge 0 : \binom{s + r}{s} \ge l \Big\},
 
-    counting the evaluations that only advance a state, not the :math:`l` evaluations that
-    precede each step's costate step (Griewank 1992). With one slot it is :math:`l(l-1)/2`;
-    with :math:`s \ge l - 1` slots it is :math:`l - 1`. A closed form: :math:`r` comes from
-    :func:`binomial_repetitions`, so very long chains (:math:`l = 10^{10}`) cost no loop over
-    the steps.
+    counting the evaluations that only advance a state, not the :math:`l` evaluations
+    that precede each step's costate step (Griewank 1992). With one slot it is
+    :math:`l(l-1)/2`; with :math:`s \ge l - 1` slots it is :math:`l - 1`. A closed form:
+    :math:`r` comes from :func:`binomial_repetitions`, so very long chains
+    (:math:`l = 10^{10}`) cost no loop over the steps.
 
     Parameters
     ----------
@@ -245,16 +254,18 @@ def binomial_advances(steps, checkpoints):
     return _advances(l, s)
 
 
-# --- planning -----------------------------------------------------------------------------------
+# --- planning  ------------------------------------------------------------------------
+
 
 def _split(n, k):
-    r"""The first state to store when reversing ``n >= 2`` steps with ``k >= 2`` free slots.
+    r"""The first state to store when reversing ``n >= 2`` steps with ``k >= 2`` slots.
 
-    With :math:`r = r(n, k)`, any :math:`m` with :math:`\beta(k, r-2) \le m \le \beta(k, r-1)` and
-    :math:`\beta(k-1, r-1) \le n - m \le \beta(k-1, r)` is optimal: the left part then needs
-    :math:`r - 1` repetitions with :math:`k` slots and the right part :math:`r` with
-    :math:`k - 1`, and :math:`m + t(n - m, k - 1) + t(m, k) = t(n, k)` by Pascal's rule. The
-    smallest such :math:`m` is taken.
+    With :math:`r = r(n, k)`, any :math:`m` with
+    :math:`\beta(k, r-2) \le m \le \beta(k, r-1)` and
+    :math:`\beta(k-1, r-1) \le n - m \le \beta(k-1, r)` is optimal: the left part then
+    needs :math:`r - 1` repetitions with :math:`k` slots and the right part :math:`r`
+    with :math:`k - 1`, and :math:`m + t(n - m, k - 1) + t(m, k) = t(n, k)` by Pascal's
+    rule. The smallest such :math:`m` is taken.
     """
     r = _repetitions(n, k)
     return max(1, _beta(k, r - 2), n - _beta(k - 1, r))
@@ -263,8 +274,8 @@ def _split(n, k):
 def _schedule(l, s):
     """The binomial schedule of ``l`` steps with ``s`` slots (validated arguments).
 
-    The stored positions form a stack: the top slot is the base of the range being reversed,
-    ``fine`` its end, and the free slots are those above the top.
+    The stored positions form a stack: the top slot is the base of the range being
+    reversed, ``fine`` its end, and the free slots are those above the top.
     """
     yield Action("store", 0, slot=0)
     slots = [0]  # positions held by slots 0 .. len(slots) - 1
@@ -299,16 +310,16 @@ def _schedule(l, s):
 def schedule(steps, checkpoints):
     r"""The binomial checkpointing schedule of a chain, as a stream of :class:`Action`.
 
-    The schedule stores :math:`x_0` in slot 0, then reverses the steps :math:`l - 1, \dots, 0`
-    with at most ``checkpoints`` slots occupied, using the least number of advances,
-    :func:`binomial_advances`. A range of :math:`n` steps whose first state is in the top
-    slot, with :math:`k` slots to use, is reversed by reversing its last step (:math:`n = 1`),
-    by advancing from the top slot to each step in turn (:math:`k = 1`), or by advancing
-    :math:`m` steps, storing that state, reversing the :math:`n - m` steps after it with
-    :math:`k - 1` slots, freeing the slot and reversing the first :math:`m` steps with
-    :math:`k` slots. The split :math:`m` is read off binomial coefficients (revolve's
-    closed form), so the whole plan costs time linear in :math:`l`, memory linear in
-    :math:`s`, and no array.
+    The schedule stores :math:`x_0` in slot 0, then reverses the steps
+    :math:`l - 1, \dots, 0` with at most ``checkpoints`` slots occupied, using the least
+    number of advances, :func:`binomial_advances`. A range of :math:`n` steps whose
+    first state is in the top slot, with :math:`k` slots to use, is reversed by
+    reversing its last step (:math:`n = 1`), by advancing from the top slot to each step
+    in turn (:math:`k = 1`), or by advancing :math:`m` steps, storing that state,
+    reversing the :math:`n - m` steps after it with :math:`k - 1` slots, freeing the
+    slot and reversing the first :math:`m` steps with :math:`k` slots. The split
+    :math:`m` is read off binomial coefficients (revolve's closed form), so the whole
+    plan costs time linear in :math:`l`, memory linear in :math:`s`, and no array.
 
     Parameters
     ----------
@@ -330,28 +341,26 @@ def schedule(steps, checkpoints):
     ValueError
         If an argument is below 1.
 
-    References
-    ----------
-    A. Griewank, Optimization Methods and Software 1 (1992), 35-54.
-    A. Griewank and A. Walther, ACM Transactions on Mathematical Software 26 (2000), 19-45.
+    References ---------- A. Griewank, Optimization Methods and Software 1 (1992),
+    35-54. A. Griewank and A. Walther, ACM Transactions on Mathematical Software 26
+    (2000), 19-45.
 
-    Examples
-    --------
-    >>> [(a.kind, a.state, a.stop) for a in schedule(3, 2) if a.kind in ("advance", "reverse")]
-    [('advance', 0, 1), ('advance', 1, 2), ('reverse', 2, None), ('reverse', 1, None), ('reverse', 0, None)]
+    Examples -------- >>> [(a.kind, a.state, a.stop) for a in schedule(3, 2) if a.kind
+    in ("advance", "reverse")] [('advance', 0, 1), ('advance', 1, 2), ('reverse', 2,
+    None), ('reverse', 1, None), ('reverse', 0, None)]
     """
     l = positive_int(steps, "steps")
     s = positive_int(checkpoints, "checkpoints")
     return _schedule(l, min(s, l))
 
 
-# --- execution ----------------------------------------------------------------------------------
+# --- execution  -----------------------------------------------------------------------
 
 _EMPTY = object()  # the content of a free slot
 
 
 def _run(actions, s, x0, advance, tape):
-    """Execute ``actions`` with a store of ``s`` slots; return a Reversal (validated arguments)."""
+    """Execute ``actions`` with a store of ``s`` slots (validated arguments)."""
     store = [_EMPTY] * s
     x = x0  # the working state
     advances = taped = occupied = peak = 0
@@ -380,13 +389,13 @@ def _run(actions, s, x0, advance, tape):
 def reverse_chain(steps, checkpoints, x0, advance, tape):
     r"""Reverse a chain with binomial checkpointing: execute :func:`schedule` on states.
 
-    ``advance(i, x_i)`` must return :math:`x_{i+1} = \phi_i(x_i)` without changing ``x_i``;
-    ``tape(i, x_i)`` is called once for every step, in the order :math:`i = l-1, \dots, 0`,
-    with the state before that step: it evaluates the step again and takes its costate step
-    (the caller keeps the costate between calls, for example in a closure). The stored states
-    live in a list of ``checkpoints`` slots (revolve's snapshot array) and nowhere else, so at
-    any call of ``advance`` or ``tape`` at most ``checkpoints`` stored states and the working
-    state are alive.
+    ``advance(i, x_i)`` must return :math:`x_{i+1} = \phi_i(x_i)` without changing
+    ``x_i``; ``tape(i, x_i)`` is called once for every step, in the order
+    :math:`i = l-1, \dots, 0`, with the state before that step: it evaluates the step
+    again and takes its costate step (the caller keeps the costate between calls, for
+    example in a closure). The stored states live in a list of ``checkpoints`` slots
+    (revolve's snapshot array) and nowhere else, so at any call of ``advance`` or
+    ``tape`` at most ``checkpoints`` stored states and the working state are alive.
 
     Parameters
     ----------
@@ -410,14 +419,13 @@ def reverse_chain(steps, checkpoints, x0, advance, tape):
     Raises
     ------
     TypeError
-        If ``steps`` or ``checkpoints`` is not an integer, or ``advance`` or ``tape`` is not
-        callable.
+        If ``steps`` or ``checkpoints`` is not an integer, or ``advance`` or ``tape`` is
+        not callable.
     ValueError
         If ``steps`` or ``checkpoints`` is below 1.
 
-    References
-    ----------
-    A. Griewank and A. Walther, ACM Transactions on Mathematical Software 26 (2000), 19-45.
+    References ---------- A. Griewank and A. Walther, ACM Transactions on Mathematical
+    Software 26 (2000), 19-45.
     """
     l = positive_int(steps, "steps")
     s = min(positive_int(checkpoints, "checkpoints"), l)

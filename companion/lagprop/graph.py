@@ -1,7 +1,7 @@
 r"""The Lagrange function of a computational graph, and its costate pass (reverse mode).
 
-A graph is a list of named nodes in topological order. Input nodes hold data; every other node
-computes its value from nodes declared before it and from named parameters,
+A graph is a list of named nodes in topological order. Input nodes hold data; every
+other node computes its value from nodes declared before it and from named parameters,
 
 .. math:: x_i = \phi_i\big(x_{\mathrm{pa}(i)}, w\big), \qquad i = 1, \dots, m,
 
@@ -18,26 +18,28 @@ Its stationarity in :math:`B` is the forward pass; in :math:`x` it is the costat
             \Big(\frac{\partial \phi_c}{\partial x_i}\Big)^{\!\top} B_c ,
 
 run from the last node to the first (reverse-mode differentiation); and
-:math:`\partial C/\partial w = -\sum_i (\partial \phi_i / \partial w)^\top B_i`. The constraint
-Jacobian :math:`\partial (x_i - \phi_i)/\partial x_j` is unit lower-triangular in the topological
-order, so the multipliers exist and are unique. This is le Cun's (1988) construction for a
-layered network, carried over to any directed acyclic graph.
+:math:`\partial C/\partial w = -\sum_i (\partial \phi_i / \partial w)^\top B_i`. The
+constraint Jacobian :math:`\partial (x_i - \phi_i)/\partial x_j` is unit
+lower-triangular in the topological order, so the multipliers exist and are unique. This
+is le Cun's (1988) construction for a layered network, carried over to any directed
+acyclic graph.
 
-Values are patterns as rows: a node of width ``n`` holds a (P, n) array. The node kinds are
+Values are patterns as rows: a node of width ``n`` holds a (P, n) array. The node kinds
+are
 
 * ``input(name, width)``: data;
 * ``layer(name, parents, weights, *, width, bias=None, activation="identity")``:
-  :math:`x = F\big(\sum_j x_{\mathrm{pa}_j} W_j^\top + b\big)` (a parameter name used twice is a
-  tied weight);
+  :math:`x = F\big(\sum_j x_{\mathrm{pa}_j} W_j^\top + b\big)` (a parameter name used
+  twice is a tied weight);
 * ``activation(name, parent, kind)``: :math:`x = F(x_{\mathrm{pa}})` element-wise;
 * ``add(name, parents)``: the element-wise sum (residual connections);
 * ``mul(name, a, b)``: the element-wise product (gating);
-* ``maximum(name, a, b)``: the element-wise maximum, a nonsmooth node (at a tie the costate goes
-  to ``a``).
+* ``maximum(name, a, b)``: the element-wise maximum, a nonsmooth node (at a tie the
+  costate goes to ``a``).
 
-Each kind's three local rules, its evaluation, its transposed (vector-Jacobian) product and its
-tangent (Jacobian-vector) product, sit side by side in one table, ``_RULES``. Checkpointing of
-chain graphs runs :mod:`lagprop.checkpoint`'s binomial schedule.
+Each kind's three local rules, its evaluation, its transposed (vector-Jacobian) product
+and its tangent (Jacobian-vector) product, sit side by side in one table, ``_RULES``.
+Checkpointing of chain graphs runs :mod:`lagprop.checkpoint`'s binomial schedule.
 
 References
 ----------
@@ -58,9 +60,18 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from . import activations as _act
-from ._validate import as_float_array, as_patterns, positive_int, positive_scalar, seed_or_generator
+from ._validate import (
+    as_float_array,
+    as_patterns,
+    positive_int,
+    positive_scalar,
+    seed_or_generator,
+)
 from .checkpoint import _run, _schedule
-from .checkpoint import binomial_advances, binomial_capacity  # noqa: F401  (their old home)
+from .checkpoint import (
+    binomial_advances,
+    binomial_capacity,
+)  # noqa: F401  (their old home)
 from .mlp import check_sizes
 
 __all__ = [
@@ -73,13 +84,14 @@ __all__ = [
     "named_params",
 ]
 
-# --- the local rules of each node kind, side by side (validated arguments) ----------------------
+# --- the local rules of each node kind, side by side (validated arguments)  -----------
 #
-# eval(node, X, w) -> (x, a): the node's value from its parents' values X and the parameters w,
-#     with a the weighted sum of a layer (needed by its derivative) or None;
+# eval(node, X, w) -> (x, a): the node's value from its parents' values X and the
+#     parameters w, with a the weighted sum of a layer (for its derivative) or None;
 # vjp(node, X, a, w, Bi, B, G): add (d phi/d x_p)^T Bi to B[p] for every parent p and
 #     -(d phi/d w)^T Bi to G[name] for every parameter the node uses;
 # jvp(node, X, a, w, T, dw) -> the node's tangent from its parents' tangents T and dw.
+
 
 def _layer_eval(node, X, w):
     a = sum(X[p] @ w[W].T for p, W in zip(node.parents, node.weights))
@@ -151,7 +163,9 @@ def _maximum_eval(node, X, w):
     return np.maximum(X[pa], X[pb]), None
 
 
-def _maximum_vjp(node, X, a, w, Bi, B, G):  # at a tie the costate goes to the first parent
+def _maximum_vjp(
+    node, X, a, w, Bi, B, G
+):  # at a tie the costate goes to the first parent
     pa, pb = node.parents
     first = X[pa] >= X[pb]
     B[pa] += np.where(first, Bi, 0.0)
@@ -170,13 +184,16 @@ class _Rule(NamedTuple):
     jvp: Callable
 
 
-_RULES = {r.kind: r for r in (
-    _Rule("layer", _layer_eval, _layer_vjp, _layer_jvp),
-    _Rule("activation", _activation_eval, _activation_vjp, _activation_jvp),
-    _Rule("add", _add_eval, _add_vjp, _add_jvp),
-    _Rule("mul", _mul_eval, _mul_vjp, _mul_jvp),
-    _Rule("maximum", _maximum_eval, _maximum_vjp, _maximum_jvp),
-)}
+_RULES = {
+    r.kind: r
+    for r in (
+        _Rule("layer", _layer_eval, _layer_vjp, _layer_jvp),
+        _Rule("activation", _activation_eval, _activation_vjp, _activation_jvp),
+        _Rule("add", _add_eval, _add_vjp, _add_jvp),
+        _Rule("mul", _mul_eval, _mul_vjp, _mul_jvp),
+        _Rule("maximum", _maximum_eval, _maximum_vjp, _maximum_jvp),
+    )
+}
 _INPUT = _Rule("input", None, None, None)  # data: no rule is ever applied to an input
 
 
@@ -185,7 +202,7 @@ def _eval(node, X, w):
 
 
 def _output_costate(x, D):
-    """The output cost's part at one output node: ``(C_o, B_o) = (|D - x|^2, 2 (D - x))``."""
+    """The output cost at one output node: ``(C_o, B_o) = (|D - x|^2, 2 (D - x))``."""
     r = D - x
     return float(np.sum(r * r)), 2.0 * r
 
@@ -205,7 +222,8 @@ class _Node:
         return self.rule.kind
 
 
-# --- results ------------------------------------------------------------------------------------
+# --- results  -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class GraphForward:
@@ -225,14 +243,15 @@ class GraphForward:
 
 @dataclass(frozen=True)
 class GraphCostate:
-    r"""Multipliers :math:`B_i = -\partial C/\partial x_i` of every node (inputs included) and the gradient.
+    r"""Multipliers :math:`B_i = -\partial C/\partial x_i` of every node; the gradient.
 
     Attributes
     ----------
     B : dict
         ``B[name]``, the node's shape (P, width).
     grads : dict
-        ``grads[pname]``, :math:`\partial C/\partial w` for each parameter, with its shape.
+        ``grads[pname]``, :math:`\partial C/\partial w` for each parameter, with its
+        shape.
     cost : float
         :math:`C`.
     """
@@ -250,14 +269,15 @@ class Checkpointed:
     ----------
     cost : float
     grads : dict
-        :math:`\partial C / \partial w` by parameter name, equal to :meth:`Graph.gradient`.
+        :math:`\partial C / \partial w` by parameter name, equal to
+        :meth:`Graph.gradient`'s.
     advances : int
         Node evaluations that only move a stored state forward (the recomputations).
     taped : int
         Node evaluations immediately followed by that node's costate step: one per node.
     peak_states : int
-        The largest number of slots of the checkpoint store occupied at once (the slot of the
-        state before the first step included), at most ``checkpoints``.
+        The largest number of slots of the checkpoint store occupied at once (the slot
+        of the state before the first step included), at most ``checkpoints``.
     """
 
     cost: float
@@ -269,7 +289,7 @@ class Checkpointed:
 
 @dataclass(frozen=True)
 class Untied:
-    """Result of :meth:`Graph.untie`: a graph in which each use of a parameter has its own name.
+    """Result of :meth:`Graph.untie`: a graph with one parameter per use of a tied one.
 
     Attributes
     ----------
@@ -286,7 +306,7 @@ class Untied:
     copies: tuple
 
     def params(self, params):
-        """The untied graph's parameters from the tied graph's: each copy gets ``params[name]``.
+        """The untied graph's parameters from the tied graph's (each copy: the value).
 
         Parameters
         ----------
@@ -306,9 +326,15 @@ class Untied:
             If ``params`` has no entry ``name``.
         """
         if not isinstance(params, dict):
-            raise TypeError(f"`params` must be a dict of parameter arrays, got {type(params).__name__}")
+            raise TypeError(
+                "`params` must be a dict of parameter arrays, got "
+                f"{type(params).__name__}"
+            )
         if self.name not in params:
-            raise ValueError(f"`params` must hold the tied parameter {self.name!r}, got {list(params)}")
+            raise ValueError(
+                f"`params` must hold the tied parameter {self.name!r}, got "
+                f"{list(params)}"
+            )
         out = {k: v for k, v in params.items() if k != self.name}
         out.update({c: params[self.name] for c in self.copies})
         return out
@@ -316,7 +342,9 @@ class Untied:
 
 def _name(x, what):
     if not isinstance(x, str) or not x:
-        raise TypeError(f"`{what}` must be a non-empty string, got {type(x).__name__} {x!r}")
+        raise TypeError(
+            f"`{what}` must be a non-empty string, got {type(x).__name__} {x!r}"
+        )
     return x
 
 
@@ -325,7 +353,9 @@ def _names(x, what):
     if isinstance(x, str):
         return (x,)
     if not isinstance(x, (list, tuple)):
-        raise TypeError(f"`{what}` must be a name or a list of names, got {type(x).__name__} {x!r}")
+        raise TypeError(
+            f"`{what}` must be a name or a list of names, got {type(x).__name__} {x!r}"
+        )
     return tuple(_name(v, what) for v in x)
 
 
@@ -334,13 +364,14 @@ def _largest(arrays):
 
 
 class Graph:
-    r"""A computational graph of named nodes in topological order, with its Lagrange function.
+    r"""A computational graph of named nodes in topological order, and its Lagrangian.
 
-    Nodes are added by the methods below; a node may only read nodes declared before it, so the
-    order of declaration is a topological order and the graph is acyclic by construction.
-    Parameters are named; their shapes follow from the nodes that use them, and a name used by
-    two nodes (or twice in one) is one shared parameter. A call that raises leaves the graph as
-    it was: every argument is checked before anything is added.
+    Nodes are added by the methods below; a node may only read nodes declared before it,
+    so the order of declaration is a topological order and the graph is acyclic by
+    construction. Parameters are named; their shapes follow from the nodes that use
+    them, and a name used by two nodes (or twice in one) is one shared parameter. A call
+    that raises leaves the graph as it was: every argument is checked before anything is
+    added.
 
     References
     ----------
@@ -364,7 +395,7 @@ class Graph:
         self._shapes = {}
         self._outputs = ()
 
-    # --- what the graph holds -----------------------------------------------------------------
+    # --- what the graph holds ---------------------------------------------------------
 
     @property
     def nodes(self):
@@ -402,37 +433,45 @@ class Graph:
         """
         return self._get(name, "name").width
 
-    # --- construction: check everything, then change the graph in one place ------------------
+    # --- construction: check everything, then change the graph in one place -----------
 
     def _get(self, name, what):
         _name(name, what)
         if name not in self._index:
-            raise ValueError(f"`{what}` must name a node declared before, one of "
-                             f"{list(self.nodes)}, got {name!r}")
+            raise ValueError(
+                f"`{what}` must name a node declared before, one of "
+                f"{list(self.nodes)}, got {name!r}"
+            )
         return self._nodes[self._index[name]]
 
     def _check_new(self, name):
-        """The one check of a new node's name: a string used by no node and no parameter."""
+        """The one check of a new node's name: used by no node and no parameter."""
         _name(name, "name")
         if name in self._index:
             raise ValueError(f"`name` must be new, node {name!r} exists already")
         if name in self._shapes:
-            raise ValueError(f"`name` {name!r} is a parameter name; nodes and parameters need "
-                             f"different names")
+            raise ValueError(
+                f"`name` {name!r} is a parameter name; nodes and parameters need "
+                f"different names"
+            )
         return name
 
     def _check_uses(self, name, uses):
-        """Check the parameters ``(argument, pname, shape)`` a new node ``name`` would use."""
+        """Check the parameters ``(argument, pname, shape)`` a new node would use."""
         pending = {}
         for what, pname, shape in uses:
             _name(pname, what)
             if pname in self._index or pname == name:
-                raise ValueError(f"`{what}` {pname!r} is a node name; parameters need their "
-                                 f"own names")
+                raise ValueError(
+                    f"`{what}` {pname!r} is a node name; parameters need their "
+                    f"own names"
+                )
             have = pending.get(pname, self._shapes.get(pname))
             if have is not None and have != shape:
-                raise ValueError(f"`{what}` {pname!r} is shared and must keep shape {have}, "
-                                 f"got {shape}")
+                raise ValueError(
+                    f"`{what}` {pname!r} is shared and must keep shape {have}, "
+                    f"got {shape}"
+                )
             pending[pname] = shape
         return pending
 
@@ -444,7 +483,7 @@ class Graph:
             self._shapes.setdefault(pname, shape)
 
     def input(self, name, width):
-        """Declare an input node: its value is data, one (P, width) array, not a variable.
+        """Declare an input node: its value is data, a (P, width) array, not a variable.
 
         Parameters
         ----------
@@ -464,11 +503,11 @@ class Graph:
         self._commit(_Node(name, _INPUT, positive_int(width, "width"), ()))
 
     def layer(self, name, parents, weights, *, width, bias=None, activation="identity"):
-        r"""Declare a layer node :math:`x = F\big(\sum_j x_{\mathrm{pa}_j} W_j^\top + b\big)`.
+        r"""A layer node, :math:`x = F\big(\sum_j x_{\mathrm{pa}_j} W_j^\top + b\big)`.
 
-        ``W_j`` has shape (``width``, :math:`n_{\mathrm{pa}_j}`) and ``b`` shape (``width``,).
-        A parameter name that is used already (here or by another node) is a tied weight and
-        must keep its shape.
+        ``W_j`` has shape (``width``, :math:`n_{\mathrm{pa}_j}`) and ``b`` shape
+        (``width``,). A parameter name that is used already (here or by another node) is
+        a tied weight and must keep its shape.
 
         Parameters
         ----------
@@ -490,20 +529,21 @@ class Graph:
         TypeError
             If a name is not a non-empty string, or ``width`` is not an integer.
         ValueError
-            If ``name`` is taken, a parent is unknown, ``weights`` does not match ``parents``
-            in number, a parameter name is a node name or changes a shared parameter's shape,
-            ``width < 1`` or ``activation`` is unknown.
+            If ``name`` is taken, a parent is unknown, ``weights`` does not match
+            ``parents`` in number, a parameter name is a node name or changes a shared
+            parameter's shape, ``width < 1`` or ``activation`` is unknown.
 
-        References
-        ----------
-        Y. le Cun, Proceedings of the 1988 Connectionist Models Summer School (1988), 21-28.
+        References ---------- Y. le Cun, Proceedings of the 1988 Connectionist Models
+        Summer School (1988), 21-28.
         """
         _name(name, "name")
         parents = _names(parents, "parents")
         weights = _names(weights, "weights")
         if not parents or len(parents) != len(weights):
-            raise ValueError(f"`weights` must name one matrix per parent ({len(parents)}), "
-                             f"got {len(weights)}")
+            raise ValueError(
+                f"`weights` must name one matrix per parent ({len(parents)}), "
+                f"got {len(weights)}"
+            )
         width = positive_int(width, "width")
         pa = [self._get(p, "parents") for p in parents]
         act = _act.get(activation, argname="activation")
@@ -512,10 +552,12 @@ class Graph:
             uses.append(("bias", bias, (width,)))
         new = self._check_uses(name, uses)
         self._check_new(name)
-        self._commit(_Node(name, _RULES["layer"], width, parents, weights, bias, act), new)
+        self._commit(
+            _Node(name, _RULES["layer"], width, parents, weights, bias, act), new
+        )
 
     def activation(self, name, parent, kind):
-        r"""Declare :math:`x = F(x_{\mathrm{pa}})` element-wise, ``kind`` an activation name.
+        r"""Declare :math:`x = F(x_{\mathrm{pa}})` element-wise, ``kind`` naming F.
 
         Parameters
         ----------
@@ -531,7 +573,8 @@ class Graph:
         TypeError
             If a name is not a non-empty string.
         ValueError
-            If ``name`` is taken, ``parent`` is unknown or ``kind`` is not an activation.
+            If ``name`` is taken, ``parent`` is unknown or ``kind`` is not an
+            activation.
         """
         name = self._check_new(name)
         p = self._get(parent, "parent")
@@ -542,12 +585,14 @@ class Graph:
         name = self._check_new(name)
         pa = [self._get(p, "parents") for p in parents]
         if len({p.width for p in pa}) != 1:
-            raise ValueError(f"`parents` of {kind} node {name!r} must have one width, got "
-                             f"{[p.width for p in pa]}")
+            raise ValueError(
+                f"`parents` of {kind} node {name!r} must have one width, got "
+                f"{[p.width for p in pa]}"
+            )
         self._commit(_Node(name, _RULES[kind], pa[0].width, tuple(parents)))
 
     def add(self, name, parents):
-        r"""Declare the element-wise sum :math:`x = \sum_j x_{\mathrm{pa}_j}` of two or more nodes.
+        r"""Declare the element-wise sum :math:`x = \sum_j x_{\mathrm{pa}_j}` of nodes.
 
         Parameters
         ----------
@@ -561,17 +606,19 @@ class Graph:
         TypeError
             If a name is not a non-empty string.
         ValueError
-            If ``name`` is taken, fewer than two parents are given, a parent is unknown or the
-            widths differ.
+            If ``name`` is taken, fewer than two parents are given, a parent is unknown
+            or the widths differ.
         """
         parents = _names(parents, "parents")
         if len(parents) < 2:
-            raise ValueError(f"`parents` of an add node must name at least two nodes, "
-                             f"got {parents}")
+            raise ValueError(
+                f"`parents` of an add node must name at least two nodes, "
+                f"got {parents}"
+            )
         self._same_width(name, "add", parents)
 
     def mul(self, name, a, b):
-        r"""Declare the element-wise product :math:`x = x_a \odot x_b` of two nodes of one width.
+        r"""Declare the element-wise product :math:`x = x_a \odot x_b` of two nodes.
 
         Parameters
         ----------
@@ -590,10 +637,10 @@ class Graph:
         self._same_width(name, "mul", (_name(a, "parents"), _name(b, "parents")))
 
     def maximum(self, name, a, b):
-        r"""Declare the element-wise maximum :math:`x = \max(x_a, x_b)` of two nodes of one width.
+        r"""Declare the element-wise maximum :math:`x = \max(x_a, x_b)` of two nodes.
 
-        Nonsmooth where :math:`x_a = x_b`; there the costate pass sends the whole multiplier to
-        ``a`` (a fixed choice, not a derivative).
+        Nonsmooth where :math:`x_a = x_b`; there the costate pass sends the whole
+        multiplier to ``a`` (a fixed choice, not a derivative).
 
         Parameters
         ----------
@@ -624,7 +671,8 @@ class Graph:
         TypeError
             If a name is not a non-empty string.
         ValueError
-            If no name is given, or a name is unknown, an input, repeated or an output already.
+            If no name is given, or a name is unknown, an input, repeated or an output
+            already.
         """
         if not names:
             raise ValueError("`names` must name at least one node, got none")
@@ -636,13 +684,14 @@ class Graph:
         self._outputs = self._outputs + tuple(names)
 
     def init_params(self, *, seed=0, scale=1.0):
-        r"""Random parameters for this graph, one array per name of :attr:`param_shapes`.
+        r"""Random parameters for this graph, one array per :attr:`param_shapes` entry.
 
         A weight matrix of shape :math:`(n, n_{\mathrm{in}})` is drawn i.i.d. from
         :math:`\mathcal N(0, \mathrm{scale}^2 / n_{\mathrm{in}})`, as
-        :func:`lagprop.mlp.init_params` draws a layer's weights; a bias vector, a weight on the
-        constant input 1, from :math:`\mathcal N(0, \mathrm{scale}^2)`. Names are drawn in the
-        order of :attr:`param_shapes`, so the same seed gives the same parameters.
+        :func:`lagprop.mlp.init_params` draws a layer's weights; a bias vector, a weight
+        on the constant input 1, from :math:`\mathcal N(0, \mathrm{scale}^2)`. Names are
+        drawn in the order of :attr:`param_shapes`, so the same seed gives the same
+        parameters.
 
         Parameters
         ----------
@@ -659,29 +708,33 @@ class Graph:
         Raises
         ------
         TypeError
-            If ``seed`` is not an integer or Generator, or ``scale`` is not a real number.
+            If ``seed`` is not an integer or Generator, or ``scale`` is not a real
+            number.
         ValueError
             If ``seed < 0`` or ``scale`` is not finite and > 0.
         """
         rng = seed_or_generator(seed)
         scale = positive_scalar(scale, "scale")
-        return {k: rng.normal(0.0, scale / np.sqrt(s[1] if len(s) == 2 else 1), size=s)
-                for k, s in self._shapes.items()}
+        return {
+            k: rng.normal(0.0, scale / np.sqrt(s[1] if len(s) == 2 else 1), size=s)
+            for k, s in self._shapes.items()
+        }
 
     def untie(self, name, *, copies=None):
-        """A copy of the graph in which each use of parameter ``name`` has its own parameter.
+        """A copy of the graph in which each use of parameter ``name`` has its own name.
 
-        The tie rule of le Cun's section 3.1 reads: the gradient of a shared parameter is the
-        sum of the gradients of its copies, ``sum(grads[c] for c in untied.copies)`` with the
-        copies all set to the shared value (:meth:`Untied.params`).
+        The tie rule of le Cun's section 3.1 reads: the gradient of a shared parameter
+        is the sum of the gradients of its copies, ``sum(grads[c] for c in
+        untied.copies)`` with the copies all set to the shared value
+        (:meth:`Untied.params`).
 
         Parameters
         ----------
         name : str
             A parameter of the graph.
         copies : sequence of str, optional, keyword-only
-            The new names, one per use in topological order (a node using ``name`` for two
-            parents counts twice). Default ``name_1``, ``name_2``, ....
+            The new names, one per use in topological order (a node using ``name`` for
+            two parents counts twice). Default ``name_1``, ``name_2``, ....
 
         Returns
         -------
@@ -693,28 +746,39 @@ class Graph:
         TypeError
             If a name is not a non-empty string.
         ValueError
-            If ``name`` is not a parameter, or ``copies`` has the wrong length, repeats a name
-            or uses a name that a node or another parameter has.
+            If ``name`` is not a parameter, or ``copies`` has the wrong length, repeats
+            a name or uses a name that a node or another parameter has.
 
-        References
-        ----------
-        Y. le Cun, Proceedings of the 1988 Connectionist Models Summer School (1988), 21-28,
-        section 3.1.
+        References ---------- Y. le Cun, Proceedings of the 1988 Connectionist Models
+        Summer School (1988), 21-28, section 3.1.
         """
         _name(name, "name")
         if name not in self._shapes:
-            raise ValueError(f"`name` must be a parameter, one of {list(self._shapes)}, "
-                             f"got {name!r}")
-        n_uses = sum(list(n.weights).count(name) + (n.bias == name) for n in self._nodes)
-        copies = (tuple(f"{name}_{k}" for k in range(1, n_uses + 1)) if copies is None
-                  else _names(copies, "copies"))
+            raise ValueError(
+                f"`name` must be a parameter, one of {list(self._shapes)}, "
+                f"got {name!r}"
+            )
+        n_uses = sum(
+            list(n.weights).count(name) + (n.bias == name) for n in self._nodes
+        )
+        copies = (
+            tuple(f"{name}_{k}" for k in range(1, n_uses + 1))
+            if copies is None
+            else _names(copies, "copies")
+        )
         if len(copies) != n_uses or len(set(copies)) != n_uses:
-            raise ValueError(f"`copies` must be {n_uses} different names (one per use of "
-                             f"{name!r}), got {list(copies)}")
-        taken = [c for c in copies if c in self._index or (c in self._shapes and c != name)]
+            raise ValueError(
+                f"`copies` must be {n_uses} different names (one per use of "
+                f"{name!r}), got {list(copies)}"
+            )
+        taken = [
+            c for c in copies if c in self._index or (c in self._shapes and c != name)
+        ]
         if taken:
-            raise ValueError(f"`copies` must be new names, {taken} are taken; pass other "
-                             f"`copies`")
+            raise ValueError(
+                f"`copies` must be new names, {taken} are taken; pass other "
+                f"`copies`"
+            )
         fresh = iter(copies)
         g = Graph()
         for node in self._nodes:
@@ -724,43 +788,67 @@ class Graph:
             uses = {W: (node.width, n) for W, n in zip(weights, widths)}
             if bias is not None:
                 uses[bias] = (node.width,)
-            g._commit(_Node(node.name, node.rule, node.width, node.parents, weights, bias,
-                            node.act), uses if node.rule is _RULES["layer"] else None)
+            g._commit(
+                _Node(
+                    node.name,
+                    node.rule,
+                    node.width,
+                    node.parents,
+                    weights,
+                    bias,
+                    node.act,
+                ),
+                uses if node.rule is _RULES["layer"] else None,
+            )
         g._outputs = self._outputs
         return Untied(graph=g, name=name, copies=copies)
 
-    # --- validation at the public boundary -----------------------------------------------------
+    # --- validation at the public boundary --------------------------------------------
 
     def _check_params(self, params, what="params"):
         if not isinstance(params, dict):
-            raise TypeError(f"`{what}` must be a dict of parameter arrays, got "
-                            f"{type(params).__name__}")
+            raise TypeError(
+                f"`{what}` must be a dict of parameter arrays, got "
+                f"{type(params).__name__}"
+            )
         missing = [k for k in self._shapes if k not in params]
         extra = [k for k in params if k not in self._shapes]
         if missing or extra:
-            raise ValueError(f"`{what}` must hold exactly {list(self._shapes)}; missing {missing}, "
-                             f"unknown {extra}")
+            raise ValueError(
+                f"`{what}` must hold exactly {list(self._shapes)}; missing {missing}, "
+                f"unknown {extra}"
+            )
         out = {}
         for k, shape in self._shapes.items():
             arr = as_float_array(params[k], f"{what}[{k!r}]")
             if arr.shape != shape:
-                raise ValueError(f"`{what}[{k!r}]` must have shape {shape}, got {arr.shape}")
+                raise ValueError(
+                    f"`{what}[{k!r}]` must have shape {shape}, got {arr.shape}"
+                )
             out[k] = arr
         return out
 
     def _check_data(self, data, what, names, P=None):
         if not isinstance(data, dict):
-            raise TypeError(f"`{what}` must be a dict of arrays by node name, got "
-                            f"{type(data).__name__}")
+            raise TypeError(
+                f"`{what}` must be a dict of arrays by node name, got "
+                f"{type(data).__name__}"
+            )
         if set(data) != set(names):
-            raise ValueError(f"`{what}` must hold exactly the nodes {list(names)}, got "
-                             f"{list(data)}")
+            raise ValueError(
+                f"`{what}` must hold exactly the nodes {list(names)}, got "
+                f"{list(data)}"
+            )
         out, rows = {}, P
         for n in names:
-            arr = as_patterns(data[n], f"{what}[{n!r}]", self._nodes[self._index[n]].width)
+            arr = as_patterns(
+                data[n], f"{what}[{n!r}]", self._nodes[self._index[n]].width
+            )
             if rows is not None and arr.shape[0] != rows:
-                raise ValueError(f"`{what}[{n!r}]` must have {rows} rows like the "
-                                 f"{'inputs' if P is not None else 'others'}, got {arr.shape}")
+                raise ValueError(
+                    f"`{what}[{n!r}]` must have {rows} rows like the "
+                    f"{'inputs' if P is not None else 'others'}, got {arr.shape}"
+                )
             rows = arr.shape[0]
             out[n] = arr
         return out, rows
@@ -771,29 +859,37 @@ class Graph:
     def _inputs(self, inputs):
         names = self._input_names()
         if not names:
-            raise ValueError("the graph has no input node: call `input(name, width)` first")
+            raise ValueError(
+                "the graph has no input node: call `input(name, width)` first"
+            )
         return self._check_data(inputs, "inputs", names)
 
     def _check_ready(self):
         if not self._outputs:
-            raise ValueError("the graph has no output: call `output(name)` before evaluating a "
-                             "cost")
+            raise ValueError(
+                "the graph has no output: call `output(name)` before evaluating a "
+                "cost"
+            )
 
     def _targets(self, targets, P):
         self._check_ready()
         return self._check_data(targets, "targets", self._outputs, P)[0]
 
     def _check_fwd(self, fwd):
-        """A GraphForward of this graph: every node (P, width) and finite, every layer's sum."""
+        """A GraphForward of this graph: nodes (P, width), finite; layers' A."""
         if not isinstance(fwd, GraphForward):
-            raise TypeError(f"`fwd` must be a GraphForward (from Graph.forward), got "
-                            f"{type(fwd).__name__}")
+            raise TypeError(
+                f"`fwd` must be a GraphForward (from Graph.forward), got "
+                f"{type(fwd).__name__}"
+            )
         nodes = list(self.nodes)
         layers = [n.name for n in self._nodes if n.rule is _RULES["layer"]]
         for what, have, names in (("fwd.X", fwd.X, nodes), ("fwd.A", fwd.A, layers)):
             missing = [n for n in names if not isinstance(have, dict) or n not in have]
             if missing:
-                raise ValueError(f"`{what}` must hold every node of {names}, missing {missing}")
+                raise ValueError(
+                    f"`{what}` must hold every node of {names}, missing {missing}"
+                )
         X, P = self._check_data({n: fwd.X[n] for n in nodes}, "fwd.X", nodes)
         A, Pa = self._check_data({n: fwd.A[n] for n in layers}, "fwd.A", layers)
         if layers and Pa != P:
@@ -802,17 +898,19 @@ class Graph:
 
     @staticmethod
     def _finite(values, where, args):
-        """Raise if a result is not finite although every argument is (float64 overflow)."""
+        """Raise if a result is not finite (float64 overflow)."""
         for key, arr in values.items():
-            # a sum is finite when every entry is (an overflowing sum is checked entry-wise)
+            # a sum is finite if every entry is; if it is not, check entry-wise
             with np.errstate(over="ignore", invalid="ignore"):
                 total = np.sum(arr)
             if not isfinite(total) and not np.isfinite(arr).all():
                 sizes = ", ".join(f"`{k}` {_largest(v):.3g}" for k, v in args.items())
-                raise ValueError(f"the {where} overflows float64 at {key!r}: the arguments are "
-                                 f"too large (largest |entry|: {sizes}); scale them down")
+                raise ValueError(
+                    f"the {where} overflows float64 at {key!r}: the arguments are "
+                    f"too large (largest |entry|: {sizes}); scale them down"
+                )
 
-    # --- the passes -------------------------------------------------------------------------------
+    # --- the passes -------------------------------------------------------------------
 
     def _forward(self, w, X0):
         X, A = dict(X0), {}
@@ -851,8 +949,11 @@ class Graph:
             C += c
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             B, G = self._reverse(w, fwd, seeds)
-        args = {"params": w.values(), "inputs": [fwd.X[n] for n in self._input_names()],
-                "targets": D.values()}
+        args = {
+            "params": w.values(),
+            "inputs": [fwd.X[n] for n in self._input_names()],
+            "targets": D.values(),
+        }
         self._finite({"cost": C}, "cost", args)
         self._finite(B, "costate pass", args)
         self._finite(G, "costate pass", args)
@@ -865,13 +966,18 @@ class Graph:
                 if node.rule is _INPUT:
                     T[node.name] = dX0[node.name]
                 else:
-                    T[node.name] = node.rule.jvp(node, fwd.X, fwd.A.get(node.name), w, T, dw)
-        self._finite(T, "tangent pass", {"params": w.values(), "dparams": dw.values(),
-                                         "dinputs": dX0.values()})
+                    T[node.name] = node.rule.jvp(
+                        node, fwd.X, fwd.A.get(node.name), w, T, dw
+                    )
+        self._finite(
+            T,
+            "tangent pass",
+            {"params": w.values(), "dparams": dw.values(), "dinputs": dX0.values()},
+        )
         return T
 
     def forward(self, params, inputs):
-        r"""The forward pass, :math:`\partial L/\partial B_i = 0`: every node from its parents, in order.
+        r"""The forward pass, :math:`\partial L/\partial B_i = 0`, node by node.
 
         .. math:: x_i = \phi_i\big(x_{\mathrm{pa}(i)}, w\big), \qquad i = 1, \dots, m .
 
@@ -890,22 +996,21 @@ class Graph:
         Raises
         ------
         TypeError
-            If ``params`` or ``inputs`` is not a dict, or holds something that is not an array
-            of real numbers.
+            If ``params`` or ``inputs`` is not a dict, or holds something that is not an
+            array of real numbers.
         ValueError
-            If a parameter or input is missing, unknown, of the wrong shape or not finite, the
-            inputs differ in rows, or a node's value overflows float64.
+            If a parameter or input is missing, unknown, of the wrong shape or not
+            finite, the inputs differ in rows, or a node's value overflows float64.
 
-        References
-        ----------
-        Y. le Cun, Proceedings of the 1988 Connectionist Models Summer School (1988), 21-28.
+        References ---------- Y. le Cun, Proceedings of the 1988 Connectionist Models
+        Summer School (1988), 21-28.
         """
         w = self._check_params(params)
         X0, _ = self._inputs(inputs)
         return self._checked_forward(w, X0)
 
     def cost(self, params, inputs, targets):
-        r"""The cost :math:`C = \sum_o \sum_p \lVert D_{o,p} - x_{o,p} \rVert^2` over the output nodes.
+        r"""The cost :math:`C = \sum_o \sum_p \lVert D_{o,p} - x_{o,p} \rVert^2`.
 
         Parameters
         ----------
@@ -925,8 +1030,9 @@ class Graph:
         TypeError
             If an argument is not a dict of real arrays.
         ValueError
-            As :meth:`forward`; also if the graph has no output, ``targets`` does not hold
-            exactly the outputs, their rows differ from the inputs', or the cost overflows.
+            As :meth:`forward`; also if the graph has no output, ``targets`` does not
+            hold exactly the outputs, their rows differ from the inputs', or the cost
+            overflows.
         """
         w = self._check_params(params)
         X0, P = self._inputs(inputs)
@@ -938,7 +1044,7 @@ class Graph:
         return C
 
     def costate(self, params, fwd, targets):
-        r"""The costate pass, :math:`\partial L/\partial x_i = 0`, from the last node to the first.
+        r"""The costate pass, :math:`\partial L/\partial x_i = 0`, last node first.
 
         .. math::
 
@@ -961,20 +1067,20 @@ class Graph:
         Returns
         -------
         GraphCostate
-            ``B`` for every node (input nodes too: minus the gradient in the inputs), the
-            parameter gradients, and the cost.
+            ``B`` for every node (input nodes too: minus the gradient in the inputs),
+            the parameter gradients, and the cost.
 
         Raises
         ------
         TypeError
-            If ``fwd`` is not a GraphForward, or another argument is not a dict of arrays.
+            If ``fwd`` is not a GraphForward, or another argument is not a dict of
+            arrays.
         ValueError
-            If ``fwd`` misses a node or has the wrong shapes or non-finite values, the targets
-            are wrong (see :meth:`cost`), or the pass overflows float64.
+            If ``fwd`` misses a node or has the wrong shapes or non-finite values, the
+            targets are wrong (see :meth:`cost`), or the pass overflows float64.
 
-        References
-        ----------
-        Y. le Cun, Proceedings of the 1988 Connectionist Models Summer School (1988), 21-28.
+        References ---------- Y. le Cun, Proceedings of the 1988 Connectionist Models
+        Summer School (1988), 21-28.
         """
         w = self._check_params(params)
         fwd, P = self._check_fwd(fwd)
@@ -1005,9 +1111,8 @@ class Graph:
         TypeError, ValueError
             As :meth:`cost`; ValueError also if the costate pass overflows float64.
 
-        References
-        ----------
-        Y. le Cun, Proceedings of the 1988 Connectionist Models Summer School (1988), 21-28.
+        References ---------- Y. le Cun, Proceedings of the 1988 Connectionist Models
+        Summer School (1988), 21-28.
         """
         w = self._check_params(params)
         X0, P = self._inputs(inputs)
@@ -1016,9 +1121,10 @@ class Graph:
         return co.cost, co.grads
 
     def tangent(self, params, fwd, dparams):
-        r"""The forward linearisation: the change of every node for a change ``dparams`` of the parameters.
+        r"""The forward linearisation: every node's change for a change ``dparams``.
 
-        .. math:: \dot x_i = \sum_{j \in \mathrm{pa}(i)} \frac{\partial \phi_i}{\partial x_j}\,
+        .. math:: \dot x_i = \sum_{j \in \mathrm{pa}(i)}
+                  \frac{\partial \phi_i}{\partial x_j}\,
                   \dot x_j + \frac{\partial \phi_i}{\partial w}\,\dot w,
                   \qquad \dot x_{\text{input}} = 0 .
 
@@ -1041,8 +1147,8 @@ class Graph:
         Raises
         ------
         TypeError, ValueError
-            As :meth:`costate` for ``params`` and ``fwd``; the same checks as ``params`` for
-            ``dparams``; ValueError if the pass overflows float64.
+            As :meth:`costate` for ``params`` and ``fwd``; the same checks as ``params``
+            for ``dparams``; ValueError if the pass overflows float64.
         """
         w = self._check_params(params)
         fwd, _ = self._check_fwd(fwd)
@@ -1056,8 +1162,8 @@ class Graph:
         .. math:: \dot y_o = \frac{\partial x_o}{\partial w}\,\dot w
                   + \frac{\partial x_o}{\partial x_0}\,\dot x_0 ,
 
-        by one forward pass and one tangent pass (:meth:`tangent`, with the inputs' tangents
-        :math:`\dot x_0` instead of zero).
+        by one forward pass and one tangent pass (:meth:`tangent`, with the inputs'
+        tangents :math:`\dot x_0` instead of zero).
 
         Parameters
         ----------
@@ -1078,35 +1184,45 @@ class Graph:
         TypeError
             If both directions are None, or an argument is not a dict of real arrays.
         ValueError
-            As :meth:`forward`, for ``dparams`` and ``dinputs`` too; also if the graph has no
-            output or a pass overflows float64.
+            As :meth:`forward`, for ``dparams`` and ``dinputs`` too; also if the graph
+            has no output or a pass overflows float64.
 
-        References
-        ----------
-        A. Griewank and A. Walther, *Evaluating Derivatives*, 2nd ed., SIAM (2008), ch. 3.
+        References ---------- A. Griewank and A. Walther, *Evaluating Derivatives*, 2nd
+        ed., SIAM (2008), ch. 3.
         """
         w = self._check_params(params)
         X0, P = self._inputs(inputs)
         self._check_ready()
         if dparams is None and dinputs is None:
-            raise TypeError("`dparams` and `dinputs` are both None: give at least one direction")
-        dw = ({k: np.zeros(s) for k, s in self._shapes.items()} if dparams is None
-              else self._check_params(dparams, "dparams"))
-        dX0 = ({n: np.zeros_like(x) for n, x in X0.items()} if dinputs is None
-               else self._check_data(dinputs, "dinputs", list(X0), P)[0])
+            raise TypeError(
+                "`dparams` and `dinputs` are both None: give at least one direction"
+            )
+        dw = (
+            {k: np.zeros(s) for k, s in self._shapes.items()}
+            if dparams is None
+            else self._check_params(dparams, "dparams")
+        )
+        dX0 = (
+            {n: np.zeros_like(x) for n, x in X0.items()}
+            if dinputs is None
+            else self._check_data(dinputs, "dinputs", list(X0), P)[0]
+        )
         T = self._tangent(w, self._checked_forward(w, X0), dw, dX0)
         return {o: T[o] for o in self._outputs}
 
     def vjp(self, params, inputs, cotangents):
         r"""Vector-Jacobian product of the output map :math:`y(w, x_0) = (x_o)_{o}`.
 
-        .. math:: \bar w = \sum_o \Big(\frac{\partial x_o}{\partial w}\Big)^{\!\top} v_o,
+        .. math:: \bar w = \sum_o
+                  \Big(\frac{\partial x_o}{\partial w}\Big)^{\!\top} v_o,
                   \qquad
-                  \bar x_0 = \sum_o \Big(\frac{\partial x_o}{\partial x_0}\Big)^{\!\top} v_o ,
+                  \bar x_0 = \sum_o
+                  \Big(\frac{\partial x_o}{\partial x_0}\Big)^{\!\top} v_o ,
 
-        by one forward pass and one costate pass seeded with :math:`B_o = v_o` at the outputs
-        instead of :math:`2 (D_o - x_o)`: the same recursion as :meth:`costate`, which is the
-        product with :math:`v_o = 2 (D_o - x_o)`, up to the sign of :math:`\bar w`.
+        by one forward pass and one costate pass seeded with :math:`B_o = v_o` at the
+        outputs instead of :math:`2 (D_o - x_o)`: the same recursion as :meth:`costate`,
+        which is the product with :math:`v_o = 2 (D_o - x_o)`, up to the sign of
+        :math:`\bar w`.
 
         Parameters
         ----------
@@ -1127,13 +1243,12 @@ class Graph:
         TypeError
             If an argument is not a dict of real arrays.
         ValueError
-            As :meth:`forward`; also if the graph has no output, ``cotangents`` does not hold
-            exactly the outputs with the inputs' rows, or a pass overflows float64.
+            As :meth:`forward`; also if the graph has no output, ``cotangents`` does not
+            hold exactly the outputs with the inputs' rows, or a pass overflows float64.
 
-        References
-        ----------
-        Y. le Cun, Proceedings of the 1988 Connectionist Models Summer School (1988), 21-28.
-        A. Griewank and A. Walther, *Evaluating Derivatives*, 2nd ed., SIAM (2008), ch. 3.
+        References ---------- Y. le Cun, Proceedings of the 1988 Connectionist Models
+        Summer School (1988), 21-28. A. Griewank and A. Walther, *Evaluating
+        Derivatives*, 2nd ed., SIAM (2008), ch. 3.
         """
         w = self._check_params(params)
         X0, P = self._inputs(inputs)
@@ -1150,7 +1265,7 @@ class Graph:
         return dw, dX0
 
     def lagrange_function(self, params, X, B, targets):
-        r"""The Lagrange function at any states ``X`` and multipliers ``B``, not only on the constraints.
+        r"""The Lagrange function at any states ``X`` and multipliers ``B``.
 
         .. math:: L(w, x, B) = C(x) + \sum_i \big\langle B_i,\;
                   x_i - \phi_i(x_{\mathrm{pa}(i)}, w)\big\rangle .
@@ -1173,19 +1288,21 @@ class Graph:
         Raises
         ------
         TypeError
-            If ``X`` or ``B`` is not a dict, or an entry is not an array of real numbers.
+            If ``X`` or ``B`` is not a dict, or an entry is not an array of real
+            numbers.
         ValueError
-            If an entry is missing, of the wrong shape or not finite, the rows differ, the
-            targets are wrong (see :meth:`cost`), or the value overflows float64.
+            If an entry is missing, of the wrong shape or not finite, the rows differ,
+            the targets are wrong (see :meth:`cost`), or the value overflows float64.
 
-        References
-        ----------
-        Y. le Cun, Proceedings of the 1988 Connectionist Models Summer School (1988), 21-28.
+        References ---------- Y. le Cun, Proceedings of the 1988 Connectionist Models
+        Summer School (1988), 21-28.
         """
         w = self._check_params(params)
         if not isinstance(X, dict) or not isinstance(B, dict):
-            raise TypeError(f"`X` and `B` must be dicts of arrays by node name, got "
-                            f"{type(X).__name__} and {type(B).__name__}")
+            raise TypeError(
+                f"`X` and `B` must be dicts of arrays by node name, got "
+                f"{type(X).__name__} and {type(B).__name__}"
+            )
         X0, P = self._inputs({n: X.get(n) for n in self._input_names()})
         comp = [n.name for n in self._nodes if n.rule is not _INPUT]
         Xc = self._check_data({n: X.get(n) for n in comp}, "X", comp, P)[0]
@@ -1196,18 +1313,26 @@ class Graph:
             L = sum(_output_costate(Xall[o], D[o])[0] for o in self._outputs)
             for node in self._nodes:
                 if node.rule is not _INPUT:
-                    L += float(np.sum(Bc[node.name] * (Xall[node.name] - _eval(node, Xall, w)[0])))
-        self._finite({"L": L}, "Lagrange function", {"params": w.values(), "X": Xall.values(),
-                                                     "B": Bc.values()})
+                    L += float(
+                        np.sum(
+                            Bc[node.name] * (Xall[node.name] - _eval(node, Xall, w)[0])
+                        )
+                    )
+        self._finite(
+            {"L": L},
+            "Lagrange function",
+            {"params": w.values(), "X": Xall.values(), "B": Bc.values()},
+        )
         return float(L)
 
     def constraint_jacobian(self, params, fwd):
-        r"""The Jacobian of the constraints :math:`g_i = x_i - \phi_i` in the computed nodes' values.
+        r"""The Jacobian of the constraints :math:`g_i = x_i - \phi_i` in the states.
 
-        Rows and columns are ordered node by node in topological order, each node's (P, width)
-        array raveled row-major. The matrix is unit lower-triangular: :math:`\partial
-        g_i/\partial x_i = I` and :math:`\partial g_i / \partial x_j = 0` for every node
-        :math:`j` after :math:`i`; its block :math:`(i, j)` for a parent :math:`j` is
+        Rows and columns are ordered node by node in topological order, each node's (P,
+        width) array raveled row-major. The matrix is unit lower-triangular:
+        :math:`\partial g_i/\partial x_i = I` and
+        :math:`\partial g_i / \partial x_j = 0` for every node :math:`j` after
+        :math:`i`; its block :math:`(i, j)` for a parent :math:`j` is
         :math:`-\partial\phi_i/\partial x_j`, built one row at a time from the node's
         transposed product with a unit seed.
 
@@ -1228,9 +1353,8 @@ class Graph:
         TypeError, ValueError
             As :meth:`costate` for ``params`` and ``fwd``.
 
-        References
-        ----------
-        Y. le Cun, Proceedings of the 1988 Connectionist Models Summer School (1988), 21-28.
+        References ---------- Y. le Cun, Proceedings of the 1988 Connectionist Models
+        Summer School (1988), 21-28.
         """
         w = self._check_params(params)
         fwd, _ = self._check_fwd(fwd)
@@ -1241,7 +1365,9 @@ class Graph:
         G = {k: np.zeros(s) for k, s in self._shapes.items()}
         for node in comp:
             a = fwd.A.get(node.name)
-            for r in range(fwd.X[node.name].size):  # row r of d phi_i / d x: a unit seed
+            for r in range(
+                fwd.X[node.name].size
+            ):  # row r of d phi_i / d x: a unit seed
                 seed = np.zeros_like(fwd.X[node.name])
                 seed.reshape(-1)[r] = 1.0
                 B = {p: np.zeros_like(fwd.X[p]) for p in node.parents}
@@ -1249,29 +1375,29 @@ class Graph:
                 for p in node.parents:
                     if p in off:
                         n_p = fwd.X[p].size
-                        J[off[node.name] + r, off[p]:off[p] + n_p] -= B[p].reshape(-1)
+                        J[off[node.name] + r, off[p] : off[p] + n_p] -= B[p].reshape(-1)
         self._finite({"J": J}, "constraint Jacobian", {"params": w.values()})
         return J
 
-    # --- checkpointing ------------------------------------------------------------------------------
+    # --- checkpointing ----------------------------------------------------------------
 
     def checkpointed_gradient(self, params, inputs, targets, *, checkpoints):
-        r"""The gradient of a chain graph with at most ``checkpoints`` stored states (binomial checkpointing).
+        r"""The gradient of a chain graph with at most ``checkpoints`` stored states.
 
-        The computed nodes must form a chain: each reads only input nodes and the computed node
-        just before it. The states :math:`x_1, \dots, x_l` are not all stored: the sweep keeps
-        at most ``checkpoints`` of them in a store of that many slots (the first slot holds the
-        state before the first step), recomputes the others from the nearest checkpoint when
-        the costate pass needs them, and places the checkpoints so that the recomputations are
-        as few as possible, Griewank's
+        The computed nodes must form a chain: each reads only input nodes and the
+        computed node just before it. The states :math:`x_1, \dots, x_l` are not all
+        stored: the sweep keeps at most ``checkpoints`` of them in a store of that many
+        slots (the first slot holds the state before the first step), recomputes the
+        others from the nearest checkpoint when the costate pass needs them, and places
+        the checkpoints so that the recomputations are as few as possible, Griewank's
 
         .. math:: t(l, s) = r\,l - \binom{s + r}{s + 1}, \qquad
                   r = \min\Big\{ r \ge 0 : \binom{s + r}{s} \ge l \Big\}
 
         (:func:`lagprop.checkpoint.binomial_advances`). The plan is
-        :func:`lagprop.checkpoint.schedule` (revolve's closed-form split); this method executes
-        it with :func:`lagprop.checkpoint.reverse_chain`'s slot store, tapes each node once and
-        takes its costate step as :meth:`costate` does.
+        :func:`lagprop.checkpoint.schedule` (revolve's closed-form split); this method
+        executes it with :func:`lagprop.checkpoint.reverse_chain`'s slot store, tapes
+        each node once and takes its costate step as :meth:`costate` does.
 
         Parameters
         ----------
@@ -1283,19 +1409,18 @@ class Graph:
         Returns
         -------
         Checkpointed
-            The cost and gradient (equal to :meth:`gradient`'s), the numbers of advances and
-            taped steps, and the most slots occupied at once.
+            The cost and gradient (equal to :meth:`gradient`'s), the numbers of advances
+            and taped steps, and the most slots occupied at once.
 
         Raises
         ------
         TypeError, ValueError
-            As :meth:`gradient`; ValueError also if ``checkpoints < 1`` or the computed nodes do
-            not form a chain.
+            As :meth:`gradient`; ValueError also if ``checkpoints < 1`` or the computed
+            nodes do not form a chain.
 
-        References
-        ----------
-        A. Griewank, Optimization Methods and Software 1 (1992), 35-54.
-        A. Griewank and A. Walther, ACM Transactions on Mathematical Software 26 (2000), 19-45.
+        References ---------- A. Griewank, Optimization Methods and Software 1 (1992),
+        35-54. A. Griewank and A. Walther, ACM Transactions on Mathematical Software 26
+        (2000), 19-45.
         """
         s = positive_int(checkpoints, "checkpoints")
         w = self._check_params(params)
@@ -1304,18 +1429,28 @@ class Graph:
         chain = [n for n in self._nodes if n.rule is not _INPUT]
         for i, node in enumerate(chain):
             prev = chain[i - 1].name if i else None
-            bad = [p for p in node.parents
-                   if self._nodes[self._index[p]].rule is not _INPUT and p != prev]
+            bad = [
+                p
+                for p in node.parents
+                if self._nodes[self._index[p]].rule is not _INPUT and p != prev
+            ]
             if bad:
-                raise ValueError(f"checkpointing needs a chain: node {node.name!r} reads {bad}, "
-                                 f"not only inputs and the node before it")
+                raise ValueError(
+                    f"checkpointing needs a chain: node {node.name!r} reads {bad}, "
+                    f"not only inputs and the node before it"
+                )
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             cost, G, done = _checkpointed(chain, X0, w, D, self._shapes, s, P)
         args = {"params": w.values(), "inputs": X0.values(), "targets": D.values()}
         self._finite({"cost": cost}, "cost", args)
         self._finite(G, "costate pass", args)
-        return Checkpointed(cost=cost, grads=G, advances=done.advances, taped=done.taped,
-                            peak_states=done.peak_states)
+        return Checkpointed(
+            cost=cost,
+            grads=G,
+            advances=done.advances,
+            taped=done.taped,
+            peak_states=done.peak_states,
+        )
 
 
 def _checkpointed(chain, X0, w, D, shapes, s, P):
@@ -1324,7 +1459,10 @@ def _checkpointed(chain, X0, w, D, shapes, s, P):
     s = min(s, l)
     prev = [None] + [n.name for n in chain[:-1]]
     G = {k: np.zeros(sh) for k, sh in shapes.items()}
-    state = {"C": 0.0, "B": np.zeros((P, chain[-1].width))}  # the cost, the costate of x_{i+1}
+    state = {
+        "C": 0.0,
+        "B": np.zeros((P, chain[-1].width)),
+    }  # the cost, the costate of x_{i+1}
 
     def values(i, x):  # the values node i reads: the inputs and the state before it
         X = dict(X0)
@@ -1352,13 +1490,15 @@ def _checkpointed(chain, X0, w, D, shapes, s, P):
     return state["C"], G, done
 
 
-# --- layered networks ---------------------------------------------------------------------------
+# --- layered networks  ----------------------------------------------------------------
+
 
 def layered(sizes, *, activation="tanh", output_activation="identity"):
-    r"""The graph of an N-layer network in le Cun's notation: nodes ``x0`` (input), ``x1``..``xN``.
+    r"""The graph of an N-layer network in le Cun's notation: nodes ``x0`` .. ``xN``.
 
-    Node ``xk`` is :math:`X(k) = F_k(W(k) X(k-1) + b(k))` with parameters ``Wk``, ``bk``; ``xN``
-    is the output. Use :func:`named_params` to turn a parameter list into the dict it takes.
+    Node ``xk`` is :math:`X(k) = F_k(W(k) X(k-1) + b(k))` with parameters ``Wk``,
+    ``bk``; ``xN`` is the output. Use :func:`named_params` to turn a parameter list into
+    the dict it takes.
 
     Parameters
     ----------
@@ -1387,8 +1527,14 @@ def layered(sizes, *, activation="tanh", output_activation="identity"):
     g.input("x0", sizes[0])
     N = len(sizes) - 1
     for k in range(1, N + 1):
-        g.layer(f"x{k}", f"x{k - 1}", f"W{k}", bias=f"b{k}", width=sizes[k],
-                activation=output_activation if k == N else activation)
+        g.layer(
+            f"x{k}",
+            f"x{k - 1}",
+            f"W{k}",
+            bias=f"b{k}",
+            width=sizes[k],
+            activation=output_activation if k == N else activation,
+        )
     g.output(f"x{N}")
     return g
 
@@ -1414,11 +1560,15 @@ def named_params(params):
         If an entry is not a pair.
     """
     if not isinstance(params, (list, tuple)):
-        raise TypeError(f"`params` must be a list of (W_k, b_k) pairs, got {type(params).__name__}")
+        raise TypeError(
+            f"`params` must be a list of (W_k, b_k) pairs, got {type(params).__name__}"
+        )
     out = {}
     for k, pair in enumerate(params, start=1):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise ValueError(f"`params[{k - 1}]` must be a pair (W_{k}, b_{k}), got "
-                             f"{type(pair).__name__}")
+            raise ValueError(
+                f"`params[{k - 1}]` must be a pair (W_{k}, b_{k}), got "
+                f"{type(pair).__name__}"
+            )
         out[f"W{k}"], out[f"b{k}"] = pair
     return out
