@@ -1,7 +1,7 @@
 """Timings of binomial checkpointing (``Graph.checkpointed_gradient``) against plain.
 
 Run from the repository root: ``.venv/bin/python benchmarks/checkpointing.py`` (about
-two minutes; ``--quick`` for a smoke run). It writes ``benchmarks/checkpointing.json``
+six minutes; ``--quick`` for a smoke run). It writes ``benchmarks/checkpointing.json``
 and ``benchmarks/checkpointing.md``.
 
 The chain is long and its steps are cheap, so that planning and bookkeeping weigh most:

@@ -341,13 +341,18 @@ def schedule(steps, checkpoints):
     ValueError
         If an argument is below 1.
 
-    References ---------- A. Griewank, Optimization Methods and Software 1 (1992),
-    35-54. A. Griewank and A. Walther, ACM Transactions on Mathematical Software 26
-    (2000), 19-45.
+    References
+    ----------
+    A. Griewank, Optimization Methods and Software 1 (1992), 35-54.
+    A. Griewank and A. Walther, ACM Transactions on Mathematical Software 26 (2000),
+    19-45.
 
-    Examples -------- >>> [(a.kind, a.state, a.stop) for a in schedule(3, 2) if a.kind
-    in ("advance", "reverse")] [('advance', 0, 1), ('advance', 1, 2), ('reverse', 2,
-    None), ('reverse', 1, None), ('reverse', 0, None)]
+    Examples
+    --------
+    >>> [a.state for a in schedule(3, 2) if a.kind == "reverse"]
+    [2, 1, 0]
+    >>> sum(a.stop - a.state for a in schedule(3, 2) if a.kind == "advance")
+    2
     """
     l = positive_int(steps, "steps")
     s = positive_int(checkpoints, "checkpoints")
@@ -424,8 +429,10 @@ def reverse_chain(steps, checkpoints, x0, advance, tape):
     ValueError
         If ``steps`` or ``checkpoints`` is below 1.
 
-    References ---------- A. Griewank and A. Walther, ACM Transactions on Mathematical
-    Software 26 (2000), 19-45.
+    References
+    ----------
+    A. Griewank and A. Walther, ACM Transactions on Mathematical Software 26 (2000),
+    19-45.
     """
     l = positive_int(steps, "steps")
     s = min(positive_int(checkpoints, "checkpoints"), l)

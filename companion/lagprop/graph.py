@@ -324,6 +324,12 @@ class Untied:
             If ``params`` is not a dict.
         ValueError
             If ``params`` has no entry ``name``.
+
+        References
+        ----------
+        Y. le Cun, "A theoretical framework for back-propagation", Proceedings of
+        the 1988 Connectionist Models Summer School (1988), 21-28,
+        section 3.1 (shared weights).
         """
         if not isinstance(params, dict):
             raise TypeError(
@@ -430,6 +436,11 @@ class Graph:
             If ``name`` is not a non-empty string.
         ValueError
             If there is no node ``name``.
+
+        References
+        ----------
+        Y. le Cun, "A theoretical framework for back-propagation", Proceedings of
+        the 1988 Connectionist Models Summer School (1988), 21-28.
         """
         return self._get(name, "name").width
 
@@ -498,6 +509,11 @@ class Graph:
             If ``name`` is not a non-empty string or ``width`` is not an integer.
         ValueError
             If ``name`` is taken or ``width < 1``.
+
+        References
+        ----------
+        Y. le Cun, "A theoretical framework for back-propagation", Proceedings of
+        the 1988 Connectionist Models Summer School (1988), 21-28.
         """
         name = self._check_new(name)
         self._commit(_Node(name, _INPUT, positive_int(width, "width"), ()))
@@ -533,8 +549,10 @@ class Graph:
             ``parents`` in number, a parameter name is a node name or changes a shared
             parameter's shape, ``width < 1`` or ``activation`` is unknown.
 
-        References ---------- Y. le Cun, Proceedings of the 1988 Connectionist Models
-        Summer School (1988), 21-28.
+        References
+        ----------
+        Y. le Cun, Proceedings of the 1988 Connectionist Models Summer School
+        (1988), 21-28.
         """
         _name(name, "name")
         parents = _names(parents, "parents")
@@ -575,6 +593,11 @@ class Graph:
         ValueError
             If ``name`` is taken, ``parent`` is unknown or ``kind`` is not an
             activation.
+
+        References
+        ----------
+        Y. le Cun, "A theoretical framework for back-propagation", Proceedings of
+        the 1988 Connectionist Models Summer School (1988), 21-28.
         """
         name = self._check_new(name)
         p = self._get(parent, "parent")
@@ -608,6 +631,11 @@ class Graph:
         ValueError
             If ``name`` is taken, fewer than two parents are given, a parent is unknown
             or the widths differ.
+
+        References
+        ----------
+        Y. le Cun, "A theoretical framework for back-propagation", Proceedings of
+        the 1988 Connectionist Models Summer School (1988), 21-28.
         """
         parents = _names(parents, "parents")
         if len(parents) < 2:
@@ -633,6 +661,11 @@ class Graph:
             If a name is not a non-empty string.
         ValueError
             If ``name`` is taken, a parent is unknown or the widths differ.
+
+        References
+        ----------
+        Y. le Cun, "A theoretical framework for back-propagation", Proceedings of
+        the 1988 Connectionist Models Summer School (1988), 21-28.
         """
         self._same_width(name, "mul", (_name(a, "parents"), _name(b, "parents")))
 
@@ -655,6 +688,11 @@ class Graph:
             If a name is not a non-empty string.
         ValueError
             If ``name`` is taken, a parent is unknown or the widths differ.
+
+        References
+        ----------
+        Y. le Cun, "A theoretical framework for back-propagation", Proceedings of
+        the 1988 Connectionist Models Summer School (1988), 21-28.
         """
         self._same_width(name, "maximum", (_name(a, "parents"), _name(b, "parents")))
 
@@ -673,6 +711,11 @@ class Graph:
         ValueError
             If no name is given, or a name is unknown, an input, repeated or an output
             already.
+
+        References
+        ----------
+        Y. le Cun, "A theoretical framework for back-propagation", Proceedings of
+        the 1988 Connectionist Models Summer School (1988), 21-28.
         """
         if not names:
             raise ValueError("`names` must name at least one node, got none")
@@ -712,6 +755,11 @@ class Graph:
             number.
         ValueError
             If ``seed < 0`` or ``scale`` is not finite and > 0.
+
+        References
+        ----------
+        Y. LeCun, L. Bottou, G. B. Orr and K.-R. Mueller, "Efficient BackProp", in
+        *Neural Networks: Tricks of the Trade*, Springer (1998), section 4.6.
         """
         rng = seed_or_generator(seed)
         scale = positive_scalar(scale, "scale")
@@ -749,8 +797,10 @@ class Graph:
             If ``name`` is not a parameter, or ``copies`` has the wrong length, repeats
             a name or uses a name that a node or another parameter has.
 
-        References ---------- Y. le Cun, Proceedings of the 1988 Connectionist Models
-        Summer School (1988), 21-28, section 3.1.
+        References
+        ----------
+        Y. le Cun, Proceedings of the 1988 Connectionist Models Summer School
+        (1988), 21-28, section 3.1.
         """
         _name(name, "name")
         if name not in self._shapes:
@@ -1002,8 +1052,10 @@ class Graph:
             If a parameter or input is missing, unknown, of the wrong shape or not
             finite, the inputs differ in rows, or a node's value overflows float64.
 
-        References ---------- Y. le Cun, Proceedings of the 1988 Connectionist Models
-        Summer School (1988), 21-28.
+        References
+        ----------
+        Y. le Cun, Proceedings of the 1988 Connectionist Models Summer School
+        (1988), 21-28.
         """
         w = self._check_params(params)
         X0, _ = self._inputs(inputs)
@@ -1033,6 +1085,11 @@ class Graph:
             As :meth:`forward`; also if the graph has no output, ``targets`` does not
             hold exactly the outputs, their rows differ from the inputs', or the cost
             overflows.
+
+        References
+        ----------
+        Y. le Cun, "A theoretical framework for back-propagation", Proceedings of
+        the 1988 Connectionist Models Summer School (1988), 21-28.
         """
         w = self._check_params(params)
         X0, P = self._inputs(inputs)
@@ -1079,8 +1136,10 @@ class Graph:
             If ``fwd`` misses a node or has the wrong shapes or non-finite values, the
             targets are wrong (see :meth:`cost`), or the pass overflows float64.
 
-        References ---------- Y. le Cun, Proceedings of the 1988 Connectionist Models
-        Summer School (1988), 21-28.
+        References
+        ----------
+        Y. le Cun, Proceedings of the 1988 Connectionist Models Summer School
+        (1988), 21-28.
         """
         w = self._check_params(params)
         fwd, P = self._check_fwd(fwd)
@@ -1111,8 +1170,10 @@ class Graph:
         TypeError, ValueError
             As :meth:`cost`; ValueError also if the costate pass overflows float64.
 
-        References ---------- Y. le Cun, Proceedings of the 1988 Connectionist Models
-        Summer School (1988), 21-28.
+        References
+        ----------
+        Y. le Cun, Proceedings of the 1988 Connectionist Models Summer School
+        (1988), 21-28.
         """
         w = self._check_params(params)
         X0, P = self._inputs(inputs)
@@ -1149,6 +1210,11 @@ class Graph:
         TypeError, ValueError
             As :meth:`costate` for ``params`` and ``fwd``; the same checks as ``params``
             for ``dparams``; ValueError if the pass overflows float64.
+
+        References
+        ----------
+        A. Griewank and A. Walther, *Evaluating Derivatives*, 2nd ed., SIAM (2008),
+        ch. 3.
         """
         w = self._check_params(params)
         fwd, _ = self._check_fwd(fwd)
@@ -1187,8 +1253,10 @@ class Graph:
             As :meth:`forward`, for ``dparams`` and ``dinputs`` too; also if the graph
             has no output or a pass overflows float64.
 
-        References ---------- A. Griewank and A. Walther, *Evaluating Derivatives*, 2nd
-        ed., SIAM (2008), ch. 3.
+        References
+        ----------
+        A. Griewank and A. Walther, *Evaluating Derivatives*, 2nd ed., SIAM
+        (2008), ch. 3.
         """
         w = self._check_params(params)
         X0, P = self._inputs(inputs)
@@ -1246,9 +1314,12 @@ class Graph:
             As :meth:`forward`; also if the graph has no output, ``cotangents`` does not
             hold exactly the outputs with the inputs' rows, or a pass overflows float64.
 
-        References ---------- Y. le Cun, Proceedings of the 1988 Connectionist Models
-        Summer School (1988), 21-28. A. Griewank and A. Walther, *Evaluating
-        Derivatives*, 2nd ed., SIAM (2008), ch. 3.
+        References
+        ----------
+        Y. le Cun, Proceedings of the 1988 Connectionist Models Summer School
+        (1988), 21-28.
+        A. Griewank and A. Walther, *Evaluating Derivatives*, 2nd ed., SIAM
+        (2008), ch. 3.
         """
         w = self._check_params(params)
         X0, P = self._inputs(inputs)
@@ -1294,8 +1365,10 @@ class Graph:
             If an entry is missing, of the wrong shape or not finite, the rows differ,
             the targets are wrong (see :meth:`cost`), or the value overflows float64.
 
-        References ---------- Y. le Cun, Proceedings of the 1988 Connectionist Models
-        Summer School (1988), 21-28.
+        References
+        ----------
+        Y. le Cun, Proceedings of the 1988 Connectionist Models Summer School
+        (1988), 21-28.
         """
         w = self._check_params(params)
         if not isinstance(X, dict) or not isinstance(B, dict):
@@ -1353,8 +1426,10 @@ class Graph:
         TypeError, ValueError
             As :meth:`costate` for ``params`` and ``fwd``.
 
-        References ---------- Y. le Cun, Proceedings of the 1988 Connectionist Models
-        Summer School (1988), 21-28.
+        References
+        ----------
+        Y. le Cun, Proceedings of the 1988 Connectionist Models Summer School
+        (1988), 21-28.
         """
         w = self._check_params(params)
         fwd, _ = self._check_fwd(fwd)
@@ -1418,8 +1493,10 @@ class Graph:
             As :meth:`gradient`; ValueError also if ``checkpoints < 1`` or the computed
             nodes do not form a chain.
 
-        References ---------- A. Griewank, Optimization Methods and Software 1 (1992),
-        35-54. A. Griewank and A. Walther, ACM Transactions on Mathematical Software 26
+        References
+        ----------
+        A. Griewank, Optimization Methods and Software 1 (1992), 35-54.
+        A. Griewank and A. Walther, ACM Transactions on Mathematical Software 26
         (2000), 19-45.
         """
         s = positive_int(checkpoints, "checkpoints")
@@ -1520,7 +1597,8 @@ def layered(sizes, *, activation="tanh", output_activation="identity"):
 
     References
     ----------
-    Y. le Cun, Proceedings of the 1988 Connectionist Models Summer School (1988), 21-28.
+    Y. le Cun, "A theoretical framework for back-propagation", Proceedings of
+    the 1988 Connectionist Models Summer School (1988), 21-28.
     """
     sizes = check_sizes(sizes)
     g = Graph()
@@ -1558,6 +1636,11 @@ def named_params(params):
         If ``params`` is not a list or tuple.
     ValueError
         If an entry is not a pair.
+
+    References
+    ----------
+    Y. le Cun, "A theoretical framework for back-propagation", Proceedings of
+    the 1988 Connectionist Models Summer School (1988), 21-28.
     """
     if not isinstance(params, (list, tuple)):
         raise TypeError(
