@@ -316,3 +316,19 @@ def test_bad_input_table(call, error, match):
 def test_old_home_of_the_binomial_count():
     assert graph.binomial_advances is checkpoint.binomial_advances
     assert graph.binomial_capacity is checkpoint.binomial_capacity
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(l=st.integers(1, 3000), s=st.integers(1, 60))
+def test_random_schedules_are_valid_and_reach_the_binomial_count(l, s):
+    advances, peak = _simulate(checkpoint.schedule(l, s), l, min(s, l))
+    assert advances == checkpoint.binomial_advances(l, s)
+    assert peak <= min(s, l)
+    # the count is least: one slot more never costs more, one slot less never less
+    assert checkpoint.binomial_advances(l, s + 1) <= advances
+    if s > 1:
+        assert checkpoint.binomial_advances(l, s - 1) >= advances
