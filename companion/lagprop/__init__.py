@@ -26,7 +26,8 @@ gradcheck              central differences, Jacobians, dot-product tests, fitted
 datasets               small seeded data sets made in code; MNIST-1D and the 8x8 digits
 optim                  SGD with momentum and Adam
 classify               softmax cross-entropy costate; dense, convolutional and tied classifiers
-graph                  the Lagrangian of any computational graph; checkpointing
+graph                  the Lagrangian of any computational graph
+checkpoint             binomial checkpointing: the schedule and its slot store
 constrained            the constrained problem solved directly: penalty, augmented, ADMM, saddle
 plotting               the book's figure helpers (needs matplotlib: ``pip install lagprop[plot]``)
 """
@@ -37,7 +38,7 @@ from ._errors import ConvergenceError  # noqa: E402
 from . import activations, mlp, lagrangian, curvature  # noqa: E402
 from . import gradcheck, sharing, recurrent, equilibrium  # noqa: E402
 from . import supervision, dynamics, action, energy, landscapes, adjoint, datasets  # noqa: E402
-from . import optim, classify, graph, constrained  # noqa: E402
+from . import optim, classify, checkpoint, graph, constrained  # noqa: E402
 
 __all__ = [
     "ConvergenceError",
@@ -59,6 +60,7 @@ __all__ = [
     "datasets",
     "optim",
     "classify",
+    "checkpoint",
     "graph",
     "constrained",
 ]
