@@ -101,9 +101,11 @@ def _preactivations(params, X):
     return [None] + [X[k - 1] @ W.T + b for k, (W, b) in enumerate(params, start=1)]
 
 
-def _difference_step(h, theta):
-    """A difference step above rounding at the scale of ``theta``."""
+def _difference_step(h, theta, method):
+    """A difference step, and for ``method="differences"`` one above rounding at ``theta``."""
     h = positive_scalar(h, "h")
+    if method != "differences":
+        return h
     floor = 1e4 * np.finfo(float).eps * max(1.0, float(np.max(np.abs(theta))))
     if h < floor:
         raise ValueError(f"`h` must be >= {floor:.3g} (1e4 units of rounding at the parameters' "
@@ -357,7 +359,8 @@ def _lagrange_hessian(params, X, B, F, d2, wrt):
     last = n + s_off[N - 1] + np.arange(P * params[-1][0].shape[0])
     H[last, last] += 2.0
     sel = {"WX": slice(0, n + m), "W": slice(0, n), "X": slice(n, n + m)}[wrt]
-    return H[sel, sel].copy()
+    H = H[sel, sel]
+    return 0.5 * (H + H.T)  # the einsum blocks are symmetric only to rounding
 
 
 def reduced_hessian(params, inputs, targets, *, method="exact", h=1e-5, activation="tanh",
@@ -388,8 +391,9 @@ def reduced_hessian(params, inputs, targets, *, method="exact", h=1e-5, activati
     targets : array_like, shape (P, n_N)
     method : {"exact", "differences"}, keyword-only
     h : float, keyword-only
-        Difference step for ``method="differences"`` (ignored otherwise, but validated), > 0
-        and above rounding at the parameters' scale.
+        Difference step for ``method="differences"``, > 0 and at least :math:`10^4 \epsilon
+        \max(1, \max_i |\theta_i|)` (below it the difference is rounding noise); ignored by
+        the exact method, which checks only that it is a positive number.
     activation, output_activation : str or Activation, keyword-only
 
     Returns
@@ -415,7 +419,7 @@ def reduced_hessian(params, inputs, targets, *, method="exact", h=1e-5, activati
     params = check_params(params)
     method = choice(method, "method", _METHODS)
     theta = _flatten(params)
-    h = _difference_step(h, theta)
+    h = _difference_step(h, theta, method)
     F = _layer_activations(len(params), activation, output_activation)
     X0 = as_patterns(inputs, "inputs", params[0][0].shape[1])
     D = _check_targets(targets, params, X0.shape[0])
@@ -465,7 +469,7 @@ def lagrange_weight_hessian(params, X, B, targets, *, method="exact", h=1e-5, ac
     targets : array_like, shape (P, n_N)
     method : {"exact", "differences"}, keyword-only
     h : float, keyword-only
-        Difference step for ``method="differences"`` (validated always), > 0 and above rounding.
+        Difference step for ``method="differences"``, as for :func:`reduced_hessian`.
     activation, output_activation : str or Activation, keyword-only
 
     Returns
@@ -489,7 +493,7 @@ def lagrange_weight_hessian(params, X, B, targets, *, method="exact", h=1e-5, ac
     params, X, B, D, F = _check_lagrange_args(params, X, B, targets, activation, output_activation)
     method = choice(method, "method", _METHODS)
     theta = _flatten(params)
-    h = _difference_step(h, theta)
+    h = _difference_step(h, theta, method)
     with np.errstate(over="ignore", invalid="ignore"):
         if method == "exact":
             H = _lagrange_hessian(params, X, B, F, _second_derivatives(F, len(params)), "W")
