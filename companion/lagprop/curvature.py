@@ -27,14 +27,12 @@ its (P, n_k) array (layer by layer, and within a layer pattern by pattern). The 
 
 References
 ----------
-.. [1] Y. le Cun, "A theoretical framework for back-propagation", Proceedings of the 1988
-   Connectionist Models Summer School, pp. 21-28, 1988 (footnote 3: the second-order
-   conditions).
-.. [2] J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., Springer, 2006,
-   sections 12.4-12.5 (second-order conditions, the reduced Hessian) and 16.1 (null-space
-   bases).
-.. [3] B. A. Pearlmutter, "Fast exact multiplication by the Hessian", Neural Computation 6(1),
-   pp. 147-160, 1994.
+Y. le Cun, "A theoretical framework for back-propagation", Proceedings of the 1988
+Connectionist Models Summer School, pp. 21-28, 1988 (footnote 3: the second-order
+conditions); J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., Springer,
+2006, sections 12.4-12.5 (second-order conditions, the reduced Hessian) and 16.1
+(null-space bases); B. A. Pearlmutter, "Fast exact multiplication by the Hessian",
+Neural Computation 6(1), pp. 147-160, 1994.
 """
 
 import numpy as np
@@ -158,8 +156,8 @@ def constraint_jacobian(params, X, *, wrt="X", activation="tanh", output_activat
 
     References
     ----------
-    .. [1] Y. le Cun, "A theoretical framework for back-propagation", 1988, eq. 1 (the
-       constraints) and section 2 (their Lagrange multipliers).
+    Y. le Cun, "A theoretical framework for back-propagation", 1988, eq. 1 (the
+    constraints) and section 2 (their Lagrange multipliers).
     """
     params = check_params(params)
     X = _check_full_states(X, params)
@@ -236,8 +234,8 @@ def null_space_basis(params, X, *, activation="tanh", output_activation="identit
 
     References
     ----------
-    .. [1] J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., 2006, section 16.2
-       (null-space methods).
+    J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., 2006, section 16.2
+    (null-space methods).
     """
     params = check_params(params)
     X = _check_full_states(X, params)
@@ -319,9 +317,9 @@ def lagrange_hessian(params, X, B, targets, *, wrt="WX", activation="tanh",
 
     References
     ----------
-    .. [1] Y. le Cun, "A theoretical framework for back-propagation", 1988, eq. 1 and
-       footnote 3.
-    .. [2] J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., 2006, section 12.5.
+    Y. le Cun, "A theoretical framework for back-propagation", 1988, eq. 1 and footnote
+    3; J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., 2006, section
+    12.5.
     """
     params, X, B, D, F = _check_lagrange_args(params, X, B, targets, activation, output_activation)
     wrt = choice(wrt, "wrt", _WRT)
@@ -412,9 +410,9 @@ def reduced_hessian(params, inputs, targets, *, method="exact", h=1e-5, activati
 
     References
     ----------
-    .. [1] Y. le Cun, "A theoretical framework for back-propagation", 1988, footnote 3.
-    .. [2] B. A. Pearlmutter, "Fast exact multiplication by the Hessian", Neural Computation
-       6(1), pp. 147-160, 1994.
+    Y. le Cun, "A theoretical framework for back-propagation", 1988, footnote 3; B. A.
+    Pearlmutter, "Fast exact multiplication by the Hessian", Neural Computation 6(1),
+    pp. 147-160, 1994.
     """
     params = check_params(params)
     method = choice(method, "method", _METHODS)
@@ -488,7 +486,7 @@ def lagrange_weight_hessian(params, X, B, targets, *, method="exact", h=1e-5, ac
 
     References
     ----------
-    .. [1] Y. le Cun, "A theoretical framework for back-propagation", 1988, footnote 3.
+    Y. le Cun, "A theoretical framework for back-propagation", 1988, footnote 3.
     """
     params, X, B, D, F = _check_lagrange_args(params, X, B, targets, activation, output_activation)
     method = choice(method, "method", _METHODS)

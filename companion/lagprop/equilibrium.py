@@ -18,13 +18,12 @@ default 1e-12): a relaxation stops when its residual satisfies
 
 References
 ----------
-.. [1] J. J. Hopfield, "Neurons with graded response have collective computational properties
-   like those of two-state neurons", PNAS 81(10), pp. 3088-3092, 1984.
-.. [2] B. Scellier and Y. Bengio, "Equilibrium propagation: bridging the gap between
-   energy-based models and backpropagation", Frontiers in Computational Neuroscience 11, 24,
-   2017.
-.. [3] B. Scellier and Y. Bengio, "Equivalence of equilibrium propagation and recurrent
-   backpropagation", Neural Computation 31(2), pp. 312-329, 2019.
+J. J. Hopfield, "Neurons with graded response have collective computational properties
+like those of two-state neurons", PNAS 81(10), pp. 3088-3092, 1984; B. Scellier and Y.
+Bengio, "Equilibrium propagation: bridging the gap between energy-based models and
+backpropagation", Frontiers in Computational Neuroscience 11, 24, 2017; B. Scellier and
+Y. Bengio, "Equivalence of equilibrium propagation and recurrent backpropagation",
+Neural Computation 31(2), pp. 312-329, 2019.
 """
 
 from dataclasses import dataclass
@@ -116,8 +115,9 @@ def hopfield_energy(W, u, x):
 
     References
     ----------
-    .. [1] J. J. Hopfield, "Neurons with graded response have collective computational
-       properties like those of two-state neurons", PNAS 81(10), pp. 3088-3092, 1984, eq. 5.
+    J. J. Hopfield, "Neurons with graded response have collective computational
+    properties like those of two-state neurons", PNAS 81(10), pp. 3088-3092, 1984, eq.
+    5.
     """
     W = _require_symmetric(_check_W(W))
     u = _check_vector(u, "u", W.shape[0])
@@ -194,11 +194,10 @@ def equilibrium_propagation(W, u, targets, outputs, *, beta, tol=1e-12, max_iter
 
     References
     ----------
-    .. [1] B. Scellier and Y. Bengio, "Equilibrium propagation: bridging the gap between
-       energy-based models and backpropagation", Frontiers in Computational Neuroscience 11,
-       24, 2017.
-    .. [2] B. Scellier and Y. Bengio, "Equivalence of equilibrium propagation and recurrent
-       backpropagation", Neural Computation 31(2), pp. 312-329, 2019.
+    B. Scellier and Y. Bengio, "Equilibrium propagation: bridging the gap between
+    energy-based models and backpropagation", Frontiers in Computational Neuroscience
+    11, 24, 2017; B. Scellier and Y. Bengio, "Equivalence of equilibrium propagation and
+    recurrent backpropagation", Neural Computation 31(2), pp. 312-329, 2019.
     """
     W, u, d, idx = _check_problem(W, u, targets, outputs)
     W = _require_symmetric(W)

@@ -25,8 +25,8 @@ Beyond the three conditions the module holds their linearisations: :func:`tangen
 :func:`vjp` (the costate pass with any boundary condition, a vector-Jacobian product) and
 :func:`hessian_vector` (the tangent of all three conditions, exact Hessian-vector products).
 
-Internal API
-------------
+.. rubric:: Internal API
+
 Public functions validate their arguments once and then call private kernels on validated
 arguments. The kernels below are shared with other modules of the package, which import them;
 changing one of their signatures (the leading parameters are checked by
@@ -59,10 +59,9 @@ too.
 
 References
 ----------
-.. [1] Y. le Cun, "A theoretical framework for back-propagation", Proceedings of the 1988
-   Connectionist Models Summer School, pp. 21-28, 1988.
-.. [2] B. A. Pearlmutter, "Fast exact multiplication by the Hessian", Neural Computation 6(1),
-   pp. 147-160, 1994.
+Y. le Cun, "A theoretical framework for back-propagation", Proceedings of the 1988
+Connectionist Models Summer School, pp. 21-28, 1988; B. A. Pearlmutter, "Fast exact
+multiplication by the Hessian", Neural Computation 6(1), pp. 147-160, 1994.
 """
 
 from dataclasses import dataclass
@@ -1035,10 +1034,9 @@ def jvp(params, inputs, v, *, d_inputs=None, activation="tanh", output_activatio
 
     References
     ----------
-    .. [1] Y. le Cun, "A theoretical framework for back-propagation", Proceedings of the 1988
-       Connectionist Models Summer School, pp. 21-28, 1988.
-    .. [2] A. Griewank and A. Walther, *Evaluating Derivatives*, 2nd ed., SIAM, 2008, ch. 3
-       (the tangent mode).
+    Y. le Cun, "A theoretical framework for back-propagation", Proceedings of the 1988
+    Connectionist Models Summer School, pp. 21-28, 1988; A. Griewank and A. Walther,
+    *Evaluating Derivatives*, 2nd ed., SIAM, 2008, ch. 3 (the tangent mode).
     """
     params = check_params(params)
     V = _check_direction(v, params, "v")
@@ -1123,10 +1121,9 @@ def vjp(params, inputs, cotangent, *, activation="tanh", output_activation="iden
 
     References
     ----------
-    .. [1] Y. le Cun, "A theoretical framework for back-propagation", Proceedings of the 1988
-       Connectionist Models Summer School, pp. 21-28, 1988.
-    .. [2] A. Griewank and A. Walther, *Evaluating Derivatives*, 2nd ed., SIAM, 2008, ch. 3
-       (the reverse mode).
+    Y. le Cun, "A theoretical framework for back-propagation", Proceedings of the 1988
+    Connectionist Models Summer School, pp. 21-28, 1988; A. Griewank and A. Walther,
+    *Evaluating Derivatives*, 2nd ed., SIAM, 2008, ch. 3 (the reverse mode).
     """
     params = check_params(params)
     F = _layer_activations(len(params), activation, output_activation)
@@ -1159,7 +1156,7 @@ def hessian_vector(params, inputs, targets, v, *, activation="tanh", output_acti
 
     Differentiate the three stationarity conditions of :math:`L` (forward pass, costate pass,
     gradient) along the direction :math:`V` of the weights (Pearlmutter's
-    :math:`\mathcal{R}\{\cdot\}` operator [2]_): a tangent pass through the forward pass,
+    :math:`\mathcal{R}\{\cdot\}` operator, Pearlmutter 1994): a tangent pass through the forward pass,
 
     .. math::
 
@@ -1175,7 +1172,7 @@ def hessian_vector(params, inputs, targets, v, *, activation="tanh", output_acti
         \dot B(k-1) = \dot Y(k) W(k) + Y(k) V(k),
 
     and the tangent of the gradient :math:`\partial C/\partial W(k) = -\sum_p Y_p(k) X_p(k-1)^\top`
-    (le Cun 1988, eq. 4 [1]_),
+    (le Cun 1988, eq. 4),
 
     .. math::
 
@@ -1197,7 +1194,7 @@ def hessian_vector(params, inputs, targets, v, *, activation="tanh", output_acti
         The direction :math:`V`, with the structure and shapes of ``params``.
     activation, output_activation : str or Activation, keyword-only
         As for :func:`forward`; the activation's second derivative
-        :attr:`~lagprop.activations.Activation.d2f` is used (every named activation has one;
+        ``d2f`` is used (every named activation has one;
         ``"relu"`` uses :math:`f'' = 0`, exact wherever no weighted sum is at 0).
 
     Returns
@@ -1216,10 +1213,9 @@ def hessian_vector(params, inputs, targets, v, *, activation="tanh", output_acti
 
     References
     ----------
-    .. [1] Y. le Cun, "A theoretical framework for back-propagation", Proceedings of the 1988
-       Connectionist Models Summer School, pp. 21-28, 1988.
-    .. [2] B. A. Pearlmutter, "Fast exact multiplication by the Hessian", Neural Computation
-       6(1), pp. 147-160, 1994.
+    Y. le Cun, "A theoretical framework for back-propagation", Proceedings of the 1988
+    Connectionist Models Summer School, pp. 21-28, 1988; B. A. Pearlmutter, "Fast exact
+    multiplication by the Hessian", Neural Computation 6(1), pp. 147-160, 1994.
     """
     params = check_params(params)
     V = _check_direction(v, params, "v")
