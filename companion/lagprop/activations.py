@@ -1,14 +1,15 @@
 r"""Named activation functions and their derivatives.
 
-le Cun (1988) writes the layer map as :math:`X(k) = F_k(A(k))` with :math:`F_k` applied unit by
-unit, and its Jacobian :math:`\nabla F_k(A(k))` is then the diagonal matrix of the derivatives
-:math:`f_k'(a_i(k))`. An :class:`Activation` holds :math:`f`, :math:`f'` and :math:`f''`; the
-costate pass multiplies by the diagonal, that is, element-wise by ``df(A)``, and the
-second-order adjoint (:func:`lagprop.lagrangian.hessian_vector`) and the Hessians of
-:mod:`lagprop.curvature` also by ``d2f(A)``, the second derivative, which is the derivative of
-the diagonal :math:`\nabla F_k` along :math:`\dot A(k)`.
+le Cun (1988) writes the layer map as :math:`X(k) = F_k(A(k))` with :math:`F_k` applied
+unit by unit, and its Jacobian :math:`\nabla F_k(A(k))` is then the diagonal matrix of
+the derivatives :math:`f_k'(a_i(k))`. An :class:`Activation` holds :math:`f`, :math:`f'`
+and :math:`f''`; the costate pass multiplies by the diagonal, that is, element-wise by
+``df(A)``, and the second-order adjoint (:func:`lagprop.lagrangian.hessian_vector`) and
+the Hessians of :mod:`lagprop.curvature` also by ``d2f(A)``, the second derivative,
+which is the derivative of the diagonal :math:`\nabla F_k` along :math:`\dot A(k)`.
 
-The names are ``"identity"``, ``"tanh"``, ``"sigmoid"`` (the logistic function) and ``"relu"``.
+The names are ``"identity"``, ``"tanh"``, ``"sigmoid"`` (the logistic function) and
+``"relu"``.
 """
 
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ __all__ = ["Activation", "get", "second_derivative", "NAMES"]
 
 @dataclass(frozen=True)
 class Activation:
-    """An element-wise activation :math:`f`, its derivative :math:`f'` and, optionally, :math:`f''`.
+    """An element-wise activation :math:`f`, its derivatives :math:`f'` and :math:`f''`.
 
     Attributes
     ----------
@@ -32,9 +33,10 @@ class Activation:
     df : callable
         ndarray -> ndarray, its derivative evaluated element-wise at the same argument.
     d2f : callable or None
-        ndarray -> ndarray, its second derivative element-wise, or ``None`` where it is not
-        given (a user activation need not give it: only second-order functions ask for it, and
-        they raise a ValueError naming the argument, see :func:`second_derivative`).
+        ndarray -> ndarray, its second derivative element-wise, or ``None`` where it is
+        not given (a user activation need not give it: only second-order functions ask
+        for it, and they raise a ValueError naming the argument, see
+        :func:`second_derivative`).
     """
 
     name: str
@@ -87,6 +89,10 @@ def _zeros(a):
     return np.zeros(np.shape(a))
 
 
+def _identity(a):
+    return np.array(a, dtype=np.float64)
+
+
 def _relu(a):
     return np.maximum(np.asarray(a, dtype=np.float64), 0.0)
 
@@ -96,11 +102,11 @@ def _drelu(a):
 
 
 _TABLE = {
-    "identity": Activation("identity", lambda a: np.array(a, dtype=np.float64), _ones, _zeros),
+    "identity": Activation("identity", _identity, _ones, _zeros),
     "tanh": Activation("tanh", np.tanh, _dtanh, _d2tanh),
     "sigmoid": Activation("sigmoid", _sigmoid, _dsigmoid, _d2sigmoid),
-    # relu'(0) is taken as 0 (a subgradient) and relu'' = 0: exact away from the kink, where
-    # central differences disagree only
+    # relu'(0) is taken as 0 (a subgradient) and relu'' = 0: exact away from the kink,
+    # where central differences disagree only
     "relu": Activation("relu", _relu, _drelu, _zeros),
 }
 
@@ -127,35 +133,38 @@ def get(name, *, argname="activation"):
 
     Notes
     -----
-    A user :class:`Activation` is returned wrapped so that every call checks that ``f`` and
-    ``df`` return finite arrays of the shape of their argument: a ValueError naming ``argname``
-    instead of NaN passing through the network.
+    A user :class:`Activation` is returned wrapped so that every call checks that ``f``
+    and ``df`` return finite arrays of the shape of their argument: a ValueError naming
+    ``argname`` instead of NaN passing through the network.
     """
     if isinstance(name, Activation):
         if name.name in _TABLE and _TABLE[name.name] is name:
             return name
         return _checked(name, argname)
     if not isinstance(name, str):
-        raise TypeError(f"`{argname}` must be a string naming an activation, got {type(name).__name__}")
+        raise TypeError(f"`{argname}` must be a string naming an activation, "
+                        f"got {type(name).__name__}")
     try:
         return _TABLE[name]
     except KeyError:
-        raise ValueError(f"`{argname}` must be one of {list(NAMES)}, got {name!r}") from None
+        raise ValueError(f"`{argname}` must be one of {list(NAMES)}, "
+                         f"got {name!r}") from None
 
 
 def _checked(act, argname):
-    """Wrap a user Activation so that non-finite or misshapen outputs raise a ValueError."""
+    """Wrap a user Activation: non-finite or misshapen outputs raise a ValueError."""
 
     def guard(fn, which):
         def call(a):
-            with np.errstate(all="ignore"):  # a non-finite result is reported just below
+            with np.errstate(all="ignore"):  # a non-finite result is reported below
                 out = np.asarray(fn(a), dtype=np.float64)
             if out.shape != np.shape(a):
-                raise ValueError(f"`{argname}`.{which} must return an array of the shape of its "
-                                 f"argument {np.shape(a)}, got {out.shape}")
+                raise ValueError(f"`{argname}`.{which} must return an array of the "
+                                 f"shape of its argument {np.shape(a)}, "
+                                 f"got {out.shape}")
             if not np.all(np.isfinite(out)):
-                raise ValueError(f"`{argname}`.{which} ({act.name!r}) returned non-finite values "
-                                 "on finite input")
+                raise ValueError(f"`{argname}`.{which} ({act.name!r}) returned "
+                                 "non-finite values on finite input")
             return out
 
         return call
@@ -163,13 +172,14 @@ def _checked(act, argname):
     if not callable(act.f) or not callable(act.df):
         raise TypeError(f"`{argname}` must have callable `f` and `df`, got {act!r:.80}")
     if act.d2f is not None and not callable(act.d2f):
-        raise TypeError(f"`{argname}`.d2f must be callable or None, got {type(act.d2f).__name__}")
+        raise TypeError(f"`{argname}`.d2f must be callable or None, "
+                        f"got {type(act.d2f).__name__}")
     d2f = None if act.d2f is None else guard(act.d2f, "d2f")
     return Activation(act.name, guard(act.f, "f"), guard(act.df, "df"), d2f)
 
 
 def second_derivative(act, argname="activation"):
-    """Return :math:`f''` of an :class:`Activation` (from :func:`get`), or raise if it has none.
+    """Return :math:`f''` of an :class:`Activation` from :func:`get`, or raise if none.
 
     Parameters
     ----------
@@ -190,6 +200,6 @@ def second_derivative(act, argname="activation"):
     """
     if act.d2f is None:
         raise ValueError(f"`{argname}` must have a second derivative for second-order "
-                         f"quantities: give `d2f` to Activation({act.name!r}, f, df, d2f), "
-                         "got d2f=None")
+                         f"quantities: give `d2f` to Activation({act.name!r}, f, df, "
+                         "d2f), got d2f=None")
     return act.d2f

@@ -1,29 +1,33 @@
-r"""Curvature of the Lagrange function: constraint Jacobians, Hessians, the null space (le Cun 1988).
+r"""Curvature of the Lagrange function: constraint Jacobians, Hessians, null space.
 
-The constraints of le Cun's problem are :math:`g_k = X(k) - F_k(W(k) X(k-1) + b(k)) = 0`,
-k = 1..N, and its Lagrange function is :math:`L(W, X, B) = C(X(N)) + \sum_k B(k)^\top g_k`
+The constraints of le Cun's problem are
+:math:`g_k = X(k) - F_k(W(k) X(k-1) + b(k)) = 0`, k = 1..N, and its Lagrange function is
+:math:`L(W, X, B) = C(X(N)) + \sum_k B(k)^\top g_k`
 (:func:`lagprop.lagrangian.lagrange_function`). This module holds the objects of the
-second-order theory of that problem, all exact (closed forms and the second-order adjoint of
-:func:`lagprop.lagrangian.hessian_vector`), with central differences only as a check:
+second-order theory of that problem, all exact (closed forms and the second-order
+adjoint of :func:`lagprop.lagrangian.hessian_vector`), with central differences only as
+a check:
 
-* :func:`constraint_jacobian`: :math:`\partial g / \partial X` (unit lower-triangular, so the
-  constraints are linearly independent, LICQ, everywhere), :math:`\partial g / \partial W`, or
-  both;
-* :func:`null_space_basis`: :math:`Z = [I;\ -(\partial g/\partial X)^{-1} \partial g/\partial W]`,
-  whose columns span the null space of :math:`\partial g/\partial (W, X)`; on the constraint
-  surface its lower block is :math:`dX/dW`;
-* :func:`lagrange_hessian`: the Hessian of :math:`L` in :math:`(W, X)`, in :math:`W` or in
-  :math:`X` at fixed multipliers, block by block in closed form;
-* :func:`reduced_hessian`: the Hessian :math:`\nabla^2_W C(W) = Z^\top \nabla^2_{(W,X)} L\, Z` of
-  the cost on the constraint surface, the object of the second-order conditions (footnote 3),
-  from one exact Hessian-vector product per parameter;
-* :func:`lagrange_weight_hessian`: the Hessian of :math:`L` in :math:`W` alone at fixed states
-  and multipliers, which is *not* that Hessian.
+* :func:`constraint_jacobian`: :math:`\partial g / \partial X` (unit lower-triangular,
+  so the constraints are linearly independent, LICQ, everywhere),
+  :math:`\partial g / \partial W`, or both;
+* :func:`null_space_basis`:
+  :math:`Z = [I;\ -(\partial g/\partial X)^{-1} \partial g/\partial W]`, whose columns
+  span the null space of :math:`\partial g/\partial (W, X)`; on the constraint surface
+  its lower block is :math:`dX/dW`;
+* :func:`lagrange_hessian`: the Hessian of :math:`L` in :math:`(W, X)`, in :math:`W` or
+  in :math:`X` at fixed multipliers, block by block in closed form;
+* :func:`reduced_hessian`: the Hessian
+  :math:`\nabla^2_W C(W) = Z^\top \nabla^2_{(W,X)} L\, Z` of the cost on the constraint
+  surface, the object of the second-order conditions (footnote 3), from one exact
+  Hessian-vector product per parameter;
+* :func:`lagrange_weight_hessian`: the Hessian of :math:`L` in :math:`W` alone at fixed
+  states and multipliers, which is *not* that Hessian.
 
-Variables are ordered as :func:`lagprop.mlp.flatten` orders the parameters (``W_1`` row-major,
-``b_1``, ``W_2``, ...), then the states :math:`X(1), \dots, X(N)`, each the row-major ravel of
-its (P, n_k) array (layer by layer, and within a layer pattern by pattern). The inputs
-:math:`X(0)` are data, not variables.
+Variables are ordered as :func:`lagprop.mlp.flatten` orders the parameters (``W_1``
+row-major, ``b_1``, ``W_2``, ...), then the states :math:`X(1), \dots, X(N)`, each the
+row-major ravel of its (P, n_k) array (layer by layer, and within a layer pattern by
+pattern). The inputs :math:`X(0)` are data, not variables.
 
 References
 ----------
@@ -66,9 +70,9 @@ _WRT = ("X", "W", "WX")
 _METHODS = ("exact", "differences")
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Validation and layout
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 def _check_full_states(X, params):
     X = _check_states(X, params, "X")
@@ -82,12 +86,13 @@ def _layout(params, P):
     """Offsets of each layer's parameters and states in the flat variable vector."""
     n_par = [W.size + b.size for W, b in params]
     p_off = np.concatenate([[0], np.cumsum(n_par)]).astype(int)
-    s_off = np.concatenate([[0], np.cumsum([P * W.shape[0] for W, _ in params])]).astype(int)
+    widths = [P * W.shape[0] for W, _ in params]
+    s_off = np.concatenate([[0], np.cumsum(widths)]).astype(int)
     return p_off, s_off
 
 
 def _param_index(W, start):
-    """``idx[i, j]``: the flat position of W[i, j] (j < n_prev) and of b[i] (j = n_prev)."""
+    """``idx[i, j]``: flat index of W[i, j] (j < n_prev) and of b[i] (j = n_prev)."""
     n_k, n_prev = W.shape
     idx = np.empty((n_k, n_prev + 1), dtype=int)
     idx[:, :n_prev] = start + np.arange(n_k * n_prev).reshape(n_k, n_prev)
@@ -100,22 +105,24 @@ def _preactivations(params, X):
 
 
 def _difference_step(h, theta, method):
-    """A difference step, and for ``method="differences"`` one above rounding at ``theta``."""
+    """A difference step; for ``method="differences"``, one above rounding."""
     h = positive_scalar(h, "h")
     if method != "differences":
         return h
     floor = 1e4 * np.finfo(float).eps * max(1.0, float(np.max(np.abs(theta))))
     if h < floor:
-        raise ValueError(f"`h` must be >= {floor:.3g} (1e4 units of rounding at the parameters' "
-                         f"scale): below it a central difference is rounding noise, got {h!r}")
+        raise ValueError(f"`h` must be >= {floor:.3g} (1e4 units of rounding at the "
+                         "parameters' scale): below it a central difference is "
+                         f"rounding noise, got {h!r}")
     return h
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Constraint Jacobians and the null-space basis
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
-def constraint_jacobian(params, X, *, wrt="X", activation="tanh", output_activation="identity"):
+def constraint_jacobian(params, X, *, wrt="X", activation="tanh",
+                        output_activation="identity"):
     r"""Jacobian of the constraints :math:`g_k = X(k) - F_k(W(k) X(k-1) + b(k))`.
 
     .. math::
@@ -123,22 +130,26 @@ def constraint_jacobian(params, X, *, wrt="X", activation="tanh", output_activat
         \frac{\partial g_k}{\partial X(k)} = I, \qquad
         \frac{\partial g_k}{\partial X(k-1)} = -\nabla F_k(A(k))\, W(k) \quad (k \ge 2),
 
-        \frac{\partial g_{k,p,i}}{\partial W_{ij}(k)} = -f_k'(a_{p,i}(k))\, x_{p,j}(k-1), \qquad
+        \frac{\partial g_{k,p,i}}{\partial W_{ij}(k)}
+            = -f_k'(a_{p,i}(k))\, x_{p,j}(k-1), \qquad
         \frac{\partial g_{k,p,i}}{\partial b_i(k)} = -f_k'(a_{p,i}(k)),
 
-    all other blocks zero. In the states the matrix is block unit lower-triangular, so its
-    determinant is 1 and the constraints are linearly independent (LICQ) at every point.
-    Constraints are ordered like the states (layer by layer, pattern by pattern); parameters as
-    :func:`lagprop.mlp.flatten` orders them. The input X(0) is data, not a variable.
+    all other blocks zero. In the states the matrix is block unit lower-triangular, so
+    its determinant is 1 and the constraints are linearly independent (LICQ) at every
+    point. Constraints are ordered like the states (layer by layer, pattern by pattern);
+    parameters as :func:`lagprop.mlp.flatten` orders them. The input X(0) is data, not a
+    variable.
 
     Parameters
     ----------
     params : list of (ndarray, ndarray)
         ``[(W_1, b_1), ..., (W_N, b_N)]``.
     X : list of N+1 arrays
-        States, ``X[0]`` the inputs (P, n_0); they need not satisfy the forward equations.
+        States, ``X[0]`` the inputs (P, n_0); they need not satisfy the forward
+        equations.
     wrt : {"X", "W", "WX"}, keyword-only
-        Differentiate in the states (default), the parameters, or both (parameters first).
+        Differentiate in the states (default), the parameters, or both (parameters
+        first).
     activation, output_activation : str or Activation, keyword-only
         As for :func:`lagprop.lagrangian.forward`.
 
@@ -150,7 +161,8 @@ def constraint_jacobian(params, X, *, wrt="X", activation="tanh", output_activat
     Raises
     ------
     ValueError
-        Malformed ``params`` or ``X``, non-finite values, an unknown ``wrt`` or activation.
+        Malformed ``params`` or ``X``, non-finite values, an unknown ``wrt`` or
+        activation.
     TypeError
         A value of the wrong type.
 
@@ -163,7 +175,8 @@ def constraint_jacobian(params, X, *, wrt="X", activation="tanh", output_activat
     X = _check_full_states(X, params)
     wrt = choice(wrt, "wrt", _WRT)
     F = _layer_activations(len(params), activation, output_activation)
-    parts = {"X": lambda: _jacobian_X(params, X, F), "W": lambda: _jacobian_W(params, X, F)}
+    parts = {"X": lambda: _jacobian_X(params, X, F),
+             "W": lambda: _jacobian_W(params, X, F)}
     return np.hstack([parts[w]() for w in ("W", "X") if w in wrt])
 
 
@@ -188,7 +201,7 @@ def _jacobian_W(params, X, F):
     J = np.zeros((s_off[-1], p_off[-1]))
     for k, (W, b) in enumerate(params, start=1):
         dF = F[k].df(X[k - 1] @ W.T + b)  # (P, n_k)
-        Xa = np.hstack([X[k - 1], np.ones((P, 1))])  # (P, n_prev + 1): the bias column last
+        Xa = np.hstack([X[k - 1], np.ones((P, 1))])  # (P, n_prev + 1): bias column last
         idx = _param_index(W, p_off[k - 1])
         rows = s_off[k - 1] + np.arange(P)[:, None] * W.shape[0] + np.arange(W.shape[0])
         J[rows[:, :, None], idx[None, :, :]] = -dF[:, :, None] * Xa[:, None, :]
@@ -196,34 +209,38 @@ def _jacobian_W(params, X, F):
 
 
 def null_space_basis(params, X, *, activation="tanh", output_activation="identity"):
-    r"""A basis of the null space of the linearised constraints, :math:`Z = [I;\ dX/dW]`.
+    r"""A basis of the null space of the linearised constraints, :math:`Z = [I; dX/dW]`.
 
     The constraints :math:`g(W, X) = 0` linearised at :math:`(W, X)` are
     :math:`\partial_W g\, \delta W + \partial_X g\, \delta X = 0`; since
-    :math:`\partial_X g` is unit lower-triangular, every :math:`\delta W` has exactly one
-    :math:`\delta X`, found by forward substitution (the tangent of the forward pass),
+    :math:`\partial_X g` is unit lower-triangular, every :math:`\delta W` has exactly
+    one :math:`\delta X`, found by forward substitution (the tangent of the forward
+    pass),
 
     .. math::
 
         \delta X(k) = \nabla F_k(A(k)) \big[ W(k)\, \delta X(k-1) + \delta W(k)\, X(k-1)
         + \delta b(k) \big], \qquad \delta X(0) = 0,
 
-    so the columns of :math:`Z = [I;\ -(\partial_X g)^{-1} \partial_W g]` span that null space.
-    On the constraint surface (``X`` a forward pass) the lower block is the Jacobian of the states
-    in the weights, and :math:`\nabla^2_W C = Z^\top \nabla^2_{(W, X)} L\, Z` at the costate
-    (:func:`lagrange_hessian`, :func:`reduced_hessian`).
+    so the columns of :math:`Z = [I;\ -(\partial_X g)^{-1} \partial_W g]` span that null
+    space. On the constraint surface (``X`` a forward pass) the lower block is the
+    Jacobian of the states in the weights, and :math:`\nabla^2_W C = Z^\top
+    \nabla^2_{(W, X)} L\, Z` at the costate (:func:`lagrange_hessian`,
+    :func:`reduced_hessian`).
 
     Parameters
     ----------
     params : list of (ndarray, ndarray)
     X : list of N+1 arrays
-        States, ``X[0]`` the inputs (P, n_0); they need not satisfy the forward equations.
+        States, ``X[0]`` the inputs (P, n_0); they need not satisfy the forward
+        equations.
     activation, output_activation : str or Activation, keyword-only
 
     Returns
     -------
     ndarray, shape (n + m, n)
-        Parameters first, then the states, as in :func:`constraint_jacobian` with ``wrt="WX"``.
+        Parameters first, then the states, as in :func:`constraint_jacobian` with
+        ``wrt="WX"``.
 
     Raises
     ------
@@ -261,13 +278,13 @@ def _null_space_basis(params, X, F):
     return np.vstack(blocks)
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Hessians of L and of C
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 def lagrange_hessian(params, X, B, targets, *, wrt="WX", activation="tanh",
                      output_activation="identity"):
-    r"""The Hessian of :math:`L(W, X, B)` in the parameters and states, exactly, at fixed :math:`B`.
+    r"""The Hessian of :math:`L(W, X, B)` in parameters and states at fixed B, exactly.
 
     With :math:`A(k) = W(k) X(k-1) + b(k)`, :math:`c(k) = B(k) \odot f_k''(A(k))` and
     :math:`y(k) = B(k) \odot f_k'(A(k))` (row p for pattern p), the blocks are
@@ -278,17 +295,19 @@ def lagrange_hessian(params, X, B, targets, *, wrt="WX", activation="tanh",
             = -\sum_p c_{p,i}(k)\, \tilde x_{p,j}\, \tilde x_{p,j'}, \qquad
         \tilde x_p = [X_p(k-1), 1] \quad (\text{the bias as a last column}),
 
-        \frac{\partial^2 L}{\partial X_p(k-1)^2} = -W(k)^\top \operatorname{diag}(c_p(k))\, W(k)
+        \frac{\partial^2 L}{\partial X_p(k-1)^2}
+            = -W(k)^\top \operatorname{diag}(c_p(k))\, W(k)
             \ (k \ge 2), \qquad
         \frac{\partial^2 L}{\partial X_p(N)^2} = 2 I,
 
         \frac{\partial^2 L}{\partial W_{ij}(k)\, \partial x_{p,l}(k-1)}
-            = -c_{p,i}(k)\, \tilde x_{p,j}\, W_{il}(k) - y_{p,i}(k)\, \delta_{jl} \ (k \ge 2),
+            = -c_{p,i}(k)\, \tilde x_{p,j}\, W_{il}(k) - y_{p,i}(k)\, \delta_{jl}
+            \ (k \ge 2),
 
-    and zero elsewhere: :math:`L` is linear in :math:`X(k)` apart from the stage :math:`k+1` and
-    the cost. The W block is block-diagonal by layer; the X block is block-diagonal by pattern.
-    At the costate of a forward pass, :math:`Z^\top H Z` is the reduced Hessian
-    (:func:`null_space_basis`, :func:`reduced_hessian`).
+    and zero elsewhere: :math:`L` is linear in :math:`X(k)` apart from the stage
+    :math:`k+1` and the cost. The W block is block-diagonal by layer; the X block is
+    block-diagonal by pattern. At the costate of a forward pass, :math:`Z^\top H Z` is
+    the reduced Hessian (:func:`null_space_basis`, :func:`reduced_hessian`).
 
     Parameters
     ----------
@@ -297,10 +316,11 @@ def lagrange_hessian(params, X, B, targets, *, wrt="WX", activation="tanh",
         States (``X[0]`` the inputs) and multipliers (``B[0]`` ignored), arbitrary.
     targets : array_like, shape (P, n_N)
     wrt : {"WX", "W", "X"}, keyword-only
-        The Hessian in the parameters and states (default; parameters first), in the parameters
-        alone (as :func:`lagrange_weight_hessian`), or in the states alone.
+        The Hessian in the parameters and states (default; parameters first), in the
+        parameters alone (as :func:`lagrange_weight_hessian`), or in the states alone.
     activation, output_activation : str or Activation, keyword-only
-        As for :func:`lagprop.lagrangian.forward`; their second derivatives ``d2f`` are used.
+        As for :func:`lagprop.lagrangian.forward`; their second derivatives ``d2f`` are
+        used.
 
     Returns
     -------
@@ -321,7 +341,8 @@ def lagrange_hessian(params, X, B, targets, *, wrt="WX", activation="tanh",
     3; J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., 2006, section
     12.5.
     """
-    params, X, B, D, F = _check_lagrange_args(params, X, B, targets, activation, output_activation)
+    params, X, B, D, F = _check_lagrange_args(params, X, B, targets, activation,
+                                              output_activation)
     wrt = choice(wrt, "wrt", _WRT)
     d2 = _second_derivatives(F, len(params))
     with np.errstate(over="ignore", invalid="ignore"):
@@ -344,7 +365,8 @@ def _lagrange_hessian(params, X, B, F, d2, wrt):
         H[idx[:, :, None], idx[:, None, :]] = -np.einsum("pi,pj,pl->ijl", c, Xa, Xa)
         if k == 1:
             continue  # X(0) is data
-        cols = n + s_off[k - 2] + np.arange(P)[:, None] * n_prev + np.arange(n_prev)  # (P, n_prev)
+        # the columns of X_p(k-1), (P, n_prev)
+        cols = n + s_off[k - 2] + np.arange(P)[:, None] * n_prev + np.arange(n_prev)
         XX = -np.einsum("ia,pi,ib->pab", W, c, W)
         H[cols[:, :, None], cols[:, None, :]] = XX
         y = B[k] * F[k].df(A[k])
@@ -361,26 +383,28 @@ def _lagrange_hessian(params, X, B, F, d2, wrt):
     return 0.5 * (H + H.T)  # the einsum blocks are symmetric only to rounding
 
 
-def reduced_hessian(params, inputs, targets, *, method="exact", h=1e-5, activation="tanh",
-                    output_activation="identity"):
-    r"""The Hessian of the cost restricted to the constraint surface, :math:`\nabla^2_W C(W)`.
+def reduced_hessian(params, inputs, targets, *, method="exact", h=1e-5,
+                    activation="tanh", output_activation="identity"):
+    r"""The Hessian of the cost on the constraint surface, :math:`\nabla^2_W C(W)`.
 
-    On the constraint surface the states are functions of the weights, :math:`X = X(W)`, and
-    :math:`C(W) = L(W, X(W), B)`. Its Hessian (the *reduced* Hessian of the Lagrange function,
-    :math:`Z^\top \nabla^2_{(W,X)} L\, Z` at the costate, :func:`null_space_basis`) is the object
-    of the second-order conditions (le Cun 1988, footnote 3): positive semi-definite at a local
-    minimum (necessary), positive definite at a stationary point (sufficient).
+    On the constraint surface the states are functions of the weights, :math:`X = X(W)`,
+    and :math:`C(W) = L(W, X(W), B)`. Its Hessian (the *reduced* Hessian of the Lagrange
+    function, :math:`Z^\top \nabla^2_{(W,X)} L\, Z` at the costate,
+    :func:`null_space_basis`) is the object of the second-order conditions (le Cun 1988,
+    footnote 3): positive semi-definite at a local minimum (necessary), positive
+    definite at a stationary point (sufficient).
 
-    ``method="exact"`` (default) assembles it column by column from exact Hessian-vector products
-    (:func:`lagprop.lagrangian.hessian_vector`, the second-order adjoint),
-    :math:`H e_i`, one per parameter. ``method="differences"`` is the check: central differences
-    of the costate gradient of :func:`lagprop.lagrangian.backprop`,
+    ``method="exact"`` (default) assembles it column by column from exact Hessian-vector
+    products (:func:`lagprop.lagrangian.hessian_vector`, the second-order adjoint),
+    :math:`H e_i`, one per parameter. ``method="differences"`` is the check: central
+    differences of the costate gradient of :func:`lagprop.lagrangian.backprop`,
 
     .. math:: H_{:, i} = \frac{g(\theta + h e_i) - g(\theta - h e_i)}{2h},
 
-    with error :math:`O(h^2)` plus rounding :math:`O(\epsilon / h)`. Either is symmetrised,
-    :math:`H \leftarrow \tfrac12 (H + H^\top)` (the exact columns are symmetric to rounding).
-    Parameters are ordered as :func:`lagprop.mlp.flatten` orders them.
+    with error :math:`O(h^2)` plus rounding :math:`O(\epsilon / h)`. Either is
+    symmetrised, :math:`H \leftarrow \tfrac12 (H + H^\top)` (the exact columns are
+    symmetric to rounding). Parameters are ordered as :func:`lagprop.mlp.flatten` orders
+    them.
 
     Parameters
     ----------
@@ -389,9 +413,10 @@ def reduced_hessian(params, inputs, targets, *, method="exact", h=1e-5, activati
     targets : array_like, shape (P, n_N)
     method : {"exact", "differences"}, keyword-only
     h : float, keyword-only
-        Difference step for ``method="differences"``, > 0 and at least :math:`10^4 \epsilon
-        \max(1, \max_i |\theta_i|)` (below it the difference is rounding noise); ignored by
-        the exact method, which checks only that it is a positive number.
+        Difference step for ``method="differences"``, > 0 and at least :math:`10^4
+        \epsilon \max(1, \max_i |\theta_i|)` (below it the difference is rounding
+        noise); ignored by the exact method, which checks only that it is a positive
+        number.
     activation, output_activation : str or Activation, keyword-only
 
     Returns
@@ -402,9 +427,9 @@ def reduced_hessian(params, inputs, targets, *, method="exact", h=1e-5, activati
     Raises
     ------
     ValueError
-        Bad ``params``, ``inputs``, ``targets``, ``method`` or ``h`` (including a step below
-        rounding), a user activation without ``d2f`` (exact method), or entries that overflow
-        float64.
+        Bad ``params``, ``inputs``, ``targets``, ``method`` or ``h`` (including a step
+        below rounding), a user activation without ``d2f`` (exact method), or entries
+        that overflow float64.
     TypeError
         A value of the wrong type.
 
@@ -424,13 +449,15 @@ def reduced_hessian(params, inputs, targets, *, method="exact", h=1e-5, activati
     with np.errstate(over="ignore", invalid="ignore"):
         if method == "exact":
             d2 = _second_derivatives(F, len(params))
-            H = np.array([_flatten(_hessian_vector(params, X0, D, F, d2, _unflatten(e, params)))
+            H = np.array([_flatten(_hessian_vector(params, X0, D, F, d2,
+                                                   _unflatten(e, params)))
                           for e in np.eye(theta.size)]).T
         else:
             def g(t):
                 p = _unflatten(t, params)
                 fwd = _forward(p, X0, F)
-                return _flatten(_weight_gradients(_costate(p, fwd.X, fwd.A, D, F).Y, fwd.X))
+                co = _costate(p, fwd.X, fwd.A, D, F)
+                return _flatten(_weight_gradients(co.Y, fwd.X))
 
             H = _jacobian(g, theta, h)
         H = 0.5 * (H + H.T)
@@ -438,26 +465,29 @@ def reduced_hessian(params, inputs, targets, *, method="exact", h=1e-5, activati
     return H
 
 
-def lagrange_weight_hessian(params, X, B, targets, *, method="exact", h=1e-5, activation="tanh",
-                            output_activation="identity"):
-    r"""The Hessian of :math:`L(W, X, B)` in the weights alone, at fixed states and multipliers.
+def lagrange_weight_hessian(params, X, B, targets, *, method="exact", h=1e-5,
+                            activation="tanh", output_activation="identity"):
+    r"""The Hessian of :math:`L(W, X, B)` in the weights alone, at fixed X and B.
 
     .. math::
 
-        \big[\nabla^2_{WW} L\big]_{ij} = \frac{\partial^2 L(W, X, B)}{\partial w_i\, \partial w_j}
+        \big[\nabla^2_{WW} L\big]_{ij}
+            = \frac{\partial^2 L(W, X, B)}{\partial w_i\, \partial w_j}
         \Big|_{X, B \text{ fixed}}, \qquad
         \frac{\partial^2 L}{\partial W_{ij}(k)\, \partial W_{ij'}(k)}
             = -\sum_p B_{p,i}(k)\, f_k''(a_{p,i}(k))\, \tilde x_{p,j}\, \tilde x_{p,j'},
 
-    with :math:`\tilde x_p = [X_p(k-1), 1]` (the bias as a last column): block-diagonal by layer
-    and, within a layer, by output unit (``method="exact"``, the default; the W block of
-    :func:`lagrange_hessian`). ``method="differences"`` is the check: central differences of
-    :math:`\partial L/\partial W` from :func:`lagprop.lagrangian.lagrange_partials`, symmetrised.
+    with :math:`\tilde x_p = [X_p(k-1), 1]` (the bias as a last column): block-diagonal
+    by layer and, within a layer, by output unit (``method="exact"``, the default; the W
+    block of :func:`lagrange_hessian`). ``method="differences"`` is the check: central
+    differences of :math:`\partial L/\partial W` from
+    :func:`lagprop.lagrangian.lagrange_partials`, symmetrised.
 
-    This is *not* the Hessian of the cost: holding X fixed ignores how the states move with the
-    weights, so the Gauss-Newton part of the curvature is missing (for a linear network it is
-    identically zero), and it can be indefinite at a minimum of the cost. It is computed to
-    contrast it with :func:`reduced_hessian` (le Cun 1988, footnote 3).
+    This is *not* the Hessian of the cost: holding X fixed ignores how the states move
+    with the weights, so the Gauss-Newton part of the curvature is missing (for a linear
+    network it is identically zero), and it can be indefinite at a minimum of the cost.
+    It is computed to contrast it with :func:`reduced_hessian` (le Cun 1988, footnote
+    3).
 
     Parameters
     ----------
@@ -478,9 +508,9 @@ def lagrange_weight_hessian(params, X, B, targets, *, method="exact", h=1e-5, ac
     Raises
     ------
     ValueError
-        Malformed arguments, non-finite values, an unknown ``method`` or activation, a step
-        below rounding, a user activation without ``d2f`` (exact method), or entries that
-        overflow float64.
+        Malformed arguments, non-finite values, an unknown ``method`` or activation, a
+        step below rounding, a user activation without ``d2f`` (exact method), or
+        entries that overflow float64.
     TypeError
         A value of the wrong type.
 
@@ -488,16 +518,19 @@ def lagrange_weight_hessian(params, X, B, targets, *, method="exact", h=1e-5, ac
     ----------
     Y. le Cun, "A theoretical framework for back-propagation", 1988, footnote 3.
     """
-    params, X, B, D, F = _check_lagrange_args(params, X, B, targets, activation, output_activation)
+    params, X, B, D, F = _check_lagrange_args(params, X, B, targets, activation,
+                                              output_activation)
     method = choice(method, "method", _METHODS)
     theta = _flatten(params)
     h = _difference_step(h, theta, method)
     with np.errstate(over="ignore", invalid="ignore"):
         if method == "exact":
-            H = _lagrange_hessian(params, X, B, F, _second_derivatives(F, len(params)), "W")
+            d2 = _second_derivatives(F, len(params))
+            H = _lagrange_hessian(params, X, B, F, d2, "W")
         else:
             def g(t):
-                return _flatten(_lagrange_partials(_unflatten(t, params), X, B, D, F).dW)
+                dW = _lagrange_partials(_unflatten(t, params), X, B, D, F).dW
+                return _flatten(dW)
 
             H = _jacobian(g, theta, h)
             H = 0.5 * (H + H.T)

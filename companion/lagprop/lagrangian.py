@@ -948,12 +948,12 @@ def pattern_loss(stream, like, *, activation="tanh", output_activation="identity
 
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # First-order products of the output map, and second order by the second-order adjoint
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 def _check_direction(v, params, name):
-    """A direction with the structure and shapes of ``params`` (None: the zero direction)."""
+    """A direction with the structure and shapes of ``params``; None is zero."""
     if v is None:
         return None
     V = check_params(v, name)
@@ -965,10 +965,10 @@ def _check_direction(v, params, name):
 
 
 def _raise_if_overflowed(arrays, what, **named):
-    """Finite arguments whose result overflowed float64: a ValueError instead of silent NaN.
+    """Finite arguments whose result overflowed float64: a ValueError, not silent NaN.
 
-    ``named`` maps each argument's name to its arrays (or list of pairs); the message shows the
-    largest magnitude of each.
+    ``named`` maps each argument's name to its arrays (or list of pairs); the message
+    shows the largest magnitude of each.
     """
     if all(np.all(np.isfinite(a)) for a in arrays):
         return
@@ -979,15 +979,18 @@ def _raise_if_overflowed(arrays, what, **named):
         return max(largest(a) for a in x)
 
     sizes = ", ".join(f"`{k}` {largest(v):.3g}" for k, v in named.items())
-    raise ValueError(f"{' or '.join(f'`{k}`' for k in named)} too large for float64: {what} "
+    names = " or ".join(f"`{k}`" for k in named)
+    raise ValueError(f"{names} too large for float64: {what} "
                      f"overflows (largest magnitudes: {sizes}); rescale them")
 
 
-def jvp(params, inputs, v, *, d_inputs=None, activation="tanh", output_activation="identity"):
-    r"""Jacobian-vector product of the output map: the outputs and their change along a direction.
+def jvp(params, inputs, v, *, d_inputs=None, activation="tanh",
+        output_activation="identity"):
+    r"""Jacobian-vector product of the output map: the outputs and their change.
 
-    The output map is :math:`X(N) = \Phi(W, X(0))`. Its pushforward (forward mode) of a direction
-    :math:`(V, \dot X(0))` is the tangent of the forward pass (le Cun 1988, eq. 2),
+    The output map is :math:`X(N) = \Phi(W, X(0))`. Its pushforward (forward mode) of a
+    direction :math:`(V, \dot X(0))` is the tangent of the forward pass (le Cun 1988,
+    eq. 2),
 
     .. math::
 
@@ -1004,8 +1007,8 @@ def jvp(params, inputs, v, *, d_inputs=None, activation="tanh", output_activatio
     inputs : array_like, shape (P, n_0) or (n_0,)
         The inputs :math:`X(0)`.
     v : list of (ndarray, ndarray) or None
-        The direction :math:`V = [(V_1, \dot b_1), \dots]` of the parameters, the structure of
-        ``params``; None for the zero direction.
+        The direction :math:`V = [(V_1, \dot b_1), \dots]` of the parameters, the
+        structure of ``params``; None for the zero direction.
     d_inputs : array_like, shape of ``inputs``, optional, keyword-only
         The direction :math:`\dot X(0)` of the inputs; None (default) for zero.
     activation, output_activation : str or Activation, keyword-only
@@ -1021,14 +1024,15 @@ def jvp(params, inputs, v, *, d_inputs=None, activation="tanh", output_activatio
     Raises
     ------
     ValueError
-        Malformed ``params``, ``inputs``, ``v`` or ``d_inputs``, non-finite values, an unknown
-        activation, or a result that overflows float64.
+        Malformed ``params``, ``inputs``, ``v`` or ``d_inputs``, non-finite values, an
+        unknown activation, or a result that overflows float64.
     TypeError
         A value of the wrong type.
 
     See Also
     --------
-    vjp : the transpose, :math:`\langle \bar X(N), \dot X(N) \rangle = \langle \bar W, V \rangle
+    vjp : the transpose,
+        :math:`\langle \bar X(N), \dot X(N) \rangle = \langle \bar W, V \rangle
         + \langle \bar X(0), \dot X(0) \rangle`.
     tangent : the same recursion started from a perturbation of one layer.
 
@@ -1050,14 +1054,15 @@ def jvp(params, inputs, v, *, d_inputs=None, activation="tanh", output_activatio
                              f"got {dX0.shape}")
     with np.errstate(over="ignore", invalid="ignore"):
         X, dX = _jvp(params, X0, F, V, dX0)
-    _raise_if_overflowed([X, dX], "the forward or tangent pass", params=params, inputs=X0,
+    _raise_if_overflowed([X, dX], "the forward or tangent pass", params=params,
+                         inputs=X0,
                          **({} if V is None else {"v": V}),
                          **({} if dX0 is None else {"d_inputs": dX0}))
     return X, dX
 
 
 def _jvp(params, X0, F, V, dX0):
-    """The forward and tangent passes on validated arguments; returns X(N) and its tangent."""
+    """The forward and tangent passes on validated arguments: X(N) and its tangent."""
     X, dX = X0, dX0
     for k, (W, b) in enumerate(params, start=1):
         A = X @ W.T
@@ -1074,10 +1079,10 @@ def _jvp(params, X0, F, V, dX0):
 
 
 def vjp(params, inputs, cotangent, *, activation="tanh", output_activation="identity"):
-    r"""Vector-Jacobian product of the output map: a cotangent of the outputs pulled back.
+    r"""Vector-Jacobian product of the output map: an output cotangent pulled back.
 
-    For the output map :math:`X(N) = \Phi(W, X(0))` and a cotangent :math:`\bar X(N)` (one row
-    per pattern), the pullback is the costate pass with the boundary condition
+    For the output map :math:`X(N) = \Phi(W, X(0))` and a cotangent :math:`\bar X(N)`
+    (one row per pattern), the pullback is the costate pass with the boundary condition
     :math:`B(N) = \bar X(N)` in place of le Cun's :math:`2(D - X(N))` (eqs. 5-8):
 
     .. math::
@@ -1085,13 +1090,15 @@ def vjp(params, inputs, cotangent, *, activation="tanh", output_activation="iden
         B(N) = \bar X(N), \qquad Y(k) = \nabla F_k(A(k))\, B(k), \qquad
         B(k-1) = W(k)^\top Y(k), \quad k = N, \dots, 1,
 
-        \bar W(k) = \sum_p Y_p(k)\, X_p(k-1)^\top, \qquad \bar b(k) = \sum_p Y_p(k), \qquad
+        \bar W(k) = \sum_p Y_p(k)\, X_p(k-1)^\top, \qquad \bar b(k) = \sum_p Y_p(k),
+        \qquad
         \bar X(0) = B(0),
 
     so that :math:`\langle \bar X(N), \dot X(N) \rangle = \sum_k \langle \bar W(k), V(k)
-    \rangle + \langle \bar b(k), \dot b(k) \rangle + \langle \bar X(0), \dot X(0) \rangle`
-    for every direction (:func:`jvp`). With :math:`\bar X(N) = 2(D - X(N))` the result is
-    :math:`-\partial C/\partial W`, the gradient of :func:`backprop` with its sign changed.
+    \rangle + \langle \bar b(k), \dot b(k) \rangle + \langle \bar X(0), \dot X(0)
+    \rangle` for every direction (:func:`jvp`). With :math:`\bar X(N) = 2(D - X(N))` the
+    result is :math:`-\partial C/\partial W`, the gradient of :func:`backprop` with its
+    sign changed.
 
     Parameters
     ----------
@@ -1151,12 +1158,16 @@ def _vjp(params, X, A, U, F):
     return out, B
 
 
-def hessian_vector(params, inputs, targets, v, *, activation="tanh", output_activation="identity"):
-    r"""The Hessian of the cost times a direction, :math:`(\nabla^2_W C)\,V`, exactly, by the second-order adjoint.
+def hessian_vector(params, inputs, targets, v, *, activation="tanh",
+                   output_activation="identity"):
+    r"""The Hessian of the cost times a direction, :math:`(\nabla^2_W C)\,V`, exactly.
 
-    Differentiate the three stationarity conditions of :math:`L` (forward pass, costate pass,
-    gradient) along the direction :math:`V` of the weights (Pearlmutter's
-    :math:`\mathcal{R}\{\cdot\}` operator, Pearlmutter 1994): a tangent pass through the forward pass,
+    By the second-order adjoint.
+
+    Differentiate the three stationarity conditions of :math:`L` (forward pass, costate
+    pass, gradient) along the direction :math:`V` of the weights (Pearlmutter's
+    :math:`\mathcal{R}\{\cdot\}` operator, Pearlmutter 1994): a tangent pass through the
+    forward pass,
 
     .. math::
 
@@ -1168,21 +1179,23 @@ def hessian_vector(params, inputs, targets, v, *, activation="tanh", output_acti
     .. math::
 
         \dot B(N) = -2\, \dot X(N), \qquad
-        \dot Y(k) = \nabla^2 F_k(A(k))\, \dot A(k)\, B(k) + \nabla F_k(A(k))\, \dot B(k), \qquad
+        \dot Y(k) = \nabla^2 F_k(A(k))\, \dot A(k)\, B(k)
+            + \nabla F_k(A(k))\, \dot B(k), \qquad
         \dot B(k-1) = \dot Y(k) W(k) + Y(k) V(k),
 
-    and the tangent of the gradient :math:`\partial C/\partial W(k) = -\sum_p Y_p(k) X_p(k-1)^\top`
-    (le Cun 1988, eq. 4),
+    and the tangent of the gradient :math:`\partial C/\partial W(k) = -\sum_p Y_p(k)
+    X_p(k-1)^\top` (le Cun 1988, eq. 4),
 
     .. math::
 
-        (\nabla^2 C\, V)_{W(k)} = -\sum_p \big[\dot Y_p(k) X_p(k-1)^\top + Y_p(k) \dot X_p(k-1)^\top\big],
+        (\nabla^2 C\, V)_{W(k)}
+            = -\sum_p \big[\dot Y_p(k) X_p(k-1)^\top + Y_p(k) \dot X_p(k-1)^\top\big],
         \qquad (\nabla^2 C\, V)_{b(k)} = -\sum_p \dot Y_p(k).
 
     The cost is one forward, one tangent and two backward sweeps: about two gradient
     evaluations, with no difference step. Since :math:`\dot X(0) = 0`, the products with
-    :math:`\dot X(0)` in the first layer are skipped, and :math:`\nabla F_k(A(k))` is evaluated
-    once per layer for the three sweeps that use it.
+    :math:`\dot X(0)` in the first layer are skipped, and :math:`\nabla F_k(A(k))` is
+    evaluated once per layer for the three sweeps that use it.
 
     Parameters
     ----------
@@ -1205,9 +1218,9 @@ def hessian_vector(params, inputs, targets, v, *, activation="tanh", output_acti
     Raises
     ------
     ValueError
-        Malformed ``params``, ``inputs``, ``targets`` or ``v``; an unknown activation or a user
-        :class:`~lagprop.activations.Activation` without ``d2f``; a product that overflows
-        float64 (weights far too large), instead of NaN.
+        Malformed ``params``, ``inputs``, ``targets`` or ``v``; an unknown activation or
+        a user :class:`~lagprop.activations.Activation` without ``d2f``; a product that
+        overflows float64 (weights far too large), instead of NaN.
     TypeError
         A value or an activation of the wrong type.
 
@@ -1220,30 +1233,33 @@ def hessian_vector(params, inputs, targets, v, *, activation="tanh", output_acti
     params = check_params(params)
     V = _check_direction(v, params, "v")
     if V is None:
-        raise TypeError("`v` must be a list of (V_k, c_k) pairs like `params`, got None")
+        raise TypeError("`v` must be a list of (V_k, c_k) pairs like `params`, "
+                        "got None")
     F = _layer_activations(len(params), activation, output_activation)
     d2 = _second_derivatives(F, len(params))
     X0 = as_patterns(inputs, "inputs", params[0][0].shape[1])
     D = _check_targets(targets, params, X0.shape[0])
     with np.errstate(over="ignore", invalid="ignore"):
         out = _hessian_vector(params, X0, D, F, d2, V)
-    _raise_if_overflowed([a for pair in out for a in pair], "the Hessian-vector product",
+    _raise_if_overflowed([a for pair in out for a in pair],
+                         "the Hessian-vector product",
                          params=params, inputs=X0, targets=D, v=V)
     return out
 
 
 def _second_derivatives(F, N):
-    """``[None, f_1'', ..., f_N'']``, or a ValueError naming the activation that lacks one."""
-    return [None] + [_act.second_derivative(F[k], "output_activation" if k == N else "activation")
+    """``[None, f_1'', ..., f_N'']``, or a ValueError naming the activation without."""
+    names = ["activation"] * (N - 1) + ["output_activation"]
+    return [None] + [_act.second_derivative(F[k], names[k - 1])
                      for k in range(1, N + 1)]
 
 
 def _hessian_vector(params, X0, D, F, d2, V):
     r"""The second-order adjoint on validated arguments (``d2[k]`` is f_k'').
 
-    One forward sweep keeps :math:`\nabla F_k(A(k))` and the tangents; one backward sweep runs
-    the costate and its tangent together. :math:`\dot X(0) = 0` drops two products of the first
-    (often the widest) layer. Temporaries are scaled in place.
+    One forward sweep keeps :math:`\nabla F_k(A(k))` and the tangents; one backward
+    sweep runs the costate and its tangent together. :math:`\dot X(0) = 0` drops two
+    products of the first (often the widest) layer. Temporaries are scaled in place.
     """
     N = len(params)
     X, A, dF, dA, dX = [X0], [None], [None], [None], [None]
