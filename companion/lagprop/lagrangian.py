@@ -1,11 +1,12 @@
-r"""Back-propagation as the stationarity conditions of a Lagrange function (le Cun 1988).
+r"""Back-propagation as the stationarity conditions of a Lagrange function (le Cun).
 
 For an N-layer network with inputs :math:`X(0)`, targets :math:`D` and the cost
 :math:`C = \sum_p \lVert D_p - X_p(N) \rVert^2`, le Cun's Lagrange function is
 
 .. math::
 
-    L(W, X, B) = C(X(N)) + \sum_p \sum_{k=1}^{N} B_p(k)^\top \big[ X_p(k) - F_k(W(k) X_p(k-1)) \big].
+    L(W, X, B) = C(X(N))
+        + \sum_p \sum_{k=1}^{N} B_p(k)^\top \big[ X_p(k) - F_k(W(k) X_p(k-1)) \big].
 
 Its partial derivatives give the three conditions of back-propagation:
 
@@ -15,30 +16,31 @@ Its partial derivatives give the three conditions of back-propagation:
 * :math:`\partial L / \partial W(k) = 0`: the optimality condition
   :math:`\sum_p Y_p(k) X_p(k-1)^\top = 0` with :math:`Y(k) = \nabla F_k(A(k)) B(k)`.
 
-Patterns are rows: ``X[k]`` has shape ``(P, n_k)``. Lists are indexed like the paper, so ``A[0]``,
-``B[0]`` and ``Y[0]`` hold ``None``. Biases ``b_k`` are kept explicit (the paper folds them into
-``W`` through a constant unit); every formula for ``W(k)`` holds for ``b(k)`` with ``X(k-1)``
-replaced by ones.
+Patterns are rows: ``X[k]`` has shape ``(P, n_k)``. Lists are indexed like the paper,
+so ``A[0]``, ``B[0]`` and ``Y[0]`` hold ``None``. Biases ``b_k`` are kept explicit (the
+paper folds them into ``W`` through a constant unit); every formula for ``W(k)`` holds
+for ``b(k)`` with ``X(k-1)`` replaced by ones.
 
 Beyond the three conditions the module holds their linearisations: :func:`tangent` and
-:func:`jvp` (the tangent of the forward pass, a Jacobian-vector product of the output map),
-:func:`vjp` (the costate pass with any boundary condition, a vector-Jacobian product) and
-:func:`hessian_vector` (the tangent of all three conditions, exact Hessian-vector products).
+:func:`jvp` (the tangent of the forward pass, a Jacobian-vector product of the output
+map), :func:`vjp` (the costate pass with any boundary condition, a vector-Jacobian
+product) and :func:`hessian_vector` (the tangent of all three conditions, exact
+Hessian-vector products).
 
 .. rubric:: Internal API
 
-Public functions validate their arguments once and then call private kernels on validated
-arguments. The kernels below are shared with other modules of the package, which import them;
-changing one of their signatures (the leading parameters are checked by
-``tests/test_lagrangian.py``) means changing those callers too.
+Public functions validate their arguments once and then call private kernels on
+validated arguments. The kernels below are shared with other modules of the package,
+which import them; changing one of their signatures (the leading parameters are checked
+by ``tests/test_lagrangian.py``) means changing those callers too.
 
-* ``_layer_activations(n_layers, activation, output_activation)`` -> ``[None, F_1, ..., F_N]``
-  of :class:`~lagprop.activations.Activation`. Used by classify, constrained, curvature,
-  sharing.
-* ``_forward(params, X0, F)`` -> :class:`Forward`. Used by classify, constrained, curvature,
-  sharing.
-* ``_costate(params, X, A, D, F)`` -> :class:`Costate`, with :math:`B(N) = 2(D - X(N))`. Used
-  by constrained, curvature, sharing.
+* ``_layer_activations(n_layers, activation, output_activation)`` ->
+  ``[None, F_1, ..., F_N]`` of :class:`~lagprop.activations.Activation`. Used by
+  classify, constrained, curvature, sharing.
+* ``_forward(params, X0, F)`` -> :class:`Forward`. Used by classify, constrained,
+  curvature, sharing.
+* ``_costate(params, X, A, D, F)`` -> :class:`Costate`, with
+  :math:`B(N) = 2(D - X(N))`. Used by constrained, curvature, sharing.
 * ``_weight_gradients(Y, X)`` -> ``[(dC/dW_k, dC/db_k)]``. Used by classify, curvature,
   sharing.
 * ``_cost(X, D)`` -> :math:`\sum_p \lVert D_p - X_p \rVert^2`. Used by sharing.
@@ -46,16 +48,17 @@ changing one of their signatures (the leading parameters are checked by
 * ``_check_states(X, params, name)`` -> a list of N+1 arrays. Used by curvature.
 * ``_check_lagrange_args(params, X, B, targets, activation, output_activation)``: the
   validation of every function of :math:`L` at arbitrary X and B. Used by curvature.
-* ``_lagrange_partials(params, X, B, D, F)`` -> :class:`LagrangePartials`. Used by curvature.
+* ``_lagrange_partials(params, X, B, D, F)`` -> :class:`LagrangePartials`. Used by
+  curvature.
 * ``_hessian_vector(params, X0, D, F, d2, V)``, ``d2[k]`` being :math:`f_k''`. Used by
   curvature.
-* ``_second_derivatives(F, N)`` -> ``[None, f_1'', ..., f_N'']``, or a ValueError naming the
-  activation that has none. Used by curvature.
-* ``_raise_if_overflowed(arrays, what, **named)``: a ValueError naming the arguments when
-  finite input overflowed float64. Used by curvature.
+* ``_second_derivatives(F, N)`` -> ``[None, f_1'', ..., f_N'']``, or a ValueError
+  naming the activation that has none. Used by curvature.
+* ``_raise_if_overflowed(arrays, what, **named)``: a ValueError naming the arguments
+  when finite input overflowed float64. Used by curvature.
 
-The tests (``tests/test_conv.py``) call ``_forward``, ``_costate`` and ``_layer_activations``
-too.
+The tests (``tests/test_conv.py``) call ``_forward``, ``_costate`` and
+``_layer_activations`` too.
 
 References
 ----------
