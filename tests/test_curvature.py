@@ -249,6 +249,7 @@ def test_reduced_hessian_exact_is_the_projected_hessian_of_L_and_the_differences
 
 
 _HUGE = [(W * 1e200, b) for W, b in _P]
+_CANCEL = [(np.ones((1, 2)), np.zeros(1)), (np.full((1, 1), 1e200), np.zeros(1))]
 _LIN = dict(activation="identity", output_activation="identity")
 
 _BAD_2 = [
@@ -262,6 +263,9 @@ _BAD_2 = [
                                              [None] + [b * 1e300 for b in _CO.B[1:]], _D,
                                              activation="sigmoid", output_activation="sigmoid"),
      ValueError, r"too large for float64: the Hessian of L overflows .*`B` \d\.\d+e\+\d+\)"),
+    ("Z: huge", lambda: cv.null_space_basis(_CANCEL, [np.full((1, 2), 1e200), np.ones((1, 1)),
+                                                     np.ones((1, 1))], **_LIN),
+     ValueError, r"too large for float64: the null-space basis overflows"),
     ("H: method", lambda: cv.reduced_hessian(_P, _X0, _D, method="newton"), ValueError,
      "`method` must be one of 'exact', 'differences', got 'newton'"),
     ("H: h below rounding", lambda: cv.reduced_hessian(_P, _X0, _D, method="differences", h=1e-300),
@@ -292,3 +296,10 @@ def test_the_exact_method_ignores_a_tiny_step_and_the_floor_scales_with_the_para
     np.testing.assert_array_equal(exact, cv.reduced_hessian(_P, _X0, _D))
     fd = cv.reduced_hessian(_P, _X0, _D, method="differences", h=3e-12)  # just above the floor
     assert np.all(np.isfinite(fd))
+
+
+def test_constraint_jacobian_of_huge_weights_stays_finite():
+    """Its entries are f'(A) times one weight or state: tanh saturates (f' -> 0), so weights and
+    states of 1e200 give finite entries, not NaN, and nothing to raise about."""
+    J = cv.constraint_jacobian(_HUGE, [x * 1e200 for x in _FWD.X], wrt="WX")
+    assert np.all(np.isfinite(J)) and np.max(np.abs(J)) > 0

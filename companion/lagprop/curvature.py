@@ -177,7 +177,10 @@ def constraint_jacobian(params, X, *, wrt="X", activation="tanh",
     F = _layer_activations(len(params), activation, output_activation)
     parts = {"X": lambda: _jacobian_X(params, X, F),
              "W": lambda: _jacobian_W(params, X, F)}
-    return np.hstack([parts[w]() for w in ("W", "X") if w in wrt])
+    # entries are f'(A) times one weight or one state: finite for finite input (f' is
+    # bounded for the named activations and checked for user ones)
+    with np.errstate(over="ignore", invalid="ignore"):  # A may overflow, not f'(A)
+        return np.hstack([parts[w]() for w in ("W", "X") if w in wrt])
 
 
 def _jacobian_X(params, X, F):
@@ -245,7 +248,8 @@ def null_space_basis(params, X, *, activation="tanh", output_activation="identit
     Raises
     ------
     ValueError
-        Malformed ``params`` or ``X``, non-finite values, an unknown activation.
+        Malformed ``params`` or ``X``, non-finite values, an unknown activation, or
+        entries that overflow float64.
     TypeError
         A value of the wrong type.
 
@@ -257,7 +261,10 @@ def null_space_basis(params, X, *, activation="tanh", output_activation="identit
     params = check_params(params)
     X = _check_full_states(X, params)
     F = _layer_activations(len(params), activation, output_activation)
-    return _null_space_basis(params, X, F)
+    with np.errstate(over="ignore", invalid="ignore"):
+        Z = _null_space_basis(params, X, F)
+    _raise_if_overflowed([Z], "the null-space basis", params=params, X=X)
+    return Z
 
 
 def _null_space_basis(params, X, F):
