@@ -1165,10 +1165,10 @@ def hessian_vector(params, inputs, targets, v, *, activation="tanh",
                    output_activation="identity"):
     r"""The Hessian of the cost times a direction, exactly, by the second-order adjoint.
 
-    To get :math:`(\nabla^2_W C)\,V`, differentiate the three stationarity conditions of
-    :math:`L` (forward pass, costate pass, gradient) along the direction :math:`V` of the
-    weights (the :math:`\mathcal{R}\{\cdot\}` operator of Pearlmutter 1994): a tangent
-    pass through the forward pass,
+    To get :math:`(\nabla^2_W C)\,V`, differentiate the three stationarity conditions
+    of :math:`L` (forward pass, costate pass, gradient) along the direction :math:`V` of
+    the weights (the :math:`\mathcal{R}\{\cdot\}` operator of Pearlmutter 1994): a
+    tangent pass through the forward pass,
 
     .. math::
 
