@@ -149,3 +149,157 @@ _BAD = [
 def test_bad_input_raises_naming_the_argument(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# --- exact Hessians of L, the null-space basis, and the exact reduced Hessian -----------------
+
+
+def _z_layout(params, X):
+    n = mlp.n_params(params)
+    shapes = [x.shape for x in X[1:]]
+    cuts = np.cumsum([n] + [int(np.prod(s)) for s in shapes])[:-1]
+
+    def split(z):
+        parts = np.split(z, cuts)
+        return mlp.unflatten(parts[0], params), [X[0]] + [q.reshape(s) for q, s in zip(parts[1:], shapes)]
+
+    z = np.concatenate([mlp.flatten(params)] + [x.ravel() for x in X[1:]])
+    return n, z, split
+
+
+def _off_surface(sizes, seed, P=3):
+    params, X0, D = _net(sizes, seed, P=P)
+    rng = np.random.default_rng(seed + 1)
+    X = [X0] + [rng.normal(size=(P, W.shape[0])) for W, _ in params]
+    B = [None] + [rng.normal(size=(P, W.shape[0])) for W, _ in params]
+    return params, X, B, D
+
+
+@pytest.mark.parametrize("act, out", [("tanh", "identity"), ("sigmoid", "tanh"), ("tanh", "sigmoid")])
+def test_lagrange_hessian_matches_central_differences_of_the_partials(act, out):
+    kw = dict(activation=act, output_activation=out)
+    params, X, B, D = _off_surface([2, 3, 4, 2], 3)
+    n, z, split = _z_layout(params, X)
+
+    def grad_L(zz):
+        q = lg.lagrange_partials(*split(zz), B, D, **kw)
+        return np.concatenate([mlp.flatten(q.dW)] + [a.ravel() for a in q.dX[1:]])
+
+    fd = gradcheck.jacobian(grad_L, z, h=1e-5)
+    H = cv.lagrange_hessian(params, X, B, D, **kw)
+    assert H.shape == (z.size, z.size)
+    assert gradcheck.relative_error(H, fd) < 1e-8
+    np.testing.assert_array_equal(H, H.T)
+    np.testing.assert_array_equal(cv.lagrange_hessian(params, X, B, D, wrt="W", **kw), H[:n, :n])
+    np.testing.assert_array_equal(cv.lagrange_hessian(params, X, B, D, wrt="X", **kw), H[n:, n:])
+    np.testing.assert_array_equal(cv.lagrange_weight_hessian(params, X, B, D, **kw), H[:n, :n])
+
+
+def test_lagrange_weight_hessian_exact_against_its_differences_option():
+    params, X, B, D = _off_surface([3, 4, 2], 7, P=5)
+    exact = cv.lagrange_weight_hessian(params, X, B, D)
+    fd = cv.lagrange_weight_hessian(params, X, B, D, method="differences", h=1e-5)
+    assert gradcheck.relative_error(exact, fd) < 1e-8
+    # block-diagonal by output unit within a layer: W_1[0, :] does not meet W_1[1, :]
+    assert np.all(exact[0:3, 3:6] == 0.0) and np.any(exact[0:3, 0:3] != 0.0)
+
+
+def test_null_space_basis_spans_the_linearised_constraints_and_is_dX_dW_on_the_surface():
+    kw = dict(activation="sigmoid", output_activation="tanh")
+    params, X, _, _ = _off_surface([2, 3, 2, 2], 4)
+    n, z, split = _z_layout(params, X)
+    Z = cv.null_space_basis(params, X, **kw)
+    J = cv.constraint_jacobian(params, X, wrt="WX", **kw)
+    assert Z.shape == (z.size, n) and J.shape == (z.size - n, z.size)
+    np.testing.assert_array_equal(Z[:n], np.eye(n))
+    assert np.max(np.abs(J @ Z)) < 1e-14 * max(1.0, np.max(np.abs(J)))
+
+    def g(zz):
+        p, Xs = split(zz)
+        F = [None] + [activations.get(kw["activation"])] * (len(p) - 1) + [activations.get(kw["output_activation"])]
+        return np.concatenate([(Xs[k] - F[k].f(Xs[k - 1] @ W.T + b)).ravel() for k, (W, b) in enumerate(p, 1)])
+
+    assert gradcheck.relative_error(J, gradcheck.jacobian(g, z, h=1e-6)) < 1e-8
+    np.testing.assert_array_equal(cv.constraint_jacobian(params, X, wrt="X", **kw), J[:, n:])
+    np.testing.assert_array_equal(cv.constraint_jacobian(params, X, wrt="W", **kw), J[:, :n])
+    fwd = lg.forward(params, X[0], **kw)
+    Zs = cv.null_space_basis(params, fwd.X, **kw)
+
+    def states(t):
+        return np.concatenate([a.ravel() for a in lg.forward(mlp.unflatten(t, params), X[0], **kw).X[1:]])
+
+    assert gradcheck.relative_error(Zs[n:], gradcheck.jacobian(states, mlp.flatten(params), h=1e-6)) < 1e-8
+
+
+@pytest.mark.parametrize("act", ["tanh", "sigmoid", "identity"])
+def test_reduced_hessian_exact_is_the_projected_hessian_of_L_and_the_differences(act):
+    """Three algorithms: exact Hessian-vector products (the default), Z^T H_L Z from closed
+    forms at the costate, and central differences of the gradient."""
+    kw = dict(activation=act, output_activation="tanh")
+    params, X0, D = _net([2, 3, 2], 12, P=4)
+    H = cv.reduced_hessian(params, X0, D, **kw)
+    fwd = lg.forward(params, X0, **kw)
+    B = lg.costate(params, fwd, D, **kw).B
+    Z = cv.null_space_basis(params, fwd.X, **kw)
+    HL = cv.lagrange_hessian(params, fwd.X, B, D, **kw)
+    assert gradcheck.relative_error(H, Z.T @ HL @ Z) < 1e-13
+    fd = cv.reduced_hessian(params, X0, D, method="differences", **kw)
+    assert gradcheck.relative_error(H, fd) < 1e-8
+    np.testing.assert_array_equal(H, H.T)
+
+
+_HUGE = [(W * 1e200, b) for W, b in _P]
+_CANCEL = [(np.ones((1, 2)), np.zeros(1)), (np.full((1, 1), 1e200), np.zeros(1))]
+_LIN = dict(activation="identity", output_activation="identity")
+
+_BAD_2 = [
+    ("J: wrt", lambda: cv.constraint_jacobian(_P, _FWD.X, wrt="B"), ValueError,
+     "`wrt` must be one of 'X', 'W', 'WX', got 'B'"),
+    ("Z: X short", lambda: cv.null_space_basis(_P, _FWD.X[:1]), ValueError, "`X` must be a list of 3 arrays"),
+    ("Z: X None", lambda: cv.null_space_basis(_P, [_X0, None, _FWD.X[2]]), ValueError,
+     r"`X\[k\]` must be an array for every k = 0..N, got None at k = 1"),
+    ("HL: wrt", lambda: cv.lagrange_hessian(_P, _FWD.X, _CO.B, _D, wrt="XW"), ValueError, "`wrt` must be one of"),
+    ("HL: huge", lambda: cv.lagrange_hessian([(W * 1e-10, b) for W, b in _P], [x * 1e10 for x in _FWD.X],
+                                             [None] + [b * 1e300 for b in _CO.B[1:]], _D,
+                                             activation="sigmoid", output_activation="sigmoid"),
+     ValueError, r"too large for float64: the Hessian of L overflows .*`B` \d\.\d+e\+\d+\)"),
+    ("Z: huge", lambda: cv.null_space_basis(_CANCEL, [np.full((1, 2), 1e200), np.ones((1, 1)),
+                                                     np.ones((1, 1))], **_LIN),
+     ValueError, r"too large for float64: the null-space basis overflows"),
+    ("H: method", lambda: cv.reduced_hessian(_P, _X0, _D, method="newton"), ValueError,
+     "`method` must be one of 'exact', 'differences', got 'newton'"),
+    ("H: h below rounding", lambda: cv.reduced_hessian(_P, _X0, _D, method="differences", h=1e-300),
+     ValueError, r"`h` must be >= 2\.2\d*e-12 .* below it a central difference is rounding noise, got 1e-300"),
+    ("H: h below rounding, scaled", lambda: cv.reduced_hessian([(W * 1e6, b) for W, b in _P], _X0, _D,
+                                                               h=1e-8, method="differences"),
+     ValueError, r"`h` must be >= \d\.\d+e-06"),
+    ("H: huge", lambda: cv.reduced_hessian(_HUGE, _X0, _D, **_LIN), ValueError,
+     r"too large for float64: the Hessian of C overflows"),
+    ("H: huge, differences", lambda: cv.reduced_hessian(_HUGE, _X0, _D, method="differences", h=1e190, **_LIN),
+     ValueError, r"too large for float64: the Hessian of C overflows"),
+    ("HW: method", lambda: cv.lagrange_weight_hessian(_P, _FWD.X, _CO.B, _D, method=1), TypeError,
+     "`method` must be one of 'exact', 'differences', got int 1"),
+    ("HW: h below rounding", lambda: cv.lagrange_weight_hessian(_P, _FWD.X, _CO.B, _D, h=1e-300,
+                                                                method="differences"),
+     ValueError, "`h` must be >="),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in _BAD_2], ids=[c[0] for c in _BAD_2])
+def test_bad_input_of_the_exact_functions_raises_naming_the_argument(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_the_exact_method_ignores_a_tiny_step_and_the_floor_scales_with_the_parameters():
+    exact = cv.reduced_hessian(_P, _X0, _D, h=1e-300)
+    np.testing.assert_array_equal(exact, cv.reduced_hessian(_P, _X0, _D))
+    fd = cv.reduced_hessian(_P, _X0, _D, method="differences", h=3e-12)  # just above the floor
+    assert np.all(np.isfinite(fd))
+
+
+def test_constraint_jacobian_of_huge_weights_stays_finite():
+    """Its entries are f'(A) times one weight or state: tanh saturates (f' -> 0), so weights and
+    states of 1e200 give finite entries, not NaN, and nothing to raise about."""
+    J = cv.constraint_jacobian(_HUGE, [x * 1e200 for x in _FWD.X], wrt="WX")
+    assert np.all(np.isfinite(J)) and np.max(np.abs(J)) > 0

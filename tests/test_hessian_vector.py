@@ -55,7 +55,7 @@ def test_full_hessian_is_symmetric_and_equals_the_reduced_hessian():
     params, x, d = _problem([2, 3, 2], 0, **kw)
     H = _full(params, x, d, kw)
     assert np.max(np.abs(H - H.T)) < 1e-13 * np.max(np.abs(H))
-    ref = curvature.reduced_hessian(params, x, d, **kw)      # central differences, O(h^2)
+    ref = curvature.reduced_hessian(params, x, d, method="differences", **kw)  # O(h^2)
     assert gradcheck.relative_error(H, ref) < 1e-8
 
 
@@ -152,5 +152,62 @@ def test_validation():
         lagrangian.hessian_vector(params, x, d[:2], v)
     with pytest.raises(ValueError, match="`activation` must be one of"):
         lagrangian.hessian_vector(params, x, d, v, activation="softplus")
-    with pytest.raises(TypeError, match="`output_activation` must name an activation"):
+    with pytest.raises(TypeError, match="`output_activation` must be a string naming an activation"):
         lagrangian.hessian_vector(params, x, d, v, output_activation=np.tanh)
+
+
+def test_the_first_layer_skips_nothing_it_needs():
+    """One layer only, and a first layer wider than the rest: the products with dX(0) = 0 that
+    the kernel skips change nothing (differences of the gradient, all parameters)."""
+    for sizes in ([5, 2], [9, 3, 2]):
+        kw = dict(activation="tanh", output_activation="tanh")
+        params, x, d = _problem(sizes, 2, P=6, **kw)
+        v = _direction(params, 7)
+        hv = mlp.flatten(lagrangian.hessian_vector(params, x, d, v, **kw))
+        g, th, vv = _grad(params, x, d, kw), mlp.flatten(params), mlp.flatten(v)
+        fd = (g(th + 1e-5 * vv) - g(th - 1e-5 * vv)) / 2e-5
+        assert gradcheck.relative_error(hv, fd) < 1e-7
+
+
+def test_does_not_change_its_arguments():
+    params, x, d = _problem([3, 4, 2], 1)
+    v = _direction(params, 3)
+    copies = [[a.copy() for pair in z for a in pair] for z in (params, v)] + [x.copy(), d.copy()]
+    lagrangian.hessian_vector(params, x, d, v)
+    lagrangian.hessian_vector(params, x, d, v)
+    now = [[a for pair in z for a in pair] for z in (params, v)] + [x, d]
+    for before, after in zip(copies[:2], now[:2]):
+        for a, b in zip(before, after):
+            np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(copies[2], x)
+    np.testing.assert_array_equal(copies[3], d)
+
+
+_P, _X, _D = _problem([3, 2, 1], 1)
+_V = _direction(_P, 0)
+_HUGE = [(W * 1e200, b) for W, b in _P]
+_LIN = dict(activation="identity")  # no saturation: the products overflow
+
+# (id, call, exception, message): bad input and input whose products overflow float64
+_BAD = [
+    ("v None", lambda: lagrangian.hessian_vector(_P, _X, _D, None), TypeError, "`v` must be a list"),
+    ("v complex", lambda: lagrangian.hessian_vector(_P, _X, _D, [(_V[0][0] + 1j, _V[0][1])] + _V[1:]),
+     TypeError, r"`v\[0\]\[0\].*must be real"),
+    ("params huge", lambda: lagrangian.hessian_vector(_HUGE, _X, _D, _V, **_LIN), ValueError,
+     r"`params` or `inputs` or `targets` or `v` too large for float64: the Hessian-vector product "
+     r"overflows \(largest magnitudes: `params` \d\.\d+e\+\d+, `inputs` \d"),
+    ("v huge", lambda: lagrangian.hessian_vector(_P, _X, _D, [(np.full_like(W, 1e308), b) for W, b in _V], **_LIN),
+     ValueError, r"overflows .*`v` 1e\+308"),
+    ("inputs huge", lambda: lagrangian.hessian_vector(_P, _X * 1e300, _D * 1e300, _V, **_LIN),
+     ValueError, r"overflows .*`inputs` \d\.\d+e\+\d+"),
+    ("targets inf", lambda: lagrangian.hessian_vector(_P, _X, _D * np.inf, _V), ValueError,
+     "`targets` must be finite"),
+    ("activation int", lambda: lagrangian.hessian_vector(_P, _X, _D, _V, activation=1), TypeError,
+     "`activation` must be a string naming an activation, got int"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in _BAD], ids=[c[0] for c in _BAD])
+def test_bad_input_raises_naming_the_argument(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()

@@ -503,3 +503,131 @@ def test_descent_names_bad_inputs_and_counts_one_pattern_by_default():
         lagrangian.gradient_descent(params, X0, D[:1], lr=0.1, steps=1)
     assert lagrangian.gradient_cost([3, 4, 2]) == lagrangian.gradient_cost([3, 4, 2], 1)
     assert lagrangian.gradient_cost([3, 4, 2]).forward == 3 * 4 + 4 * 2
+
+
+# --- vector-Jacobian and Jacobian-vector products of the output map ---------------------------
+
+
+def _vjp_case(sizes, seed, act, out_act, P=3):
+    params, X0, _ = _problem(sizes, seed, act, out_act, P=P)
+    rng = np.random.default_rng(seed + 100)
+    U = rng.standard_normal((P, sizes[-1]))
+    V = [(rng.standard_normal(W.shape), rng.standard_normal(b.shape)) for W, b in params]
+    dX0 = rng.standard_normal(X0.shape)
+    return params, X0, U, V, dX0
+
+
+@pytest.mark.parametrize("act", NAMES)
+@pytest.mark.parametrize("sizes", [[3, 2], [2, 4, 3], [3, 4, 2, 2]])
+def test_vjp_matches_central_differences_of_the_projected_outputs(act, sizes):
+    params, X0, U, _, _ = _vjp_case(sizes, 11, act, "sigmoid")
+    kw = dict(activation=act, output_activation="sigmoid")
+    dW, dX0 = lagrangian.vjp(params, X0, U, **kw)
+
+    def phi_params(t):
+        return float(np.sum(U * lagrangian.forward(mlp.unflatten(t, params), X0, **kw).X[-1]))
+
+    def phi_inputs(x):
+        return float(np.sum(U * lagrangian.forward(params, x.reshape(X0.shape), **kw).X[-1]))
+
+    fd_W = gradcheck.central_difference(phi_params, mlp.flatten(params), h=H)
+    fd_X = gradcheck.central_difference(phi_inputs, X0.ravel(), h=H)
+    assert gradcheck.relative_error(mlp.flatten(dW), fd_W) < 1e-7
+    assert gradcheck.relative_error(dX0.ravel(), fd_X) < 1e-7
+    assert dX0.shape == X0.shape
+
+
+@pytest.mark.parametrize("act", NAMES)
+def test_jvp_matches_central_differences_along_the_direction(act):
+    params, X0, _, V, dX0 = _vjp_case([3, 4, 2, 2], 5, act, "tanh")
+    kw = dict(activation=act, output_activation="tanh")
+
+    def out(s):
+        p = [(W + s * a, b + s * c) for (W, b), (a, c) in zip(params, V)]
+        return lagrangian.forward(p, X0 + s * dX0, **kw).X[-1]
+
+    Y, dY = lagrangian.jvp(params, X0, V, d_inputs=dX0, **kw)
+    np.testing.assert_array_equal(Y, lagrangian.forward(params, X0, **kw).X[-1])
+    assert gradcheck.relative_error(dY, (out(H) - out(-H)) / (2 * H)) < 1e-7
+    _, dY_W = lagrangian.jvp(params, X0, V, **kw)  # the inputs held fixed
+
+    def out_W(s):
+        p = [(W + s * a, b + s * c) for (W, b), (a, c) in zip(params, V)]
+        return lagrangian.forward(p, X0, **kw).X[-1]
+
+    assert gradcheck.relative_error(dY_W, (out_W(H) - out_W(-H)) / (2 * H)) < 1e-7
+    _, zero = lagrangian.jvp(params, X0, None, **kw)
+    np.testing.assert_array_equal(zero, 0.0)
+
+
+def test_vjp_and_jvp_are_transposes_and_vjp_of_the_residual_is_the_gradient():
+    """<U, J w> = <J^T U, w> (the dot-product test), and the cotangent 2 (D - X(N)) pulls back
+    to -dC/dW, the gradient of backprop."""
+    kw = dict(activation="tanh", output_activation="identity")
+    params, X0, U, V, dX0 = _vjp_case([4, 5, 3], 2, "tanh", "identity", P=5)
+    _, dY = lagrangian.jvp(params, X0, V, d_inputs=dX0, **kw)
+    dW, dX = lagrangian.vjp(params, X0, U, **kw)
+    lhs = float(np.sum(U * dY))
+    rhs = float(mlp.flatten(dW) @ mlp.flatten(V) + np.sum(dX * dX0))
+    assert abs(lhs - rhs) < 1e-13 * max(1.0, abs(lhs))
+    D = np.random.default_rng(0).standard_normal(U.shape)
+    C, grads = lagrangian.backprop(params, X0, D, **kw)
+    residual = 2.0 * (D - lagrangian.forward(params, X0, **kw).X[-1])
+    g, _ = lagrangian.vjp(params, X0, residual, **kw)
+    assert gradcheck.relative_error(mlp.flatten(g), -mlp.flatten(grads)) < 1e-14
+
+
+def test_vjp_jvp_one_pattern_as_1d_and_bad_input():
+    params, X0, U, V, dX0 = _vjp_case([3, 2], 1, "tanh", "identity", P=1)
+    a, b = lagrangian.vjp(params, X0[0], U[0])
+    c, e = lagrangian.vjp(params, X0, U)
+    assert gradcheck.relative_error(mlp.flatten(a), mlp.flatten(c)) == 0.0 and b.shape == (1, 3)
+    huge = [(W * 1e200, b) for W, b in params]
+    bad = [
+        (lambda: lagrangian.vjp(params, X0, U[:, :1]), ValueError, "`cotangent` must have 2 columns"),
+        (lambda: lagrangian.vjp(params, np.vstack([X0, X0]), U), ValueError,
+         r"`cotangent` must have one row per pattern \(2\), got shape \(1, 2\)"),
+        (lambda: lagrangian.vjp(params, X0, U * np.nan), ValueError, "`cotangent` must be finite"),
+        (lambda: lagrangian.jvp(params, X0, V[:0]), ValueError, "`v` must be a non-empty list"),
+        (lambda: lagrangian.jvp(params, X0, [(V[0][0].T, V[0][1])]), ValueError, r"`v\[0\]\[1\]`"),
+        (lambda: lagrangian.jvp(params, X0, V, d_inputs=dX0[:, :2]), ValueError,
+         "`d_inputs` must have 3 columns"),
+        (lambda: lagrangian.jvp(params, X0, V, d_inputs=np.vstack([dX0, dX0])), ValueError,
+         r"`d_inputs` must have the shape of `inputs`, \(1, 3\), got \(2, 3\)"),
+        (lambda: lagrangian.jvp(huge, X0 * 1e200, V, activation="identity",
+                                output_activation="identity"), ValueError,
+         r"too large for float64: the forward or tangent pass overflows .*`params` \d"),
+        (lambda: lagrangian.vjp(huge, X0, U * 1e200, output_activation="identity"), ValueError,
+         r"too large for float64: the pullback overflows .*`cotangent` \d"),
+    ]
+    for call, exc, match in bad:
+        with pytest.raises(exc, match=match):
+            call()
+
+
+# --- the internal API: the private kernels other modules call --------------------------------
+
+
+def test_shared_private_kernels_keep_the_signatures_the_module_docstring_lists():
+    """The kernels documented in lagrangian's module docstring as the package's internal API:
+    a change of their leading parameters breaks the modules listed there."""
+    import inspect
+
+    expected = {
+        "_forward": ["params", "X0", "F"],
+        "_costate": ["params", "X", "A", "D", "F"],
+        "_layer_activations": ["n_layers", "activation", "output_activation"],
+        "_weight_gradients": ["Y", "X"],
+        "_cost": ["X", "D"],
+        "_check_targets": ["targets", "params", "P"],
+        "_check_states": ["X", "params", "name"],
+        "_check_lagrange_args": ["params", "X", "B", "targets", "activation", "output_activation"],
+        "_lagrange_partials": ["params", "X", "B", "D", "F"],
+        "_hessian_vector": ["params", "X0", "D", "F", "d2", "V"],
+        "_second_derivatives": ["F", "N"],
+        "_raise_if_overflowed": ["arrays", "what"],
+    }
+    for name, leading in expected.items():
+        params = list(inspect.signature(getattr(lagrangian, name)).parameters)
+        assert params[:len(leading)] == leading, name
+        assert f"``{name}(" in lagrangian.__doc__, name

@@ -1,11 +1,12 @@
-r"""Back-propagation as the stationarity conditions of a Lagrange function (le Cun 1988).
+r"""Back-propagation as the stationarity conditions of a Lagrange function (le Cun).
 
 For an N-layer network with inputs :math:`X(0)`, targets :math:`D` and the cost
 :math:`C = \sum_p \lVert D_p - X_p(N) \rVert^2`, le Cun's Lagrange function is
 
 .. math::
 
-    L(W, X, B) = C(X(N)) + \sum_p \sum_{k=1}^{N} B_p(k)^\top \big[ X_p(k) - F_k(W(k) X_p(k-1)) \big].
+    L(W, X, B) = C(X(N))
+        + \sum_p \sum_{k=1}^{N} B_p(k)^\top \big[ X_p(k) - F_k(W(k) X_p(k-1)) \big].
 
 Its partial derivatives give the three conditions of back-propagation:
 
@@ -15,10 +16,55 @@ Its partial derivatives give the three conditions of back-propagation:
 * :math:`\partial L / \partial W(k) = 0`: the optimality condition
   :math:`\sum_p Y_p(k) X_p(k-1)^\top = 0` with :math:`Y(k) = \nabla F_k(A(k)) B(k)`.
 
-Patterns are rows: ``X[k]`` has shape ``(P, n_k)``. Lists are indexed like the paper, so ``A[0]``,
-``B[0]`` and ``Y[0]`` hold ``None``. Biases ``b_k`` are kept explicit (the paper folds them into
-``W`` through a constant unit); every formula for ``W(k)`` holds for ``b(k)`` with ``X(k-1)``
-replaced by ones.
+Patterns are rows: ``X[k]`` has shape ``(P, n_k)``. Lists are indexed like the paper,
+so ``A[0]``, ``B[0]`` and ``Y[0]`` hold ``None``. Biases ``b_k`` are kept explicit (the
+paper folds them into ``W`` through a constant unit); every formula for ``W(k)`` holds
+for ``b(k)`` with ``X(k-1)`` replaced by ones.
+
+Beyond the three conditions the module holds their linearisations: :func:`tangent` and
+:func:`jvp` (the tangent of the forward pass, a Jacobian-vector product of the output
+map), :func:`vjp` (the costate pass with any boundary condition, a vector-Jacobian
+product) and :func:`hessian_vector` (the tangent of all three conditions, exact
+Hessian-vector products).
+
+.. rubric:: Internal API
+
+Public functions validate their arguments once and then call private kernels on
+validated arguments. The kernels below are shared with other modules of the package,
+which import them; changing one of their signatures (the leading parameters are checked
+by ``tests/test_lagrangian.py``) means changing those callers too.
+
+* ``_layer_activations(n_layers, activation, output_activation)`` ->
+  ``[None, F_1, ..., F_N]`` of :class:`~lagprop.activations.Activation`. Used by
+  classify, constrained, curvature, sharing.
+* ``_forward(params, X0, F)`` -> :class:`Forward`. Used by classify, constrained,
+  curvature, sharing.
+* ``_costate(params, X, A, D, F)`` -> :class:`Costate`, with
+  :math:`B(N) = 2(D - X(N))`. Used by constrained, curvature, sharing.
+* ``_weight_gradients(Y, X)`` -> ``[(dC/dW_k, dC/db_k)]``. Used by classify, curvature,
+  sharing.
+* ``_cost(X, D)`` -> :math:`\sum_p \lVert D_p - X_p \rVert^2`. Used by sharing.
+* ``_check_targets(targets, params, P)`` -> ``D`` (P, n_N). Used by curvature, sharing.
+* ``_check_states(X, params, name)`` -> a list of N+1 arrays. Used by curvature.
+* ``_check_lagrange_args(params, X, B, targets, activation, output_activation)``: the
+  validation of every function of :math:`L` at arbitrary X and B. Used by curvature.
+* ``_lagrange_partials(params, X, B, D, F)`` -> :class:`LagrangePartials`. Used by
+  curvature.
+* ``_hessian_vector(params, X0, D, F, d2, V)``, ``d2[k]`` being :math:`f_k''`. Used by
+  curvature.
+* ``_second_derivatives(F, N)`` -> ``[None, f_1'', ..., f_N'']``, or a ValueError
+  naming the activation that has none. Used by curvature.
+* ``_raise_if_overflowed(arrays, what, **named)``: a ValueError naming the arguments
+  when finite input overflowed float64. Used by curvature.
+
+The tests (``tests/test_conv.py``) call ``_forward``, ``_costate`` and
+``_layer_activations`` too.
+
+References
+----------
+Y. le Cun, "A theoretical framework for back-propagation", Proceedings of the 1988
+Connectionist Models Summer School, pp. 21-28, 1988; B. A. Pearlmutter, "Fast exact
+multiplication by the Hessian", Neural Computation 6(1), pp. 147-160, 1994.
 """
 
 from dataclasses import dataclass
@@ -911,30 +957,224 @@ def pattern_loss(stream, like, *, activation="tanh", output_activation="identity
 
 
 
-# --------------------------------------------------------------------------------------------
-# Second order: Hessian-vector products by the second-order adjoint
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
+# First-order products of the output map, and second order by the second-order adjoint
+# --------------------------------------------------------------------------------------
 
-def _d2_tanh(a):
-    t = np.tanh(a)
-    return -2.0 * t * (1.0 - t * t)
-
-
-def _d2_sigmoid(a):
-    s = _act.get("sigmoid").f(a)
-    return s * (1.0 - s) * (1.0 - 2.0 * s)
-
-
-# f'' of the named activations (relu'' = 0 away from its kink, where f' is constant)
-_D2F = {"identity": np.zeros_like, "tanh": _d2_tanh, "sigmoid": _d2_sigmoid, "relu": np.zeros_like}
+def _check_direction(v, params, name):
+    """A direction with the structure and shapes of ``params``; None is zero."""
+    if v is None:
+        return None
+    V = check_params(v, name)
+    if [(W.shape, b.shape) for W, b in V] != [(W.shape, b.shape) for W, b in params]:
+        raise ValueError(f"`{name}` must have the structure of `params`, shapes "
+                         f"{[(W.shape, b.shape) for W, b in params]}, got "
+                         f"{[(W.shape, b.shape) for W, b in V]}")
+    return V
 
 
-def hessian_vector(params, inputs, targets, v, *, activation="tanh", output_activation="identity"):
-    r"""The Hessian of the cost times a direction, :math:`(\nabla^2_W C)\,V`, exactly, by the second-order adjoint.
+def _raise_if_overflowed(arrays, what, **named):
+    """Finite arguments whose result overflowed float64: a ValueError, not silent NaN.
 
-    Differentiate the three stationarity conditions of :math:`L` (forward pass, costate pass,
-    gradient) along the direction :math:`V` of the weights (Pearlmutter's
-    :math:`\mathcal{R}\{\cdot\}` operator): a tangent pass through the forward pass,
+    ``named`` maps each argument's name to its arrays (or list of pairs); the message
+    shows the largest magnitude of each.
+    """
+    if all(np.all(np.isfinite(a)) for a in arrays):
+        return
+
+    def largest(x):
+        if isinstance(x, np.ndarray):
+            return float(np.max(np.abs(x))) if x.size else 0.0
+        return max(largest(a) for a in x)
+
+    sizes = ", ".join(f"`{k}` {largest(v):.3g}" for k, v in named.items())
+    names = " or ".join(f"`{k}`" for k in named)
+    raise ValueError(f"{names} too large for float64: {what} "
+                     f"overflows (largest magnitudes: {sizes}); rescale them")
+
+
+def jvp(params, inputs, v, *, d_inputs=None, activation="tanh",
+        output_activation="identity"):
+    r"""Jacobian-vector product of the output map: the outputs and their change.
+
+    The output map is :math:`X(N) = \Phi(W, X(0))`. Its pushforward (forward mode) of a
+    direction :math:`(V, \dot X(0))` is the tangent of the forward pass (le Cun 1988,
+    eq. 2),
+
+    .. math::
+
+        \dot A(k) = \dot X(k-1)\, W(k)^\top + X(k-1)\, V(k)^\top + \dot b(k), \qquad
+        \dot X(k) = \nabla F_k(A(k))\, \dot A(k), \qquad k = 1, \dots, N,
+
+    in row form (patterns are rows), and the result is :math:`\dot X(N) =
+    \partial_W \Phi\, V + \partial_{X(0)} \Phi\, \dot X(0)`.
+
+    Parameters
+    ----------
+    params : list of (ndarray, ndarray)
+        ``[(W_1, b_1), ..., (W_N, b_N)]``.
+    inputs : array_like, shape (P, n_0) or (n_0,)
+        The inputs :math:`X(0)`.
+    v : list of (ndarray, ndarray) or None
+        The direction :math:`V = [(V_1, \dot b_1), \dots]` of the parameters, the
+        structure of ``params``; None for the zero direction.
+    d_inputs : array_like, shape of ``inputs``, optional, keyword-only
+        The direction :math:`\dot X(0)` of the inputs; None (default) for zero.
+    activation, output_activation : str or Activation, keyword-only
+        As for :func:`forward`.
+
+    Returns
+    -------
+    outputs : ndarray, shape (P, n_N)
+        :math:`X(N)`.
+    d_outputs : ndarray, shape (P, n_N)
+        :math:`\dot X(N)`.
+
+    Raises
+    ------
+    ValueError
+        Malformed ``params``, ``inputs``, ``v`` or ``d_inputs``, non-finite values, an
+        unknown activation, or a result that overflows float64.
+    TypeError
+        A value of the wrong type.
+
+    See Also
+    --------
+    vjp : the transpose,
+        :math:`\langle \bar X(N), \dot X(N) \rangle = \langle \bar W, V \rangle
+        + \langle \bar X(0), \dot X(0) \rangle`.
+    tangent : the same recursion started from a perturbation of one layer.
+
+    References
+    ----------
+    Y. le Cun, "A theoretical framework for back-propagation", Proceedings of the 1988
+    Connectionist Models Summer School, pp. 21-28, 1988; A. Griewank and A. Walther,
+    *Evaluating Derivatives*, 2nd ed., SIAM, 2008, ch. 3 (the tangent mode).
+    """
+    params = check_params(params)
+    V = _check_direction(v, params, "v")
+    F = _layer_activations(len(params), activation, output_activation)
+    X0 = as_patterns(inputs, "inputs", params[0][0].shape[1])
+    dX0 = None
+    if d_inputs is not None:
+        dX0 = as_patterns(d_inputs, "d_inputs", X0.shape[1])
+        if dX0.shape != X0.shape:
+            raise ValueError(f"`d_inputs` must have the shape of `inputs`, {X0.shape}, "
+                             f"got {dX0.shape}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        X, dX = _jvp(params, X0, F, V, dX0)
+    _raise_if_overflowed([X, dX], "the forward or tangent pass", params=params,
+                         inputs=X0,
+                         **({} if V is None else {"v": V}),
+                         **({} if dX0 is None else {"d_inputs": dX0}))
+    return X, dX
+
+
+def _jvp(params, X0, F, V, dX0):
+    """The forward and tangent passes on validated arguments: X(N) and its tangent."""
+    X, dX = X0, dX0
+    for k, (W, b) in enumerate(params, start=1):
+        A = X @ W.T
+        A += b
+        dA = None if dX is None else dX @ W.T
+        if V is not None:
+            Vk, ck = V[k - 1]
+            term = X @ Vk.T
+            term += ck
+            dA = term if dA is None else np.add(dA, term, out=dA)
+        X = F[k].f(A)
+        dX = None if dA is None else np.multiply(F[k].df(A), dA, out=dA)
+    return X, (np.zeros_like(X) if dX is None else dX)
+
+
+def vjp(params, inputs, cotangent, *, activation="tanh", output_activation="identity"):
+    r"""Vector-Jacobian product of the output map: an output cotangent pulled back.
+
+    For the output map :math:`X(N) = \Phi(W, X(0))` and a cotangent :math:`\bar X(N)`
+    (one row per pattern), the pullback is the costate pass with the boundary condition
+    :math:`B(N) = \bar X(N)` in place of le Cun's :math:`2(D - X(N))` (eqs. 5-8):
+
+    .. math::
+
+        B(N) = \bar X(N), \qquad Y(k) = \nabla F_k(A(k))\, B(k), \qquad
+        B(k-1) = W(k)^\top Y(k), \quad k = N, \dots, 1,
+
+        \bar W(k) = \sum_p Y_p(k)\, X_p(k-1)^\top, \qquad \bar b(k) = \sum_p Y_p(k),
+        \qquad
+        \bar X(0) = B(0),
+
+    so that :math:`\langle \bar X(N), \dot X(N) \rangle = \sum_k \langle \bar W(k), V(k)
+    \rangle + \langle \bar b(k), \dot b(k) \rangle + \langle \bar X(0), \dot X(0)
+    \rangle` for every direction (:func:`jvp`). With :math:`\bar X(N) = 2(D - X(N))` the
+    result is :math:`-\partial C/\partial W`, the gradient of :func:`backprop` with its
+    sign changed.
+
+    Parameters
+    ----------
+    params : list of (ndarray, ndarray)
+        ``[(W_1, b_1), ..., (W_N, b_N)]``.
+    inputs : array_like, shape (P, n_0) or (n_0,)
+        The inputs :math:`X(0)`.
+    cotangent : array_like, shape (P, n_N) or (n_N,)
+        :math:`\bar X(N)`, one row per pattern.
+    activation, output_activation : str or Activation, keyword-only
+        As for :func:`forward`.
+
+    Returns
+    -------
+    d_params : list of (ndarray, ndarray)
+        :math:`(\bar W(k), \bar b(k))`, the structure of ``params``.
+    d_inputs : ndarray, shape (P, n_0)
+        :math:`\bar X(0)`.
+
+    Raises
+    ------
+    ValueError
+        Malformed ``params``, ``inputs`` or ``cotangent``, non-finite values, an unknown
+        activation, or a result that overflows float64.
+    TypeError
+        A value of the wrong type.
+
+    References
+    ----------
+    Y. le Cun, "A theoretical framework for back-propagation", Proceedings of the 1988
+    Connectionist Models Summer School, pp. 21-28, 1988; A. Griewank and A. Walther,
+    *Evaluating Derivatives*, 2nd ed., SIAM, 2008, ch. 3 (the reverse mode).
+    """
+    params = check_params(params)
+    F = _layer_activations(len(params), activation, output_activation)
+    X0 = as_patterns(inputs, "inputs", params[0][0].shape[1])
+    U = as_patterns(cotangent, "cotangent", params[-1][0].shape[0])
+    if U.shape[0] != X0.shape[0]:
+        raise ValueError(f"`cotangent` must have one row per pattern ({X0.shape[0]}), "
+                         f"got shape {U.shape}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        fwd = _forward(params, X0, F)
+        grads, B0 = _vjp(params, fwd.X, fwd.A, U, F)
+    _raise_if_overflowed([B0] + [a for pair in grads for a in pair], "the pullback",
+                         params=params, inputs=X0, cotangent=U)
+    return grads, B0
+
+
+def _vjp(params, X, A, U, F):
+    """The pullback of ``U`` on validated arguments: ([(W_bar, b_bar)], X(0)_bar)."""
+    B, out = U, [None] * len(params)
+    for k in range(len(params), 0, -1):
+        Y = F[k].df(A[k])
+        np.multiply(Y, B, out=Y)
+        out[k - 1] = (Y.T @ X[k - 1], Y.sum(axis=0))
+        B = Y @ params[k - 1][0]
+    return out, B
+
+
+def hessian_vector(params, inputs, targets, v, *, activation="tanh",
+                   output_activation="identity"):
+    r"""The Hessian of the cost times a direction, exactly, by the second-order adjoint.
+
+    To get :math:`(\nabla^2_W C)\,V`, differentiate the three stationarity conditions
+    of :math:`L` (forward pass, costate pass, gradient) along the direction :math:`V` of
+    the weights (the :math:`\mathcal{R}\{\cdot\}` operator of Pearlmutter 1994): a
+    tangent pass through the forward pass,
 
     .. math::
 
@@ -946,19 +1186,23 @@ def hessian_vector(params, inputs, targets, v, *, activation="tanh", output_acti
     .. math::
 
         \dot B(N) = -2\, \dot X(N), \qquad
-        \dot Y(k) = \nabla^2 F_k(A(k))\, \dot A(k)\, B(k) + \nabla F_k(A(k))\, \dot B(k), \qquad
+        \dot Y(k) = \nabla^2 F_k(A(k))\, \dot A(k)\, B(k)
+            + \nabla F_k(A(k))\, \dot B(k), \qquad
         \dot B(k-1) = \dot Y(k) W(k) + Y(k) V(k),
 
-    and the tangent of the gradient :math:`\partial C/\partial W(k) = -\sum_p Y_p(k) X_p(k-1)^\top`
-    (le Cun 1988, eq. 4),
+    and the tangent of the gradient :math:`\partial C/\partial W(k) = -\sum_p Y_p(k)
+    X_p(k-1)^\top` (le Cun 1988, eq. 4),
 
     .. math::
 
-        (\nabla^2 C\, V)_{W(k)} = -\sum_p \big[\dot Y_p(k) X_p(k-1)^\top + Y_p(k) \dot X_p(k-1)^\top\big],
+        (\nabla^2 C\, V)_{W(k)}
+            = -\sum_p \big[\dot Y_p(k) X_p(k-1)^\top + Y_p(k) \dot X_p(k-1)^\top\big],
         \qquad (\nabla^2 C\, V)_{b(k)} = -\sum_p \dot Y_p(k).
 
     The cost is one forward, one tangent and two backward sweeps: about two gradient
-    evaluations, with no difference step.
+    evaluations, with no difference step. Since :math:`\dot X(0) = 0`, the products with
+    :math:`\dot X(0)` in the first layer are skipped, and :math:`\nabla F_k(A(k))` is
+    evaluated once per layer for the three sweeps that use it.
 
     Parameters
     ----------
@@ -968,9 +1212,10 @@ def hessian_vector(params, inputs, targets, v, *, activation="tanh", output_acti
     targets : array_like, shape (P, n_N) or (n_N,)
     v : list of (ndarray, ndarray)
         The direction :math:`V`, with the structure and shapes of ``params``.
-    activation, output_activation : str, keyword-only
-        Names of activations (one of ``lagprop.activations.NAMES``: their second derivatives
-        are known). ``"relu"`` uses :math:`f'' = 0`, exact wherever no weighted sum is at 0.
+    activation, output_activation : str or Activation, keyword-only
+        As for :func:`forward`; the activation's second derivative
+        ``d2f`` is used (every named activation has one;
+        ``"relu"`` uses :math:`f'' = 0`, exact wherever no weighted sum is at 0).
 
     Returns
     -------
@@ -979,44 +1224,87 @@ def hessian_vector(params, inputs, targets, v, *, activation="tanh", output_acti
 
     Raises
     ------
-    ValueError, TypeError
-        Malformed ``params``, ``inputs``, ``targets`` or ``v``, or an activation that is not a name.
+    ValueError
+        Malformed ``params``, ``inputs``, ``targets`` or ``v``; an unknown activation or
+        a user :class:`~lagprop.activations.Activation` without ``d2f``; a product that
+        overflows float64 (weights far too large), instead of NaN.
+    TypeError
+        A value or an activation of the wrong type.
+
+    References
+    ----------
+    Y. le Cun, "A theoretical framework for back-propagation", Proceedings of the 1988
+    Connectionist Models Summer School, pp. 21-28, 1988; B. A. Pearlmutter, "Fast exact
+    multiplication by the Hessian", Neural Computation 6(1), pp. 147-160, 1994.
     """
     params = check_params(params)
-    V = check_params(v, "v")
-    if [(W.shape, b.shape) for W, b in V] != [(W.shape, b.shape) for W, b in params]:
-        raise ValueError("`v` must have the structure of `params`, shapes "
-                         f"{[(W.shape, b.shape) for W, b in params]}, got {[(W.shape, b.shape) for W, b in V]}")
-    for name, arg in ((activation, "activation"), (output_activation, "output_activation")):
-        if not isinstance(name, str):
-            raise TypeError(f"`{arg}` must name an activation (second derivatives are needed), "
-                            f"got {type(name).__name__}")
+    V = _check_direction(v, params, "v")
+    if V is None:
+        raise TypeError("`v` must be a list of (V_k, c_k) pairs like `params`, "
+                        "got None")
     F = _layer_activations(len(params), activation, output_activation)
+    d2 = _second_derivatives(F, len(params))
     X0 = as_patterns(inputs, "inputs", params[0][0].shape[1])
     D = _check_targets(targets, params, X0.shape[0])
-    d2 = [None] + [_D2F[f.name] for f in F[1:]]
-    return _hessian_vector(params, X0, D, F, d2, V)
-
-
-def _hessian_vector(params, X0, D, F, d2, V):
-    """The second-order adjoint on validated arguments (``d2[k]`` is f_k'')."""
-    N = len(params)
-    fwd = _forward(params, X0, F)
-    X, A = fwd.X, fwd.A
-    co = _costate(params, X, A, D, F)
-    dX, dA = [np.zeros_like(X0)], [None]
-    for k in range(1, N + 1):  # tangent of the forward pass
-        (W, _), (Vk, ck) = params[k - 1], V[k - 1]
-        dA.append(dX[k - 1] @ W.T + X[k - 1] @ Vk.T + ck)
-        dX.append(F[k].df(A[k]) * dA[k])
-    dB = -2.0 * dX[N]
-    out = [None] * N
-    for k in range(N, 0, -1):  # tangent of the costate pass
-        dY = d2[k](A[k]) * dA[k] * co.B[k] + F[k].df(A[k]) * dB
-        out[k - 1] = (-(dY.T @ X[k - 1] + co.Y[k].T @ dX[k - 1]), -dY.sum(axis=0))
-        if k > 1:
-            dB = dY @ params[k - 1][0] + co.Y[k] @ V[k - 1][0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = _hessian_vector(params, X0, D, F, d2, V)
+    _raise_if_overflowed([a for pair in out for a in pair],
+                         "the Hessian-vector product",
+                         params=params, inputs=X0, targets=D, v=V)
     return out
 
 
-__all__ += ["hessian_vector"]
+def _second_derivatives(F, N):
+    """``[None, f_1'', ..., f_N'']``, or a ValueError naming the activation without."""
+    names = ["activation"] * (N - 1) + ["output_activation"]
+    return [None] + [_act.second_derivative(F[k], names[k - 1])
+                     for k in range(1, N + 1)]
+
+
+def _hessian_vector(params, X0, D, F, d2, V):
+    r"""The second-order adjoint on validated arguments (``d2[k]`` is f_k'').
+
+    One forward sweep keeps :math:`\nabla F_k(A(k))` and the tangents; one backward
+    sweep runs the costate and its tangent together. :math:`\dot X(0) = 0` drops two
+    products of the first (often the widest) layer. Temporaries are scaled in place.
+    """
+    N = len(params)
+    X, A, dF, dA, dX = [X0], [None], [None], [None], [None]
+    for k in range(1, N + 1):  # the forward pass and its tangent
+        (W, b), (Vk, ck) = params[k - 1], V[k - 1]
+        Ak = X[k - 1] @ W.T
+        Ak += b
+        dAk = X[k - 1] @ Vk.T
+        dAk += ck
+        if k > 1:
+            dAk += dX[k - 1] @ W.T
+        A.append(Ak)
+        X.append(F[k].f(Ak))
+        dF.append(F[k].df(Ak))
+        dA.append(dAk)
+        dX.append(dF[k] * dAk)
+    B = D - X[N]
+    B *= 2.0
+    dB = dX[N] * -2.0
+    out = [None] * N
+    for k in range(N, 0, -1):  # the costate pass and its tangent
+        Wk, Vk = params[k - 1][0], V[k - 1][0]
+        Y = dF[k] * B
+        dY = d2[k](A[k])
+        dY *= dA[k]
+        dY *= B
+        dF[k] *= dB  # dF[k] is not needed again: it becomes grad F_k dB(k)
+        dY += dF[k]
+        gW = dY.T @ X[k - 1]
+        if k > 1:
+            gW += Y.T @ dX[k - 1]
+        np.negative(gW, out=gW)
+        out[k - 1] = (gW, -dY.sum(axis=0))
+        if k > 1:
+            B = Y @ Wk
+            dB = dY @ Wk
+            dB += Y @ Vk
+    return out
+
+
+__all__ += ["jvp", "vjp", "hessian_vector"]
