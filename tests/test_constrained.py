@@ -294,7 +294,7 @@ def test_options_table_documents_every_option():
         for method, spec in table.items():
             assert f'``"{method}"``' in doc
             for name, (default, _, _) in spec.items():
-                assert f"``{name}``" in doc and f"default {default!r}" in doc
+                assert f"``{name}`` (" in doc and f"default {default:g})" in doc
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,30 +7,34 @@ le Cun's Lagrange function (le Cun 1988, eq. 1), summed over patterns,
     L(W, X, B) = C(X(N)) + \sum_{k=1}^{N} \big\langle B(k),\, g_k \big\rangle, \qquad
     g_k = X(k) - F_k\big(W(k) X(k-1) + b(k)\big),
 
-is the Lagrangian of the problem :math:`\min C` subject to :math:`g_k = 0`. Back-propagation
-solves its stationarity conditions in a fixed order: a forward pass for :math:`g = 0`, then a
-costate pass for :math:`B`. The methods here treat the states :math:`X(k)` as free unknowns and
-solve the same problem with local, layer-by-layer updates and no backward pass:
+is the Lagrangian of the problem :math:`\min C` subject to :math:`g_k = 0`.
+Back-propagation solves its stationarity conditions in a fixed order: a forward pass for
+:math:`g = 0`, then a costate pass for :math:`B`. The methods here treat the states
+:math:`X(k)` as free unknowns and solve the same problem with local, layer-by-layer
+updates and no backward pass:
 
-* ``"penalty"``: the quadratic penalty :math:`C + \tfrac{\rho}{2}\sum_k \lVert g_k \rVert^2` with
-  a growing weight :math:`\rho`; the multiplier is read off as :math:`\rho\, g_k`. In training this
-  is the method of auxiliary coordinates (Carreira-Perpinan and Wang 2014).
-* ``"augmented"``: the augmented Lagrangian
-  :math:`L_\rho = L + \tfrac{\rho}{2}\sum_k \lVert g_k \rVert^2` and the method of multipliers
-  :math:`B \leftarrow B + \rho\, g` (Hestenes 1969; Powell 1969); in training, ``"admm"`` splits
-  it into closed-form substeps (Taylor et al. 2016).
-* ``"saddle"``: descent in the states (and weights) with ascent in the multipliers on :math:`L`
-  (Arrow and Hurwicz; Lagrangian propagation, Marra et al. 2020), with the augmented term, which
-  is what makes it converge where plain descent-ascent cycles.
+* ``"penalty"``: the quadratic penalty :math:`C + \tfrac{\rho}{2}\sum_k \lVert g_k
+  \rVert^2` with a growing weight :math:`\rho`; the multiplier is read off as
+  :math:`\rho\, g_k`. In training this is the method of auxiliary coordinates
+  (Carreira-Perpinan and Wang 2014).
+* ``"augmented"``: the augmented Lagrangian :math:`L_\rho = L + \tfrac{\rho}{2}\sum_k
+  \lVert g_k \rVert^2` and the method of multipliers :math:`B \leftarrow B + \rho\, g`
+  (Hestenes 1969; Powell 1969); in training, ``"admm"`` splits it into closed-form
+  substeps (Taylor et al. 2016).
+* ``"saddle"``: descent in the states (and weights) with ascent in the multipliers on
+  :math:`L` (Arrow and Hurwicz; Lagrangian propagation, Marra et al. 2020), with the
+  augmented term, which is what makes it converge where plain descent-ascent cycles.
 
-Here :math:`\rho` is always the weight of the quadratic penalty; in Part II of the book the same
-letter is the momentum :math:`e^{-\beta\Delta}` of :func:`lagprop.dynamics.heavy_ball`, a
-different quantity. :math:`\eta` (``eta``) is a step size in both.
+Here :math:`\rho` is always the weight of the quadratic penalty; in Part II of the book
+the same letter is the momentum :math:`e^{-\beta\Delta}` of
+:func:`lagprop.dynamics.heavy_ball`, a different quantity. :math:`\eta` (``eta``) is a
+step size in both.
 
-Patterns are rows and lists are indexed like the paper (``X[0]`` the inputs, ``B[0] is None``), as
-in :mod:`lagprop.lagrangian`, whose forward and costate passes are the reference these methods are
-compared with, and whose private kernels (``_forward``, ``_costate``, ``_lagrange_partials``)
-compute every constraint and partial derivative of :math:`L` used here.
+Patterns are rows and lists are indexed like the paper (``X[0]`` the inputs, ``B[0] is
+None``), as in :mod:`lagprop.lagrangian`, whose forward and costate passes are the
+reference these methods are compared with, and whose private kernels (``_forward``,
+``_costate``, ``_lagrange_partials``) compute every constraint and partial derivative of
+:math:`L` used here.
 """
 
 import math
@@ -60,8 +64,8 @@ from .lagrangian import (
 )
 from .mlp import check_params
 
-__all__ = ["Multipliers", "History", "MULTIPLIER_METHODS", "TRAIN_METHODS", "multipliers",
-           "train"]
+__all__ = ["Multipliers", "History", "MULTIPLIER_METHODS", "TRAIN_METHODS",
+           "multipliers", "train"]
 
 #: The methods of :func:`multipliers`.
 MULTIPLIER_METHODS = ("penalty", "augmented", "saddle")
@@ -80,17 +84,19 @@ class Multipliers:
     B : list
         ``[None, B(1), ..., B(N)]``, each (P, n_k): the method's multiplier estimate.
     iterations : int
-        Outer iterations used (penalty weights tried, multiplier updates, or descent-ascent steps).
+        Outer iterations used (penalty weights tried, multiplier updates, or
+        descent-ascent steps).
     residual : float
-        :math:`\sqrt{\lVert \partial L/\partial B\rVert^2 + \lVert \partial L/\partial X\rVert^2}` at
-        ``(X, B)``: the distance from stationarity of :math:`L` in (X, B), an absolute norm over all
-        layers and patterns.
+        :math:`\sqrt{\lVert \partial L/\partial B\rVert^2 + \lVert \partial L/\partial
+        X\rVert^2}` at ``(X, B)``: the distance from stationarity of :math:`L` in (X,
+        B), an absolute norm over all layers and patterns.
     trace : ndarray, shape (iterations + 1,)
         The same residual at the start and after every iteration.
     inner_iterations : int
-        Gauss-Newton steps taken by the inner minimisations over X, summed over the outer
-        iterations (``"penalty"``, ``"augmented"``); 0 for ``"saddle"``, which has none. Each costs
-        a batched linear solve of size :math:`n_1 + \dots + n_N` per pattern.
+        Gauss-Newton steps taken by the inner minimisations over X, summed over the
+        outer iterations (``"penalty"``, ``"augmented"``); 0 for ``"saddle"``, which has
+        none. Each costs a batched linear solve of size :math:`n_1 + \dots + n_N` per
+        pattern.
     """
 
     X: list
@@ -108,12 +114,13 @@ class History:
     Attributes
     ----------
     cost : ndarray, shape (steps + 1,)
-        :math:`C(W)` (a forward pass at the current weights) before the first step and after each.
+        :math:`C(W)` (a forward pass at the current weights) before the first step and
+        after each.
     constraint_violation : ndarray, shape (steps + 1,)
         The norm of the constraint violation of the method's own states,
-        :math:`\big(\sum_k \lVert X(k) - F_k(A(k)) \rVert^2\big)^{1/2}` (for ``"admm"`` also the
-        split :math:`A(k) - W(k) X(k-1) - b(k)`); zero for back-propagation, which keeps the
-        states on the constraint surface.
+        :math:`\big(\sum_k \lVert X(k) - F_k(A(k)) \rVert^2\big)^{1/2}` (for ``"admm"``
+        also the split :math:`A(k) - W(k) X(k-1) - b(k)`); zero for back-propagation,
+        which keeps the states on the constraint surface.
     method : str
         The method that produced it.
     """
@@ -123,9 +130,9 @@ class History:
     method: str
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Options: one table per function, used to parse the options and to document them
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 def _above_one(x, name):
     return real_scalar(x, name, low=1.0, low_open=True)
@@ -138,7 +145,8 @@ def _at_least_one(x, name):
 #: per method, option -> (default, validator, description)
 _MULTIPLIER_OPTIONS = {
     "penalty": {
-        "tol": (1e-6, tolerance, "relative tolerance (its float64 floor is about 1e-7)"),
+        "tol": (1e-6, tolerance,
+                "relative tolerance, above the float64 floor of about 1e-7"),
         "max_iter": (20, positive_int, "most penalty weights"),
         "rho": (1.0, positive_scalar, r"first weight :math:`\rho_0`"),
         "growth": (10.0, _above_one, r"factor :math:`\gamma > 1` between weights"),
@@ -149,9 +157,9 @@ _MULTIPLIER_OPTIONS = {
         "max_iter": (200, positive_int, "most multiplier updates"),
         "rho": (10.0, positive_scalar, r"first weight :math:`\rho_0`"),
         "growth": (10.0, _at_least_one,
-                   r"factor applied to :math:`\rho` after an update that did not cut the "
-                   "constraint violation to a quarter; 1 keeps it fixed (the method of "
-                   "multipliers at a fixed weight)"),
+                   r"factor applied to :math:`\rho` after an update that did not cut "
+                   "the constraint violation to a quarter; 1 keeps it fixed, as in the "
+                   "theorems on the method of multipliers"),
         "rho_max": (1e8, positive_scalar, r"largest :math:`\rho`"),
     },
     "saddle": {
@@ -159,7 +167,8 @@ _MULTIPLIER_OPTIONS = {
         "max_iter": (20_000, positive_int, "most descent-ascent steps"),
         "eta": (0.05, positive_scalar, r"step size :math:`\eta`"),
         "rho": (5.0, nonnegative_scalar,
-                r"weight of the augmented term; 0 is plain descent-ascent, which cycles"),
+                "weight of the augmented term; 0 is plain descent-ascent, which "
+                "cycles"),
     },
 }
 
@@ -167,12 +176,14 @@ _TRAIN_OPTIONS = {
     "penalty": {
         "rho": (1.0, positive_scalar, r"first weight :math:`\rho_0`"),
         "growth": (1.1, _above_one,
-                   r"factor :math:`\gamma > 1` applied to :math:`\rho` after every step"),
+                   r"factor :math:`\gamma > 1` applied to :math:`\rho` after every "
+                   "step"),
         "rho_max": (1e4, positive_scalar, r"largest :math:`\rho`"),
         "inner": (2, positive_int, "Gauss-Newton steps per W- and X-step"),
     },
     "admm": {
-        "beta": (1.0, positive_scalar, r"weight :math:`\beta` of the split :math:`A = WX + b`"),
+        "beta": (1.0, positive_scalar,
+                 r"weight :math:`\beta` of the split :math:`A = WX + b`"),
         "gamma": (1.0, positive_scalar,
                   r"weight :math:`\gamma` of the split :math:`X = F(A)`"),
     },
@@ -184,7 +195,7 @@ _TRAIN_OPTIONS = {
 
 
 def _parse_options(table, method, given):
-    """The options of ``method`` from ``given`` (None means the method's default), validated."""
+    """The validated options of ``method`` from ``given`` (None: the default)."""
     spec = table[method]
     unknown = sorted(k for k, v in given.items() if k not in spec and v is not None)
     if unknown:
@@ -202,22 +213,24 @@ def _options_doc(table):
     """numpydoc lines documenting ``table``, indented for a Parameters entry."""
     lines = []
     for method, spec in table.items():
-        items = "; ".join(f"``{name}`` ({text}, default {default!r})"
+        items = "; ".join(f"``{name}`` ({text}, default {default:g})"
                           for name, (default, _, text) in spec.items())
         lines.append(textwrap.fill(f'``"{method}"``: {items}.', width=88,
-                                   initial_indent=" " * 8, subsequent_indent=" " * 8))
+                                   initial_indent=" " * 8, subsequent_indent=" " * 8,
+                                   break_long_words=False, break_on_hyphens=False))
     return "\n\n".join(lines)
 
 
-# --------------------------------------------------------------------------------------------
-# Kernels (validated arguments): constraints, the per-pattern Jacobian, Gauss-Newton on states
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
+# Kernels (validated arguments): constraints, Jacobian, Gauss-Newton on the states
+# --------------------------------------------------------------------------------------
 
 def _patterns(x, name, width):
     """Patterns as rows, at least one of them."""
     arr = as_patterns(x, name, width)
     if arr.shape[0] == 0:
-        raise ValueError(f"`{name}` must hold at least one pattern (row), got shape {arr.shape}")
+        raise ValueError(f"`{name}` must hold at least one pattern (row), got shape "
+                         f"{arr.shape}")
     return arr
 
 
@@ -228,40 +241,47 @@ def _norm(arrays):
 def _constraints(params, F, X):
     """g_k = X(k) - F_k(A(k)) and A(k) = W(k) X(k-1) + b(k), k = 1..N (index 0 is None).
 
-    The ``dB`` of :func:`lagprop.lagrangian._lagrange_partials`, without ``dX`` and ``dW``: for
-    the inner loops, which need the constraints alone.
+    The ``dB`` of :func:`lagprop.lagrangian._lagrange_partials`, without ``dX`` and
+    ``dW``: for the inner loops, which need the constraints alone.
     """
     A = [None] + [X[k - 1] @ W.T + b for k, (W, b) in enumerate(params, start=1)]
     return [None] + [X[k] - F[k].f(A[k]) for k in range(1, len(params) + 1)], A
 
 
 def _residual(part):
-    r""":math:`(\lVert\partial L/\partial B\rVert^2 + \lVert\partial L/\partial X\rVert^2)^{1/2}`."""
+    r"""The stationarity residual of L in (X, B).
+
+    .. math:: \big(\lVert\partial L/\partial B\rVert^2
+              + \lVert\partial L/\partial X\rVert^2\big)^{1/2}
+    """
     return float(np.hypot(_norm(part.dB[1:]), _norm(part.dX[1:])))
 
 
 def _state_jacobian(params, F, A):
-    r"""Per pattern, the constraint Jacobian :math:`J_p = \partial g_p/\partial X_p`, (P, m, m).
+    r"""Per pattern, the constraint Jacobian :math:`J_p = \partial g_p/\partial X_p`.
 
-    Identity blocks on the diagonal and :math:`-\nabla F_k(A_p(k))\, W(k)` below them (k >= 2),
-    states ordered layer by layer, :math:`m = n_1 + \dots + n_N` (for one pattern the matrix of
-    :func:`lagprop.curvature.constraint_jacobian`).
+    An array (P, m, m).
+
+    Identity blocks on the diagonal and :math:`-\nabla F_k(A_p(k))\, W(k)` below them (k
+    >= 2), states ordered layer by layer, :math:`m = n_1 + \dots + n_N` (for one pattern
+    the matrix of :func:`lagprop.curvature.constraint_jacobian`).
     """
     off = np.concatenate([[0], np.cumsum([W.shape[0] for W, _ in params])])
     J = np.zeros((A[1].shape[0], off[-1], off[-1]))
     J[:] = np.eye(off[-1])
     for k in range(2, len(params) + 1):
-        J[:, off[k - 1]:off[k], off[k - 2]:off[k - 1]] = -F[k].df(A[k])[:, :, None] * params[k - 1][0]
+        block = -F[k].df(A[k])[:, :, None] * params[k - 1][0]  # (P, n_k, n_{k-1})
+        J[:, off[k - 1]:off[k], off[k - 2]:off[k - 1]] = block
     return J
 
 
 def _d2f(act, A):
-    """f'' of an activation at A: a central difference of f' (step 1e-5, error about 1e-10)."""
+    """f'' at A: a central difference of f' (step 1e-5, error about 1e-10)."""
     return (act.df(A + 1e-5) - act.df(A - 1e-5)) / 2e-5
 
 
 def _hessian_of_L(params, F, X, A, B):
-    r"""Per pattern, the Hessian :math:`H_p = \nabla^2_{X_p X_p} L` at states X and multipliers B.
+    r"""Per pattern, :math:`H_p = \nabla^2_{X_p X_p} L` at states X and multipliers B.
 
     .. math::
 
@@ -269,8 +289,8 @@ def _hessian_of_L(params, F, X, A, B):
         H_{X(k-1) X(k-1)} \mathrel{-}= W(k)^\top \operatorname{diag}\big(B(k) \odot
         F_k''(A(k))\big) W(k), \quad k = 2, \dots, N.
 
-    The package's one Hessian of L in X (the diagnoses below use it): an exact one elsewhere
-    replaces this body, or :func:`_d2f`, in one line. Returns (P, m, m).
+    The package's one Hessian of L in X (the diagnoses below use it): an exact one
+    elsewhere replaces this body, or :func:`_d2f`, in one line. Returns (P, m, m).
     """
     N, P = len(params), X[0].shape[0]
     off = np.concatenate([[0], np.cumsum([W.shape[0] for W, _ in params])])
@@ -283,14 +303,16 @@ def _hessian_of_L(params, F, X, A, B):
 
 
 def _gn_residuals(params, F, X, D, s, S):
-    r"""Per pattern, :math:`r_p = [X_p(N) - D_p;\ s (g_p + S_p)]`, (P, n_N + m), and A."""
+    r"""Per pattern, :math:`r_p = [X_p(N) - D_p;\ s (g_p + S_p)]`, and A."""
     g, A = _constraints(params, F, X)
-    r = [X[-1] - D] + [s * (g[k] if S is None else g[k] + S[k]) for k in range(1, len(params) + 1)]
+    r = [X[-1] - D] + [s * (g[k] if S is None else g[k] + S[k])
+                       for k in range(1, len(params) + 1)]
     return np.concatenate(r, axis=1), A
 
 
 def _gn_jacobian(params, F, A, s):
-    r"""Per pattern, :math:`\partial r_p/\partial X_p`: :math:`[0\ I]` over :math:`s J_p`."""
+    r"""Per pattern, :math:`\partial r_p/\partial X_p`: :math:`[0\ I]` over
+    :math:`s J_p`."""
     J = s * _state_jacobian(params, F, A)
     P, m, _ = J.shape
     nN = params[-1][0].shape[0]
@@ -300,13 +322,15 @@ def _gn_jacobian(params, F, A, s):
 
 
 def _moved(X, t, step, off):
-    return [X[0]] + [X[k] + t[:, None] * step[:, off[k - 1]:off[k]] for k in range(1, len(X))]
+    return [X[0]] + [X[k] + t[:, None] * step[:, off[k - 1]:off[k]]
+                     for k in range(1, len(X))]
 
 
 def _line_search(params, F, X, D, s, S, step, phi, off):
-    r"""Per pattern, the first of :math:`t = 1, 1/2, \dots, 2^{-39}` that does not increase
-    :math:`\Phi_p` beyond rounding, and t = 0 where none does (that pattern is at its rounding
-    floor). Returns the new states, their residuals, A and :math:`\Phi`, and whether any moved.
+    r"""Per pattern, the first of :math:`t = 1, 1/2, \dots, 2^{-39}` that does not
+    increase :math:`\Phi_p` beyond rounding, and t = 0 where none does (that pattern
+    is at its rounding floor). Returns the new states, their residuals, A and
+    :math:`\Phi`, and whether any moved.
     """
     t = np.ones(X[0].shape[0])
     for _ in range(40):
@@ -322,14 +346,15 @@ def _line_search(params, F, X, D, s, S, step, phi, off):
 
 
 def _gauss_newton(params, F, X, D, rho, S, *, tol, max_inner):
-    r"""Minimise :math:`\Phi(X) = \lVert X(N) - D\rVert^2 + \tfrac{\rho}{2}\sum_k \lVert g_k + S_k\rVert^2`.
+    r"""Minimise :math:`\Phi(X) = \lVert X(N) - D\rVert^2
+    + \tfrac{\rho}{2}\sum_k \lVert g_k + S_k\rVert^2`.
 
-    Over the states X(1..N), pattern by pattern (the problem separates over patterns), by
-    Gauss-Newton steps with a line search. :math:`\nabla\Phi = \partial L/\partial X` at the
-    multiplier :math:`B = \rho (g + S)`, so the returned gradient norm is that residual.
-    Returns the new states, the gradient norm and the number of steps taken; stops when the
-    gradient norm is at most ``tol``, after ``max_inner`` steps, or when no step decreases any
-    pattern's :math:`\Phi` (rounding).
+    Over the states X(1..N), pattern by pattern (the problem separates over patterns),
+    by Gauss-Newton steps with a line search. :math:`\nabla\Phi = \partial L/\partial X`
+    at the multiplier :math:`B = \rho (g + S)`, so the returned gradient norm is that
+    residual. Returns the new states, the gradient norm and the number of steps taken;
+    stops when the gradient norm is at most ``tol``, after ``max_inner`` steps, or when
+    no step decreases any pattern's :math:`\Phi` (rounding).
     """
     s = np.sqrt(rho / 2.0)
     off = np.concatenate([[0], np.cumsum([x.shape[1] for x in X[1:]])])
@@ -338,23 +363,24 @@ def _gauss_newton(params, F, X, D, rho, S, *, tol, max_inner):
     phi = np.sum(r * r, axis=1)
     for it in range(max_inner + 1):
         Jr = _gn_jacobian(params, F, A, s)
-        grad = np.einsum("pri,pr->pi", Jr, r)  # J^T r; the gradient of Phi is twice this
+        grad = np.einsum("pri,pr->pi", Jr, r)  # J^T r; the gradient of Phi is twice it
         gnorm = 2.0 * float(np.sqrt(np.sum(grad * grad)))
         if gnorm <= tol or it == max_inner:
             return X, gnorm, it
         G = np.einsum("pri,prj->pij", Jr, Jr) + 1e-12 * (1.0 + rho) * eye
         step = -np.linalg.solve(G, grad[:, :, None])[:, :, 0]
-        if np.max(np.abs(step)) <= 1e-15 * (1.0 + max(np.max(np.abs(x)) for x in X[1:])):
-            return X, gnorm, it  # the step is below rounding: as stationary as float64 allows
+        size = 1.0 + max(np.max(np.abs(x)) for x in X[1:])
+        if np.max(np.abs(step)) <= 1e-15 * size:
+            return X, gnorm, it  # a step below rounding: stationary to float64
         X, r, A, phi, moved = _line_search(params, F, X, D, s, S, step, phi, off)
         if not moved:
             return X, gnorm, it + 1
     return X, gnorm, max_inner  # pragma: no cover - the loop returns
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Multipliers at fixed weights
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 def _rate(r):
     """A spectral radius with the digits that matter (0.999997, not 1)."""
@@ -402,12 +428,12 @@ class _Run:
                            trace=np.array(self.trace), inner_iterations=self.inner)
 
     def error(self, message, spectral_radius=None):
-        """A ConvergenceError whose ``best`` holds the best iterate as :class:`Multipliers`."""
+        """A ConvergenceError with the best iterate as ``best`` (Multipliers)."""
         X, B, res = self.best
         err = ConvergenceError(
             f"{message}; best residual {res:.3e} (iteration {self.best_j}), against "
-            f"tol * max(1, ||B||) = {self.target(B):.3e}; the best iterate is the error's "
-            f"`best`", iterations=self.j, residual=self.trace[-1],
+            f"tol * max(1, ||B||) = {self.target(B):.3e}; the best iterate is the "
+            f"error's `best`", iterations=self.j, residual=self.trace[-1],
             spectral_radius=spectral_radius)
         err.best = Multipliers(X=X, B=B, iterations=self.best_j, residual=res,
                                trace=np.array(self.trace[:self.best_j + 1]),
@@ -418,20 +444,20 @@ class _Run:
 def multipliers(params, inputs, targets, *, method, activation="tanh",
                 output_activation="identity", tol=None, max_iter=None, callback=None,
                 **options):
-    r"""At fixed weights, the stationary point of :math:`L` in (X, B) without a backward pass.
+    r"""At fixed weights, the stationary point of :math:`L` in (X, B), no backward pass.
 
     The weights are fixed, so the constrained problem :math:`\min_X C(X(N))` subject to
-    :math:`g_k(X) = X(k) - F_k(W(k) X(k-1) + b(k)) = 0` has the forward pass as its only feasible
-    point and le Cun's costate :math:`B(k) = -\partial C/\partial X(k)` as its multiplier. Each
-    method reaches them from the forward pass with :math:`B = 0`:
+    :math:`g_k(X) = X(k) - F_k(W(k) X(k-1) + b(k)) = 0` has the forward pass as its only
+    feasible point and le Cun's costate :math:`B(k) = -\partial C/\partial X(k)` as its
+    multiplier. Each method reaches them from the forward pass with :math:`B = 0`:
 
-    ``"penalty"`` minimises :math:`C + \tfrac{\rho_j}{2}\sum_k\lVert g_k\rVert^2` over X for
-    :math:`\rho_j = \rho\,\gamma^j` and reads the multiplier off the violation,
+    ``"penalty"`` minimises :math:`C + \tfrac{\rho_j}{2}\sum_k\lVert g_k\rVert^2` over X
+    for :math:`\rho_j = \rho\,\gamma^j` and reads the multiplier off the violation,
 
     .. math:: B_{\rho}(k) = \rho\, g_k(X_\rho) = B(k) + O(1/\rho);
 
-    ``"augmented"`` (the method of multipliers) minimises :math:`L_\rho(X, B_j) = L(X, B_j)
-    + \tfrac{\rho}{2}\sum_k\lVert g_k\rVert^2` over X, then
+    ``"augmented"`` (the method of multipliers) minimises :math:`L_\rho(X, B_j) = L(X,
+    B_j) + \tfrac{\rho}{2}\sum_k\lVert g_k\rVert^2` over X, then
 
     .. math:: B_{j+1}(k) = B_j(k) + \rho\, g_k(X_{j+1}),
 
@@ -445,12 +471,14 @@ def multipliers(params, inputs, targets, *, method, activation="tanh",
         X \leftarrow X - \eta\, \partial_X L(X, B + \rho\, g), \qquad
         B \leftarrow B + \eta\, g(X),
 
-    plain descent-ascent (Arrow-Hurwicz) for :math:`\rho = 0`, and descent on the augmented
-    Lagrangian for :math:`\rho > 0`. Here :math:`\rho` is the penalty weight (in Part II of the
-    book :math:`\rho` is the momentum of the heavy-ball map, another quantity).
+    plain descent-ascent (Arrow-Hurwicz) for :math:`\rho = 0`, and descent on the
+    augmented Lagrangian for :math:`\rho > 0`. Here :math:`\rho` is the penalty weight
+    (in Part II of the book :math:`\rho` is the momentum of the heavy-ball map, another
+    quantity).
 
-    Every method stops when the stationarity residual (see :class:`Multipliers`) is at most
-    ``tol * max(1, ||B||)``, a relative tolerance, or when it has stopped making progress.
+    Every method stops when the stationarity residual (see :class:`Multipliers`) is at
+    most ``tol * max(1, ||B||)``, a relative tolerance, or when it has stopped making
+    progress.
 
     Parameters
     ----------
@@ -463,12 +491,14 @@ def multipliers(params, inputs, targets, *, method, activation="tanh",
     activation, output_activation : str, keyword-only
         As for :func:`lagprop.lagrangian.forward`.
     tol : float, optional, keyword-only
-        Relative tolerance of the stationarity residual; None takes the method's default below.
+        Relative tolerance of the stationarity residual; None takes the method's default
+        below.
     max_iter : int, optional, keyword-only
-        Most outer iterations (penalty weights, multiplier updates, or descent-ascent steps);
-        None takes the method's default below.
+        Most outer iterations (penalty weights, multiplier updates, or descent-ascent
+        steps); None takes the method's default below.
     callback : callable, optional, keyword-only
-        Called as ``callback(j, X, B)`` at the start (j = 0) and after every iteration j.
+        Called as ``callback(j, X, B)`` at the start (j = 0) and after every iteration
+        j.
     **options
         Per method, with its defaults (``tol`` and ``max_iter`` included):
 
@@ -481,25 +511,26 @@ def multipliers(params, inputs, targets, *, method, activation="tanh",
     Raises
     ------
     TypeError
-        A wrong type, ``method`` not a string (None included), or an option the method does
-        not take.
+        A wrong type, ``method`` not a string (None included), or an option the method
+        does not take.
     ValueError
-        A bad value: an unknown method, shapes that do not match ``params``, no patterns, a
-        non-finite array, or an option out of its range.
+        A bad value: an unknown method, shapes that do not match ``params``, no
+        patterns, a non-finite array, or an option out of its range.
     ConvergenceError
-        No convergence. ``"penalty"``: the weight passed ``rho_max``, or three weights in a row
-        brought no progress (its constraint violation is :math:`\lVert B\rVert/\rho`, and the
-        rounding error of :math:`\rho g` grows like :math:`\rho` times the machine epsilon);
-        ``"augmented"``: ``max_iter`` updates or ten without progress, with the spectral radius
-        of the linearised update at the last weight; ``"saddle"``: divergence, ``max_iter``
-        steps or 2,000 without progress, with the spectral radius of the linearised step. The
-        error's ``best`` attribute holds the best iterate reached, as :class:`Multipliers`.
+        No convergence. ``"penalty"``: the weight passed ``rho_max``, or three weights
+        in a row brought no progress (its constraint violation is :math:`\lVert
+        B\rVert/\rho`, and the rounding error of :math:`\rho g` grows like :math:`\rho`
+        times the machine epsilon); ``"augmented"``: ``max_iter`` updates or ten without
+        progress, with the spectral radius of the linearised update at the last weight;
+        ``"saddle"``: divergence, ``max_iter`` steps or 2,000 without progress, with the
+        spectral radius of the linearised step. The error's ``best`` attribute holds the
+        best iterate reached, as :class:`Multipliers`.
 
     References
     ----------
     le Cun (1988), eqs. 1-8; Hestenes (1969); Powell (1969); Nocedal and Wright (2006),
-    Theorems 17.2 and 17.5 (penalty and augmented Lagrangian); Arrow, Hurwicz and Uzawa (1958);
-    Marra et al. (2020).
+    Theorems 17.2 and 17.5 (penalty and augmented Lagrangian); Arrow, Hurwicz and Uzawa
+    (1958); Marra et al. (2020).
     """
     params = check_params(params)
     method = choice(method, "method", MULTIPLIER_METHODS)
@@ -510,17 +541,19 @@ def multipliers(params, inputs, targets, *, method, activation="tanh",
         check_callable(callback, "callback")
     opts = _parse_options(_MULTIPLIER_OPTIONS, method,
                           dict(options, tol=tol, max_iter=max_iter))
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not warned
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported instead
         return _MULTIPLIER_SOLVERS[method](params, F, X0, D, callback, **opts)
 
 
-multipliers.__doc__ = multipliers.__doc__.replace("<options>", _options_doc(_MULTIPLIER_OPTIONS))
+multipliers.__doc__ = multipliers.__doc__.replace("<options>",
+                                                  _options_doc(_MULTIPLIER_OPTIONS))
 
 
 def _start(params, F, X0, D, tol, callback):
     X = _forward(params, X0, F).X
     B = [None] + [np.zeros_like(x) for x in X[1:]]
-    return X, B, _Run(X, B, _residual(_lagrange_partials(params, X, B, D, F)), tol, callback)
+    res = _residual(_lagrange_partials(params, X, B, D, F))
+    return X, B, _Run(X, B, res, tol, callback)
 
 
 def _penalty(params, F, X0, D, callback, *, tol, max_iter, rho, growth, rho_max):
@@ -542,9 +575,10 @@ def _penalty(params, F, X0, D, callback, *, tol, max_iter, rho, growth, rho_max)
             break
         rho *= growth
     raise run.error(
-        f"quadratic penalty: {reason}; the constraint violation ||B||/rho and the rounding "
-        f"error of rho * g (about rho times machine epsilon) cannot both fall below the "
-        f"tolerance in float64: use a larger `tol`, or method='augmented' for an exact "
+        f"quadratic penalty: {reason}; the constraint violation ||B||/rho and the "
+        f"rounding error of rho * g (about rho times machine epsilon) cannot both fall "
+        f"below the tolerance in float64: use a larger `tol`, or method='augmented' "
+        f"for an exact "
         f"multiplier")
 
 
@@ -571,11 +605,11 @@ def _augmented(params, F, X0, D, callback, *, tol, max_iter, rho, growth, rho_ma
             rho = min(rho * growth, rho_max)
     radius = _augmented_radius(params, F, X0, D, rho)
     raise run.error(
-        f"augmented Lagrangian: {reason} at rho = {rho:g}; the multiplier update linearised "
-        f"at the stationary point has spectral radius {_rate(radius)} (it converges where "
-        f"this is < 1, for rho above twice the modulus of the most negative eigenvalue of "
-        f"J^-T H J^-1, H the Hessian of L in X and J the constraint Jacobian): increase "
-        f"`rho` or `growth`", spectral_radius=radius)
+        f"augmented Lagrangian: {reason} at rho = {rho:g}; the multiplier update "
+        f"linearised at the stationary point has spectral radius {_rate(radius)} (it "
+        f"converges where this is < 1, for rho above twice the modulus of the most "
+        f"negative eigenvalue of J^-T H J^-1, H the Hessian of L in X and J the "
+        f"constraint Jacobian): increase `rho` or `growth`", spectral_radius=radius)
 
 
 def _saddle(params, F, X0, D, callback, *, tol, max_iter, eta, rho):
@@ -586,8 +620,8 @@ def _saddle(params, F, X0, D, callback, *, tol, max_iter, eta, rho):
     for j in range(1, max_iter + 1):
         g = part.dB
         if rho > 0:
-            part = _lagrange_partials(params, X, [None] + [B[k] + rho * g[k]
-                                                           for k in range(1, N + 1)], D, F)
+            Bt = [None] + [B[k] + rho * g[k] for k in range(1, N + 1)]
+            part = _lagrange_partials(params, X, Bt, D, F)
         X = [X[0]] + [X[k] - eta * part.dX[k] for k in range(1, N + 1)]
         B = [None] + [B[k] + eta * g[k] for k in range(1, N + 1)]
         part = _lagrange_partials(params, X, B, D, F)
@@ -595,17 +629,18 @@ def _saddle(params, F, X0, D, callback, *, tol, max_iter, eta, rho):
             return run.result()
         res = run.trace[-1]
         if not np.isfinite(res) or res > 1e8 * max(run.trace[0], 1.0):
-            reason = f"diverges: {j} steps"
+            reason = f"diverges after {j} steps"
             break
         if run.stalled(2000):
             reason = f"does not converge: 2000 steps without progress ({j} in all)"
             break
     radius = _saddle_radius(params, F, X0, D, eta, rho)
     raise run.error(
-        f"descent-ascent {reason} of size {eta:g} (rho = {rho:g}); the step linearised at the "
-        f"stationary point has spectral radius {_rate(radius)} (>= 1: it cycles or spirals "
-        f"out, as plain descent-ascent does where L is bilinear in (X, B) or curves the wrong "
-        f"way in X): take a smaller `eta` or a larger augmented term `rho`",
+        f"descent-ascent {reason} (step size eta = {eta:g}, rho = {rho:g}); the step "
+        f"linearised at the stationary point has spectral radius {_rate(radius)} "
+        f"(>= 1: it cycles or spirals out, as plain descent-ascent does where L is "
+        f"bilinear in (X, B) or curves the wrong way in X): take a smaller `eta` or a "
+        f"larger augmented term `rho`",
         spectral_radius=radius)
 
 
@@ -613,10 +648,11 @@ _MULTIPLIER_SOLVERS = {"penalty": _penalty, "augmented": _augmented, "saddle": _
 
 
 def _linearisation(params, F, X0, D):
-    r"""Per pattern, :math:`H_p = \nabla^2_{XX} L` and :math:`J_p` at the stationary point.
+    r"""Per pattern, :math:`H_p = \nabla^2_{XX} L` and :math:`J_p` at the stationary
+    point.
 
-    At the forward pass and the costate, for the diagnosis of failures only. Returns two arrays
-    (P, m, m), m = n_1 + ... + n_N.
+    At the forward pass and the costate, for the diagnosis of failures only. Returns two
+    arrays (P, m, m), m = n_1 + ... + n_N.
     """
     fwd = _forward(params, X0, F)
     B = _costate(params, fwd.X, fwd.A, D, F).B
@@ -647,20 +683,21 @@ def _saddle_radius(params, F, X0, D, eta, rho):
     return float(np.max(np.abs(np.linalg.eigvals(np.eye(2 * m) + eta * K))))
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Training
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 def train(params, inputs, targets, *, method, steps, activation="tanh",
           output_activation="identity", **method_options):
-    r"""Train the weights by solving the constrained problem directly, with no backward pass.
+    r"""Train the weights by solving the constrained problem directly, no backward pass.
 
     ``"penalty"`` (the method of auxiliary coordinates, Carreira-Perpinan and Wang 2014)
     alternates on :math:`E_\rho(W, X) = C(X(N)) + \tfrac{\rho}{2}\sum_k \lVert X(k) -
-    F_k(W(k) X(k-1) + b(k))\rVert^2`: a W-step (each layer fits its own targets :math:`X(k)` from
-    its own inputs :math:`X(k-1)`, a small least-squares problem per layer, all layers in
-    parallel, solved by Gauss-Newton steps) and an X-step (:math:`\min_X E_\rho`, pattern by
-    pattern), with :math:`\rho \leftarrow \min(\gamma \rho, \rho_{\max})` after every step.
+    F_k(W(k) X(k-1) + b(k))\rVert^2`: a W-step (each layer fits its own targets
+    :math:`X(k)` from its own inputs :math:`X(k-1)`, a small least-squares problem per
+    layer, all layers in parallel, solved by Gauss-Newton steps) and an X-step
+    (:math:`\min_X E_\rho`, pattern by pattern), with :math:`\rho \leftarrow \min(\gamma
+    \rho, \rho_{\max})` after every step.
 
     ``"admm"`` (Taylor et al. 2016) splits :math:`A(k) = W(k) X(k-1) + b(k)` and
     :math:`X(k) = F_k(A(k))` with weights :math:`\beta`, :math:`\gamma` and a multiplier
@@ -677,14 +714,15 @@ def train(params, inputs, targets, *, method, steps, activation="tanh",
         + \beta \lVert a - W(k) X(k-1) - b(k)\rVert^2 \quad\text{(entry by entry)},\\
         \lambda &\leftarrow \lambda + 2\beta\big(A(N) - W(N) X(N-1) - b(N)\big).
 
-    The entry-by-entry problem is solved in closed form for the identity and the ReLU (the
-    better of its two pieces), and by Gauss-Newton steps with step halving from the current
-    :math:`A(k)` for other activations (a local minimiser).
+    The entry-by-entry problem is solved in closed form for the identity and the ReLU
+    (the better of its two pieces), and by Gauss-Newton steps with step halving from the
+    current :math:`A(k)` for other activations (a local minimiser).
 
     ``"saddle"`` (Lagrangian propagation, Marra et al. 2020) takes simultaneous steps
     :math:`(W, X) \leftarrow (W, X) - \eta\, \partial_{(W,X)} L(W, X, B + \rho g)`,
-    :math:`B \leftarrow B + \eta\, g`. Here :math:`\rho` is the penalty weight (in Part II
-    of the book :math:`\rho` is the momentum of the heavy-ball map, another quantity).
+    :math:`B \leftarrow B + \eta\, g`. Here :math:`\rho` is the penalty weight (in Part
+    II of the book :math:`\rho` is the momentum of the heavy-ball map, another
+    quantity).
 
     Parameters
     ----------
@@ -694,8 +732,8 @@ def train(params, inputs, targets, *, method, steps, activation="tanh",
         At least one pattern.
     targets : array_like, shape (P, n_N)
     method : {"penalty", "admm", "saddle"}, keyword-only
-        The methods of :func:`multipliers` with the weights free: ``"admm"`` is the training
-        form of ``"augmented"``.
+        The methods of :func:`multipliers` with the weights free: ``"admm"`` is the
+        training form of ``"augmented"``.
     steps : int, keyword-only
         Iterations of the method (>= 0).
     activation, output_activation : str, keyword-only
@@ -713,14 +751,15 @@ def train(params, inputs, targets, *, method, steps, activation="tanh",
     Raises
     ------
     TypeError
-        A wrong type, ``method`` not a string (None included), or an option the method does
-        not take.
+        A wrong type, ``method`` not a string (None included), or an option the method
+        does not take.
     ValueError
-        A bad value: an unknown method, shapes that do not match ``params``, no patterns, a
-        non-finite array, or an option out of its range (``growth`` must be > 1).
+        A bad value: an unknown method, shapes that do not match ``params``, no
+        patterns, a non-finite array, or an option out of its range (``growth`` must be
+        > 1).
     ConvergenceError
-        ``"saddle"``: the cost or the constraint violation is no longer finite (or passed
-        1e100): the step diverged.
+        ``"saddle"``: the cost or the constraint violation is no longer finite (or
+        passed 1e100): the step diverged.
 
     References
     ----------
@@ -734,7 +773,7 @@ def train(params, inputs, targets, *, method, steps, activation="tanh",
     D = _check_targets(targets, params, X0.shape[0])
     opts = _parse_options(_TRAIN_OPTIONS, method, method_options)
     params = [(W.copy(), b.copy()) for W, b in params]
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not warned
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported instead
         return _TRAINERS[method](params, F, X0, D, steps, **opts)
 
 
@@ -746,10 +785,13 @@ def _cost_of(params, F, X0, D):
 
 
 def _fit_layer(W, b, Xin, T, f, iters):
-    r"""Gauss-Newton steps on :math:`\min_{W, b} \lVert T - f(X_{in} W^\top + b)\rVert^2`, unit by unit.
+    r"""Gauss-Newton steps on :math:`\min_{W, b} \lVert T - f(X_{in} W^\top + b)
+    \rVert^2`.
 
-    Each output unit i is a separate weighted least-squares problem in its row of [W b]; a step
-    is kept only where it decreases that unit's error.
+    Unit by unit.
+
+    Each output unit i is a separate weighted least-squares problem in its row of [W b];
+    a step is kept only where it decreases that unit's error.
     """
     Z = np.hstack([Xin, np.ones((Xin.shape[0], 1))])
     V = np.hstack([W, b[:, None]])  # (n_k, n_{k-1} + 1)
@@ -782,8 +824,9 @@ def _train_penalty(params, F, X0, D, steps, *, rho, growth, rho_max, inner):
     X = _forward(params, X0, F).X
     costs, res = [_cost_of(params, F, X0, D)], [0.0]
     for _ in range(steps):
-        params = [_fit_layer(params[k - 1][0], params[k - 1][1], X[k - 1], X[k], F[k], inner)
-                  for k in range(1, N + 1)]  # W-step: every layer on its own, in parallel
+        # W-step: every layer on its own, in parallel
+        params = [_fit_layer(W, b, X[k - 1], X[k], F[k], inner)
+                  for k, (W, b) in enumerate(params, start=1)]
         X, _, _ = _gauss_newton(params, F, X, D, rho, None, tol=0.0, max_inner=inner)
         costs.append(_cost_of(params, F, X0, D))
         res.append(_violation(params, F, X))
@@ -795,8 +838,9 @@ def _train_penalty(params, F, X0, D, steps, *, rho, growth, rho_max, inner):
 def _argmin_entrywise(f, target, m, wt_fit, wt_prox, lam, a0, iters=8):
     r"""Entry by entry, :math:`\min_a w_f (t - f(a))^2 + \lambda a + w_p (a - m)^2`.
 
-    In closed form for the identity and the ReLU (the minimiser on each of its two pieces,
-    then the better one); otherwise Gauss-Newton steps with step halving from ``a0``.
+    In closed form for the identity and the ReLU (the minimiser on each of its two
+    pieces, then the better one); otherwise Gauss-Newton steps with step halving from
+    ``a0``.
     """
     if f.name == "identity":
         return (wt_fit * target - 0.5 * lam + wt_prox * m) / (wt_fit + wt_prox)
@@ -806,7 +850,8 @@ def _argmin_entrywise(f, target, m, wt_fit, wt_prox, lam, a0, iters=8):
         return wt_fit * r * r + lam * a + wt_prox * (a - m) ** 2
 
     if f.name == "relu":
-        up = np.maximum((wt_fit * target - 0.5 * lam + wt_prox * m) / (wt_fit + wt_prox), 0.0)
+        up = (wt_fit * target - 0.5 * lam + wt_prox * m) / (wt_fit + wt_prox)
+        up = np.maximum(up, 0.0)
         down = np.minimum(m - 0.5 * lam / wt_prox, 0.0)
         return np.where(obj(up) <= obj(down), up, down)
     a = a0.copy()
@@ -850,7 +895,7 @@ def _train_admm(params, F, X0, D, steps, *, beta, gamma):
             X[k] = np.linalg.solve(M, (beta * above @ W1 + gamma * F[k].f(A[k])).T).T
             m = X[k - 1] @ W.T + b
             A[k] = _argmin_entrywise(F[k], X[k], m, gamma, beta, 0.0, A[k])
-        # the output layer: its weights with the multiplier, A(N) with the cost, the multiplier
+        # output layer: weights with the multiplier, A(N) with the cost, the multiplier
         W, b = _lstsq_layer(X[N - 1], A[N] + lam / (2.0 * beta))
         params[N - 1] = (W, b)
         m = X[N - 1] @ W.T + b
@@ -858,7 +903,8 @@ def _train_admm(params, F, X0, D, steps, *, beta, gamma):
         X[N] = F[N].f(A[N])
         lam = lam + 2.0 * beta * (A[N] - m)
         costs.append(_cost_of(params, F, X0, D))
-        split = [A[k] - X[k - 1] @ W_.T - b_ for k, (W_, b_) in enumerate(params, start=1)]
+        split = [A[k] - X[k - 1] @ W_.T - b_
+                 for k, (W_, b_) in enumerate(params, start=1)]
         act = [X[k] - F[k].f(A[k]) for k in range(1, N)]
         res.append(_norm(split + act))
     return params, History(cost=np.array(costs), constraint_violation=np.array(res),
@@ -870,21 +916,23 @@ def _train_saddle(params, F, X0, D, steps, *, eta, rho):
     X = _forward(params, X0, F).X
     B = [None] + [np.zeros_like(x) for x in X[1:]]
     costs, res = [_cost_of(params, F, X0, D)], [0.0]
+    g, _ = _constraints(params, F, X)
     for _ in range(steps):
-        g, _ = _constraints(params, F, X)
         Bt = [None] + [B[k] + rho * g[k] for k in range(1, N + 1)] if rho > 0 else B
         part = _lagrange_partials(params, X, Bt, D, F)
-        new = [(W - eta * dW, b - eta * db) for (W, b), (dW, db) in zip(params, part.dW)]
+        new = [(W - eta * dW, b - eta * db)
+               for (W, b), (dW, db) in zip(params, part.dW)]
         X = [X[0]] + [X[k] - eta * part.dX[k] for k in range(1, N + 1)]
         B = [None] + [B[k] + eta * g[k] for k in range(1, N + 1)]
         params = new
         costs.append(_cost_of(params, F, X0, D))
-        res.append(_violation(params, F, X))
+        g, _ = _constraints(params, F, X)  # the violation now, and the next step's g
+        res.append(_norm(g[1:]))
         if not (np.isfinite(costs[-1]) and np.isfinite(res[-1]) and res[-1] < 1e100):
             raise ConvergenceError(
                 f"descent-ascent training diverged after {len(costs) - 1} steps (eta = "
-                f"{eta:g}, rho = {rho:g}); take a smaller `eta` or add the augmented term "
-                f"`rho` > 0", iterations=len(costs) - 1, residual=float(res[-1]))
+                f"{eta:g}, rho = {rho:g}); take a smaller `eta` or add the augmented "
+                f"term `rho` > 0", iterations=len(costs) - 1, residual=float(res[-1]))
     return params, History(cost=np.array(costs), constraint_violation=np.array(res),
                            method="saddle")
 
