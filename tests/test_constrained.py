@@ -1,7 +1,9 @@
-"""Tests of lagprop.constrained: every multiplier estimate against the costate pass (an
-independent computation), the rates the theory predicts (fitted), the spectral radii of the
-diagnoses against a Hessian of L built from central differences, training against closed-form
-least squares, and bad input."""
+"""Tests of lagprop.constrained.
+
+Every multiplier estimate against the costate pass (an independent computation), the
+rates the theory predicts (fitted), the spectral radii of the diagnoses against a
+Hessian of L built from central differences, the defaults on the chapter's networks and
+on 200 patterns, training against closed-form least squares, and bad input."""
 
 import time
 
@@ -25,17 +27,20 @@ def _err(B, co):
 
 
 def _hessian_and_jacobian(params, x, d, fwd, co):
-    """H = d^2 L / dX^2 at (forward pass, costate) by central differences of dL/dX, and J."""
+    """H = d^2 L / dX^2 at (forward pass, costate) by central differences, and J."""
     shapes = [a.shape for a in fwd.X[1:]]
     sizes = [int(np.prod(s)) for s in shapes]
 
     def dLdX(z):
-        X = [x] + [a.reshape(s) for a, s in zip(np.split(z, np.cumsum(sizes)[:-1]), shapes)]
-        return np.concatenate([a.ravel() for a in lagrangian.lagrange_partials(params, X, co.B, d).dX[1:]])
+        parts = np.split(z, np.cumsum(sizes)[:-1])
+        X = [x] + [a.reshape(s) for a, s in zip(parts, shapes)]
+        dX = lagrangian.lagrange_partials(params, X, co.B, d).dX
+        return np.concatenate([a.ravel() for a in dX[1:]])
 
     z0 = np.concatenate([a.ravel() for a in fwd.X[1:]])
     h, n = 1e-5, z0.size
-    H = np.column_stack([(dLdX(z0 + h * e) - dLdX(z0 - h * e)) / (2 * h) for e in np.eye(n)])
+    H = np.column_stack([(dLdX(z0 + h * e) - dLdX(z0 - h * e)) / (2 * h)
+                         for e in np.eye(n)])
     return 0.5 * (H + H.T), curvature.constraint_jacobian(params, fwd.X)
 
 
@@ -52,7 +57,8 @@ def test_augmented_is_exact_at_a_finite_weight(net):
 def test_penalty_error_is_order_one_over_rho(net):
     params, x, d, fwd, co = net
     errs = []
-    constrained.multipliers(params, x, d, method="penalty", rho=10.0, growth=10.0, tol=1e-5,
+    constrained.multipliers(params, x, d, method="penalty", rho=10.0, growth=10.0,
+                            tol=1e-5,
                             callback=lambda j, X, B: errs.append(_err(B, co)))
     rho = 10.0 ** np.arange(1, len(errs))
     e = np.array(errs[1:])
@@ -68,7 +74,8 @@ def test_penalty_leading_error_is_minus_M_Bstar_over_rho(net):
     Bstar = np.concatenate([b.ravel() for b in co.B[1:]])
     coef = -(Ji.T @ H @ Ji) @ Bstar
     seen = {}
-    constrained.multipliers(params, x, d, method="penalty", rho=1e4, growth=10.0, tol=1e-4,
+    constrained.multipliers(params, x, d, method="penalty", rho=1e4, growth=10.0,
+                            tol=1e-4,
                             callback=lambda j, X, B: seen.setdefault(j, B))
     B = np.concatenate([b.ravel() for b in seen[1][1:]])
     assert np.max(np.abs(1e4 * (B - Bstar) - coef)) < 1e-2 * np.max(np.abs(coef))
@@ -83,20 +90,24 @@ def test_penalty_cannot_reach_a_tiny_tolerance(net):
         seen.append(np.hypot(s["forward"], s["backward"]))
 
     with pytest.raises(ConvergenceError, match="quadratic penalty") as info:
-        constrained.multipliers(params, x, d, method="penalty", tol=1e-12, callback=record)
+        constrained.multipliers(params, x, d, method="penalty", tol=1e-12,
+                                callback=record)
     e = info.value
     assert e.iterations > 5 and e.residual > 1e-12 and len(seen) == e.iterations + 1
-    # the best iterate, not the last, is attached, with the residual the public function gives
-    assert e.best.residual == pytest.approx(min(seen), rel=1e-12) and min(seen) < seen[-1]
+    # the best iterate, not the last, is attached, with the public function's residual
+    assert e.best.residual == pytest.approx(min(seen), rel=1e-12)
+    assert min(seen) < seen[-1]
     assert e.best.iterations == int(np.argmin(seen)) < e.iterations
     s = lagrangian.stationarity(params, e.best.X, e.best.B, d)
-    assert np.hypot(s["forward"], s["backward"]) == pytest.approx(e.best.residual, rel=1e-12)
+    residual = np.hypot(s["forward"], s["backward"])
+    assert residual == pytest.approx(e.best.residual, rel=1e-12)
 
 
 def test_penalty_stops_at_rho_max(net):
     params, x, d, _, _ = net
     with pytest.raises(ConvergenceError, match="rho_max = 100") as info:
-        constrained.multipliers(params, x, d, method="penalty", tol=1e-12, rho_max=100.0)
+        constrained.multipliers(params, x, d, method="penalty", tol=1e-12,
+                                rho_max=100.0)
     assert info.value.iterations == 3  # rho = 1, 10, 100 tried
 
 
@@ -107,10 +118,12 @@ def test_augmented_rate_matches_the_linearised_update(net):
     mu = np.linalg.eigvalsh(Ji.T @ H @ Ji)
     for rho in (10.0, 30.0):  # several modes of nearly the same rate: within 15 %
         errs = []
+
+        def record(j, X, B):
+            errs.append(np.sqrt(sum(np.sum((B[k] - co.B[k]) ** 2) for k in (1, 2, 3))))
+
         constrained.multipliers(params, x, d, method="augmented", rho=rho, growth=1.0,
-                                tol=1e-12,
-                                callback=lambda j, X, B: errs.append(
-                                    np.sqrt(sum(np.sum((B[k] - co.B[k]) ** 2) for k in range(1, 4)))))
+                                tol=1e-12, callback=record)
         e = np.array(errs)
         tail = e[(e > 1e-8) & (e < 1e-2)]
         rate = np.exp(np.polyfit(np.arange(tail.size), np.log(tail), 1)[0])
@@ -126,13 +139,15 @@ def test_augmented_below_threshold_raises_with_radius(net):
         constrained.multipliers(params, x, d, method="augmented", rho=1.0, growth=1.0,
                                 max_iter=30)
     assert 10 <= info.value.iterations <= 30
-    assert info.value.spectral_radius == pytest.approx(np.max(np.abs(mu / (mu + 1.0))), rel=1e-6)
+    predicted = np.max(np.abs(mu / (mu + 1.0)))
+    assert info.value.spectral_radius == pytest.approx(predicted, rel=1e-6)
     assert info.value.spectral_radius > 1
 
 
 def test_saddle_converges_with_the_augmented_term(net):
     params, x, d, _, co = net
-    r = constrained.multipliers(params, x, d, method="saddle", eta=0.2, rho=2.0, tol=1e-10)
+    r = constrained.multipliers(params, x, d, method="saddle", eta=0.2, rho=2.0,
+                                tol=1e-10)
     assert _err(r.B, co) < 1e-8
 
 
@@ -141,7 +156,8 @@ def test_plain_descent_ascent_fails_with_the_right_radius(net, activation):
     params, x, d, _, _ = net
     fwd = lagrangian.forward(params, x, activation=activation)
     co = lagrangian.costate(params, fwd, d, activation=activation)
-    H, J = _hessian_and_jacobian(params, x, d, fwd, co) if activation == "tanh" else (None, None)
+    H, J = (_hessian_and_jacobian(params, x, d, fwd, co) if activation == "tanh"
+            else (None, None))
     with pytest.raises(ConvergenceError, match="descent-ascent diverges") as info:
         constrained.multipliers(params, x, d, method="saddle", eta=0.2, rho=0.0,
                                 activation=activation)
@@ -165,13 +181,16 @@ def test_train_one_linear_layer_reaches_least_squares():
     p0 = mlp.init_params([3, 2], seed=0)
     V = np.linalg.lstsq(np.hstack([x, np.ones((10, 1))]), d, rcond=None)[0]
     kw = dict(activation="identity", output_activation="identity")
-    for method, steps, opts in (("admm", 50, {}), ("penalty", 80, {}), ("saddle", 3000,
-                                                                         dict(eta=0.02, rho=1.0))):
+    runs = (("admm", 50, {}), ("penalty", 80, {}),
+            ("saddle", 3000, dict(eta=0.02, rho=1.0)))
+    for method, steps, opts in runs:
         before = [w.copy() for w, _ in p0]
         p, h = constrained.train(p0, x, d, method=method, steps=steps, **kw, **opts)
-        assert all(np.array_equal(w, b) for (w, _), b in zip(p0, before)), "params not modified"
-        assert np.max(np.abs(p[0][0] - V[:3].T)) < 1e-6 and np.max(np.abs(p[0][1] - V[3])) < 1e-6
-        assert h.cost.shape == h.constraint_violation.shape == (steps + 1,) and h.method == method
+        assert all(np.array_equal(w, b) for (w, _), b in zip(p0, before))  # unchanged
+        assert np.max(np.abs(p[0][0] - V[:3].T)) < 1e-6
+        assert np.max(np.abs(p[0][1] - V[3])) < 1e-6
+        assert h.cost.shape == h.constraint_violation.shape == (steps + 1,)
+        assert h.method == method
         assert h.cost[0] == pytest.approx(lagrangian.backprop(p0, x, d, **kw)[0])
         assert h.cost[-1] == pytest.approx(lagrangian.backprop(p, x, d, **kw)[0])
 
@@ -182,7 +201,8 @@ def test_train_lowers_the_cost_of_xor(method):
     p0 = mlp.init_params([2, 3, 1], seed=0)
     opts = {"saddle": dict(eta=0.05, rho=1.0)}.get(method, {})
     steps = 1000 if method == "saddle" else 100
-    _, h = constrained.train(p0, x, d, method=method, steps=steps, output_activation="sigmoid", **opts)
+    _, h = constrained.train(p0, x, d, method=method, steps=steps,
+                             output_activation="sigmoid", **opts)
     assert h.cost[-1] < 0.95 * h.cost[0] and np.all(np.isfinite(h.cost))
 
 
@@ -194,15 +214,16 @@ def test_train_saddle_divergence_raises():
     assert info.value.iterations >= 1
 
 
-# --------------------------------------------------------------------------------------------
-# Defaults that work: every method with its defaults, on the chapter's problems and on 200
-# patterns, converges to le Cun's costate within seconds, or says why within seconds
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
+# Defaults that work: every method with its defaults, on the chapter's problems and on
+# 200 patterns, converges to le Cun's costate within seconds, or says why within seconds
+# --------------------------------------------------------------------------------------
 
 def _problem(sizes, P, seed, scale=1.0):
     rng = np.random.default_rng(seed)
     params = mlp.init_params(sizes, seed=seed, scale=scale)
-    return params, rng.standard_normal((P, sizes[0])), rng.standard_normal((P, sizes[-1]))
+    x, d = rng.standard_normal((P, sizes[0])), rng.standard_normal((P, sizes[-1]))
+    return params, x, d
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +245,7 @@ def _check_defaults(params, x, d, co, method, seconds, **kw):
     s = lagrangian.stationarity(params, r.X, r.B, d, **kw)
     assert np.hypot(s["forward"], s["backward"]) == pytest.approx(r.residual, rel=1e-9)
     assert r.residual <= _DEFAULT_TOL[method] * max(1.0, 1.01 * norm_B)
-    # the costate is the independent reference: the error is of the order of the tolerance
+    # the costate is the independent reference: the error is of the tolerance's order
     assert _err(r.B, co) < 100 * _DEFAULT_TOL[method] * max(1.0, norm_B)
     assert elapsed < seconds, elapsed
     return r
@@ -241,8 +262,8 @@ def test_defaults_converge_on_200_patterns(patterns200, method):
 @pytest.mark.parametrize("activation", ["tanh", "identity"])
 def test_defaults_converge_on_the_chapter_networks(net, method, activation):
     params, x, d, _, _ = net
-    co = lagrangian.costate(params, lagrangian.forward(params, x, activation=activation), d,
-                            activation=activation)
+    fwd = lagrangian.forward(params, x, activation=activation)
+    co = lagrangian.costate(params, fwd, d, activation=activation)
     _check_defaults(params, x, d, co, method, seconds=15.0, activation=activation)
 
 
@@ -259,7 +280,7 @@ def test_augmented_default_raises_its_weight_past_the_threshold():
 
 
 def test_saddle_default_fails_fast_on_a_saturated_network():
-    """Where the default step is unstable, the error comes within seconds, with the radius."""
+    """Where the default step is unstable, the error comes within seconds."""
     params, x, d = _problem([2, 8, 8, 1], 200, seed=0, scale=3.0)
     start = time.perf_counter()
     with pytest.raises(ConvergenceError, match="descent-ascent") as info:
@@ -280,9 +301,11 @@ def test_rates_are_printed_with_the_digits_that_matter():
 def test_every_loop_stops_on_stagnation(net):
     """A tolerance below rounding ends in a ConvergenceError long before max_iter."""
     params, x, d, _, _ = net
-    for method, kw in (("penalty", {}), ("augmented", {}), ("saddle", dict(eta=0.2, rho=2.0))):
+    cases = (("penalty", {}), ("augmented", {}), ("saddle", dict(eta=0.2, rho=2.0)))
+    for method, kw in cases:
         with pytest.raises(ConvergenceError, match="without progress") as info:
-            constrained.multipliers(params, x, d, method=method, tol=1e-18, max_iter=10**6, **kw)
+            constrained.multipliers(params, x, d, method=method, tol=1e-18,
+                                    max_iter=10**6, **kw)
         assert info.value.iterations < 10**4, method
 
 
@@ -297,9 +320,9 @@ def test_options_table_documents_every_option():
                 assert f"``{name}`` (" in doc and f"default {default:g})" in doc
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # train: ADMM's ReLU substep, the documented dual update
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["relu", "identity", "tanh"])
 def test_admm_entrywise_step_is_the_minimiser(name):
@@ -330,9 +353,9 @@ def test_train_saddle_divergence_message_names_eta():
         constrained.train(p0, x, d, method="saddle", steps=500, eta=0.5)
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Bad input: every argument, the error it gets, and the name in the message
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 _MULTIPLIER_BAD = [
     (dict(method="newton"), ValueError, "`method` must be one of"),
