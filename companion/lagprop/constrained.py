@@ -149,7 +149,7 @@ _MULTIPLIER_OPTIONS = {
                 "relative tolerance, above the float64 floor of about 1e-7"),
         "max_iter": (20, positive_int, "most penalty weights"),
         "rho": (1.0, positive_scalar, r"first weight :math:`\rho_0`"),
-        "growth": (10.0, _above_one, r"factor :math:`\gamma > 1` between weights"),
+        "growth": (10.0, _above_one, "factor > 1 between weights"),
         "rho_max": (1e12, positive_scalar, "largest weight tried"),
     },
     "augmented": {
@@ -176,7 +176,7 @@ _TRAIN_OPTIONS = {
     "penalty": {
         "rho": (1.0, positive_scalar, r"first weight :math:`\rho_0`"),
         "growth": (1.1, _above_one,
-                   r"factor :math:`\gamma > 1` applied to :math:`\rho` after every "
+                   r"factor > 1 applied to :math:`\rho` after every "
                    "step"),
         "rho_max": (1e4, positive_scalar, r"largest :math:`\rho`"),
         "inner": (2, positive_int, "Gauss-Newton steps per W- and X-step"),
@@ -189,7 +189,8 @@ _TRAIN_OPTIONS = {
     },
     "saddle": {
         "eta": (0.01, positive_scalar, r"step size :math:`\eta`"),
-        "rho": (0.0, nonnegative_scalar, "weight of the augmented term"),
+        "rho": (1.0, nonnegative_scalar,
+                "weight of the augmented term; 0 is plain descent-ascent"),
     },
 }
 
@@ -452,7 +453,8 @@ def multipliers(params, inputs, targets, *, method, activation="tanh",
     multiplier. Each method reaches them from the forward pass with :math:`B = 0`:
 
     ``"penalty"`` minimises :math:`C + \tfrac{\rho_j}{2}\sum_k\lVert g_k\rVert^2` over X
-    for :math:`\rho_j = \rho\,\gamma^j` and reads the multiplier off the violation,
+    for :math:`\rho_j = \rho_0\, \mathtt{growth}^j` and reads the multiplier off the
+    violation,
 
     .. math:: B_{\rho}(k) = \rho\, g_k(X_\rho) = B(k) + O(1/\rho);
 
@@ -696,8 +698,8 @@ def train(params, inputs, targets, *, method, steps, activation="tanh",
     F_k(W(k) X(k-1) + b(k))\rVert^2`: a W-step (each layer fits its own targets
     :math:`X(k)` from its own inputs :math:`X(k-1)`, a small least-squares problem per
     layer, all layers in parallel, solved by Gauss-Newton steps) and an X-step
-    (:math:`\min_X E_\rho`, pattern by pattern), with :math:`\rho \leftarrow \min(\gamma
-    \rho, \rho_{\max})` after every step.
+    (:math:`\min_X E_\rho`, pattern by pattern), with
+    :math:`\rho \leftarrow \min(\mathtt{growth}\, \rho, \rho_{\max})` after every step.
 
     ``"admm"`` (Taylor et al. 2016) splits :math:`A(k) = W(k) X(k-1) + b(k)` and
     :math:`X(k) = F_k(A(k))` with weights :math:`\beta`, :math:`\gamma` and a multiplier
