@@ -379,6 +379,7 @@ _MULTIPLIER_BAD = [
     (dict(method="augmented", eta=0.1), TypeError, "`eta`"),
     (dict(method="saddle", step=0.1), TypeError, "`step`"),
     (dict(method="saddle", growth=2.0), TypeError, "`growth`"),
+    (dict(method="saddle", step=None), TypeError, "`step`"),
     (dict(method="saddle", callback=3), TypeError, "`callback`"),
     (dict(method="saddle", activation="cube"), ValueError, "`activation`"),
     (dict(method="saddle", output_activation=None), TypeError, "`output_activation`"),

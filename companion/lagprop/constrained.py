@@ -176,8 +176,7 @@ _TRAIN_OPTIONS = {
     "penalty": {
         "rho": (1.0, positive_scalar, r"first weight :math:`\rho_0`"),
         "growth": (1.1, _above_one,
-                   r"factor > 1 applied to :math:`\rho` after every "
-                   "step"),
+                   r"factor > 1 applied to :math:`\rho` after every step"),
         "rho_max": (1e4, positive_scalar, r"largest :math:`\rho`"),
         "inner": (2, positive_int, "Gauss-Newton steps per W- and X-step"),
     },
@@ -198,7 +197,7 @@ _TRAIN_OPTIONS = {
 def _parse_options(table, method, given):
     """The validated options of ``method`` from ``given`` (None: the default)."""
     spec = table[method]
-    unknown = sorted(k for k, v in given.items() if k not in spec and v is not None)
+    unknown = sorted(k for k in given if k not in spec)
     if unknown:
         raise TypeError(f"unknown option(s) for method {method!r}: "
                         + ", ".join(f"`{k}`" for k in unknown)
