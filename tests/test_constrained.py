@@ -1,7 +1,11 @@
-"""Tests of lagprop.constrained: every multiplier estimate against the costate pass (an
-independent computation), the rates the theory predicts (fitted), the spectral radii of the
-diagnoses against a Hessian of L built from central differences, training against closed-form
-least squares, and bad input."""
+"""Tests of lagprop.constrained.
+
+Every multiplier estimate against the costate pass (an independent computation), the
+rates the theory predicts (fitted), the spectral radii of the diagnoses against a
+Hessian of L built from central differences, the defaults on the chapter's networks and
+on 200 patterns, training against closed-form least squares, and bad input."""
+
+import time
 
 import numpy as np
 import pytest
@@ -23,24 +27,29 @@ def _err(B, co):
 
 
 def _hessian_and_jacobian(params, x, d, fwd, co):
-    """H = d^2 L / dX^2 at (forward pass, costate) by central differences of dL/dX, and J."""
+    """H = d^2 L / dX^2 at (forward pass, costate) by central differences, and J."""
     shapes = [a.shape for a in fwd.X[1:]]
     sizes = [int(np.prod(s)) for s in shapes]
 
     def dLdX(z):
-        X = [x] + [a.reshape(s) for a, s in zip(np.split(z, np.cumsum(sizes)[:-1]), shapes)]
-        return np.concatenate([a.ravel() for a in lagrangian.lagrange_partials(params, X, co.B, d).dX[1:]])
+        parts = np.split(z, np.cumsum(sizes)[:-1])
+        X = [x] + [a.reshape(s) for a, s in zip(parts, shapes)]
+        dX = lagrangian.lagrange_partials(params, X, co.B, d).dX
+        return np.concatenate([a.ravel() for a in dX[1:]])
 
     z0 = np.concatenate([a.ravel() for a in fwd.X[1:]])
     h, n = 1e-5, z0.size
-    H = np.column_stack([(dLdX(z0 + h * e) - dLdX(z0 - h * e)) / (2 * h) for e in np.eye(n)])
+    H = np.column_stack([(dLdX(z0 + h * e) - dLdX(z0 - h * e)) / (2 * h)
+                         for e in np.eye(n)])
     return 0.5 * (H + H.T), curvature.constraint_jacobian(params, fwd.X)
 
 
 def test_augmented_is_exact_at_a_finite_weight(net):
     params, x, d, fwd, co = net
-    r = constrained.multipliers(params, x, d, method="augmented", rho=10.0)
-    assert r.residual <= 1e-10 and _err(r.B, co) < 1e-9
+    r = constrained.multipliers(params, x, d, method="augmented", rho=10.0, growth=1.0,
+                                tol=1e-11)
+    norm_B = np.linalg.norm(np.concatenate([b.ravel() for b in r.B[1:]]))
+    assert r.residual <= 1e-11 * norm_B and _err(r.B, co) < 1e-9
     assert max(float(np.max(np.abs(r.X[k] - fwd.X[k]))) for k in range(1, 4)) < 1e-10
     assert r.B[0] is None and r.trace.shape == (r.iterations + 1,)
 
@@ -48,7 +57,8 @@ def test_augmented_is_exact_at_a_finite_weight(net):
 def test_penalty_error_is_order_one_over_rho(net):
     params, x, d, fwd, co = net
     errs = []
-    constrained.multipliers(params, x, d, method="penalty", rho=10.0, growth=10.0, tol=1e-5,
+    constrained.multipliers(params, x, d, method="penalty", rho=10.0, growth=10.0,
+                            tol=1e-5,
                             callback=lambda j, X, B: errs.append(_err(B, co)))
     rho = 10.0 ** np.arange(1, len(errs))
     e = np.array(errs[1:])
@@ -64,17 +74,41 @@ def test_penalty_leading_error_is_minus_M_Bstar_over_rho(net):
     Bstar = np.concatenate([b.ravel() for b in co.B[1:]])
     coef = -(Ji.T @ H @ Ji) @ Bstar
     seen = {}
-    constrained.multipliers(params, x, d, method="penalty", rho=1e4, growth=10.0, tol=1e-4,
+    constrained.multipliers(params, x, d, method="penalty", rho=1e4, growth=10.0,
+                            tol=1e-4,
                             callback=lambda j, X, B: seen.setdefault(j, B))
     B = np.concatenate([b.ravel() for b in seen[1][1:]])
     assert np.max(np.abs(1e4 * (B - Bstar) - coef)) < 1e-2 * np.max(np.abs(coef))
 
 
 def test_penalty_cannot_reach_a_tiny_tolerance(net):
+    params, x, d, _, co = net
+    seen = []
+
+    def record(j, X, B):
+        s = lagrangian.stationarity(params, X, B, d)
+        seen.append(np.hypot(s["forward"], s["backward"]))
+
+    with pytest.raises(ConvergenceError, match="quadratic penalty") as info:
+        constrained.multipliers(params, x, d, method="penalty", tol=1e-12,
+                                callback=record)
+    e = info.value
+    assert e.iterations > 5 and e.residual > 1e-12 and len(seen) == e.iterations + 1
+    # the best iterate, not the last, is attached, with the public function's residual
+    assert e.best.residual == pytest.approx(min(seen), rel=1e-12)
+    assert min(seen) < seen[-1]
+    assert e.best.iterations == int(np.argmin(seen)) < e.iterations
+    s = lagrangian.stationarity(params, e.best.X, e.best.B, d)
+    residual = np.hypot(s["forward"], s["backward"])
+    assert residual == pytest.approx(e.best.residual, rel=1e-12)
+
+
+def test_penalty_stops_at_rho_max(net):
     params, x, d, _, _ = net
-    with pytest.raises(ConvergenceError, match="rho = 1e\\+12") as info:
-        constrained.multipliers(params, x, d, method="penalty", tol=1e-12)
-    assert info.value.iterations > 5 and info.value.residual > 1e-12
+    with pytest.raises(ConvergenceError, match="rho_max = 100") as info:
+        constrained.multipliers(params, x, d, method="penalty", tol=1e-12,
+                                rho_max=100.0)
+    assert info.value.iterations == 3  # rho = 1, 10, 100 tried
 
 
 def test_augmented_rate_matches_the_linearised_update(net):
@@ -84,9 +118,12 @@ def test_augmented_rate_matches_the_linearised_update(net):
     mu = np.linalg.eigvalsh(Ji.T @ H @ Ji)
     for rho in (10.0, 30.0):  # several modes of nearly the same rate: within 15 %
         errs = []
-        constrained.multipliers(params, x, d, method="augmented", rho=rho, tol=1e-11,
-                                callback=lambda j, X, B: errs.append(
-                                    np.sqrt(sum(np.sum((B[k] - co.B[k]) ** 2) for k in range(1, 4)))))
+
+        def record(j, X, B):
+            errs.append(np.sqrt(sum(np.sum((B[k] - co.B[k]) ** 2) for k in (1, 2, 3))))
+
+        constrained.multipliers(params, x, d, method="augmented", rho=rho, growth=1.0,
+                                tol=1e-12, callback=record)
         e = np.array(errs)
         tail = e[(e > 1e-8) & (e < 1e-2)]
         rate = np.exp(np.polyfit(np.arange(tail.size), np.log(tail), 1)[0])
@@ -99,15 +136,18 @@ def test_augmented_below_threshold_raises_with_radius(net):
     Ji = np.linalg.inv(J)
     mu = np.linalg.eigvalsh(Ji.T @ H @ Ji)
     with pytest.raises(ConvergenceError, match="augmented Lagrangian") as info:
-        constrained.multipliers(params, x, d, method="augmented", rho=1.0, max_iter=30)
-    assert info.value.iterations == 30
-    assert info.value.spectral_radius == pytest.approx(np.max(np.abs(mu / (mu + 1.0))), rel=1e-6)
+        constrained.multipliers(params, x, d, method="augmented", rho=1.0, growth=1.0,
+                                max_iter=30)
+    assert 10 <= info.value.iterations <= 30
+    predicted = np.max(np.abs(mu / (mu + 1.0)))
+    assert info.value.spectral_radius == pytest.approx(predicted, rel=1e-6)
     assert info.value.spectral_radius > 1
 
 
 def test_saddle_converges_with_the_augmented_term(net):
     params, x, d, _, co = net
-    r = constrained.multipliers(params, x, d, method="saddle", step=0.2, rho=2.0, tol=1e-9)
+    r = constrained.multipliers(params, x, d, method="saddle", eta=0.2, rho=2.0,
+                                tol=1e-10)
     assert _err(r.B, co) < 1e-8
 
 
@@ -116,9 +156,11 @@ def test_plain_descent_ascent_fails_with_the_right_radius(net, activation):
     params, x, d, _, _ = net
     fwd = lagrangian.forward(params, x, activation=activation)
     co = lagrangian.costate(params, fwd, d, activation=activation)
-    H, J = _hessian_and_jacobian(params, x, d, fwd, co) if activation == "tanh" else (None, None)
+    H, J = (_hessian_and_jacobian(params, x, d, fwd, co) if activation == "tanh"
+            else (None, None))
     with pytest.raises(ConvergenceError, match="descent-ascent diverges") as info:
-        constrained.multipliers(params, x, d, method="saddle", step=0.2, activation=activation)
+        constrained.multipliers(params, x, d, method="saddle", eta=0.2, rho=0.0,
+                                activation=activation)
     assert info.value.spectral_radius > 1
     if H is not None:
         m = H.shape[0]
@@ -130,7 +172,7 @@ def test_plain_descent_ascent_fails_with_the_right_radius(net, activation):
 def test_multipliers_leak_no_warning_when_diverging(net):
     params, x, d, _, _ = net
     with pytest.raises(ConvergenceError):
-        constrained.multipliers(params, x, d, method="saddle", step=3.0)
+        constrained.multipliers(params, x, d, method="saddle", eta=3.0, rho=0.0)
 
 
 def test_train_one_linear_layer_reaches_least_squares():
@@ -139,13 +181,16 @@ def test_train_one_linear_layer_reaches_least_squares():
     p0 = mlp.init_params([3, 2], seed=0)
     V = np.linalg.lstsq(np.hstack([x, np.ones((10, 1))]), d, rcond=None)[0]
     kw = dict(activation="identity", output_activation="identity")
-    for method, steps, opts in (("admm", 50, {}), ("penalty", 80, {}), ("saddle", 3000,
-                                                                         dict(lr=0.02, rho=1.0))):
+    runs = (("admm", 50, {}), ("penalty", 80, {}),
+            ("saddle", 3000, dict(eta=0.02, rho=1.0)))
+    for method, steps, opts in runs:
         before = [w.copy() for w, _ in p0]
         p, h = constrained.train(p0, x, d, method=method, steps=steps, **kw, **opts)
-        assert all(np.array_equal(w, b) for (w, _), b in zip(p0, before)), "params not modified"
-        assert np.max(np.abs(p[0][0] - V[:3].T)) < 1e-6 and np.max(np.abs(p[0][1] - V[3])) < 1e-6
-        assert h.cost.shape == h.residual.shape == (steps + 1,) and h.method == method
+        assert all(np.array_equal(w, b) for (w, _), b in zip(p0, before))  # unchanged
+        assert np.max(np.abs(p[0][0] - V[:3].T)) < 1e-6
+        assert np.max(np.abs(p[0][1] - V[3])) < 1e-6
+        assert h.cost.shape == h.constraint_violation.shape == (steps + 1,)
+        assert h.method == method
         assert h.cost[0] == pytest.approx(lagrangian.backprop(p0, x, d, **kw)[0])
         assert h.cost[-1] == pytest.approx(lagrangian.backprop(p, x, d, **kw)[0])
 
@@ -154,9 +199,10 @@ def test_train_one_linear_layer_reaches_least_squares():
 def test_train_lowers_the_cost_of_xor(method):
     x, d = datasets.xor()
     p0 = mlp.init_params([2, 3, 1], seed=0)
-    opts = {"saddle": dict(lr=0.05, rho=1.0)}.get(method, {})
+    opts = {"saddle": dict(eta=0.05, rho=1.0)}.get(method, {})
     steps = 1000 if method == "saddle" else 100
-    _, h = constrained.train(p0, x, d, method=method, steps=steps, output_activation="sigmoid", **opts)
+    _, h = constrained.train(p0, x, d, method=method, steps=steps,
+                             output_activation="sigmoid", **opts)
     assert h.cost[-1] < 0.95 * h.cost[0] and np.all(np.isfinite(h.cost))
 
 
@@ -164,47 +210,240 @@ def test_train_saddle_divergence_raises():
     x, d = datasets.sine_regression(20, seed=0)
     p0 = mlp.init_params([1, 8, 1], seed=0)
     with pytest.raises(ConvergenceError, match="diverged") as info:
-        constrained.train(p0, x, d, method="saddle", steps=500, lr=0.5)
+        constrained.train(p0, x, d, method="saddle", steps=500, eta=0.5)
     assert info.value.iterations >= 1
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(method="newton"), ValueError, "`method`"),
+# --------------------------------------------------------------------------------------
+# Defaults that work: every method with its defaults, on the chapter's problems and on
+# 200 patterns, converges to le Cun's costate within seconds, or says why within seconds
+# --------------------------------------------------------------------------------------
+
+def _problem(sizes, P, seed, scale=1.0):
+    rng = np.random.default_rng(seed)
+    params = mlp.init_params(sizes, seed=seed, scale=scale)
+    x, d = rng.standard_normal((P, sizes[0])), rng.standard_normal((P, sizes[-1]))
+    return params, x, d
+
+
+@pytest.fixture(scope="module")
+def patterns200():
+    """A 2-8-1 tanh network on 200 random patterns."""
+    params, x, d = _problem([2, 8, 1], 200, seed=5)
+    co = lagrangian.costate(params, lagrangian.forward(params, x), d)
+    return params, x, d, co
+
+
+_DEFAULT_TOL = {"penalty": 1e-6, "augmented": 1e-10, "saddle": 1e-8}
+
+
+def _check_defaults(params, x, d, co, method, seconds, **kw):
+    start = time.perf_counter()
+    r = constrained.multipliers(params, x, d, method=method, **kw)
+    elapsed = time.perf_counter() - start
+    norm_B = np.sqrt(sum(np.sum(b * b) for b in co.B[1:]))
+    s = lagrangian.stationarity(params, r.X, r.B, d, **kw)
+    assert np.hypot(s["forward"], s["backward"]) == pytest.approx(r.residual, rel=1e-9)
+    assert r.residual <= _DEFAULT_TOL[method] * max(1.0, 1.01 * norm_B)
+    # the costate is the independent reference: the error is of the tolerance's order
+    assert _err(r.B, co) < 100 * _DEFAULT_TOL[method] * max(1.0, norm_B)
+    assert elapsed < seconds, elapsed
+    return r
+
+
+@pytest.mark.parametrize("method", constrained.MULTIPLIER_METHODS)
+def test_defaults_converge_on_200_patterns(patterns200, method):
+    params, x, d, co = patterns200
+    r = _check_defaults(params, x, d, co, method, seconds=15.0)
+    assert (r.inner_iterations > 0) == (method != "saddle")
+
+
+@pytest.mark.parametrize("method", constrained.MULTIPLIER_METHODS)
+@pytest.mark.parametrize("activation", ["tanh", "identity"])
+def test_defaults_converge_on_the_chapter_networks(net, method, activation):
+    params, x, d, _, _ = net
+    fwd = lagrangian.forward(params, x, activation=activation)
+    co = lagrangian.costate(params, fwd, d, activation=activation)
+    _check_defaults(params, x, d, co, method, seconds=15.0, activation=activation)
+
+
+def test_augmented_default_raises_its_weight_past_the_threshold():
+    """Started below 2 rho_bar, the default growth reaches a convergent weight."""
+    params, x, d = _problem([2, 8, 8, 1], 40, seed=0, scale=3.0)
+    fwd = lagrangian.forward(params, x)
+    co = lagrangian.costate(params, fwd, d)
+    with pytest.raises(ConvergenceError, match="augmented"):
+        constrained.multipliers(params, x, d, method="augmented", rho=1.0, growth=1.0,
+                                max_iter=15)
+    r = constrained.multipliers(params, x, d, method="augmented", rho=1.0)
+    assert _err(r.B, co) < 1e-6
+
+
+def test_saddle_default_fails_fast_on_a_saturated_network():
+    """Where the default step is unstable, the error comes within seconds."""
+    params, x, d = _problem([2, 8, 8, 1], 200, seed=0, scale=3.0)
+    start = time.perf_counter()
+    with pytest.raises(ConvergenceError, match="descent-ascent") as info:
+        constrained.multipliers(params, x, d, method="saddle")
+    assert time.perf_counter() - start < 15.0
+    e = info.value
+    assert e.spectral_radius > 1 and e.best.residual <= e.best.trace[0]
+    assert f"{e.spectral_radius:.5g}" in e.diagnosis
+
+
+def test_rates_are_printed_with_the_digits_that_matter():
+    from lagprop.constrained import _rate
+    assert _rate(0.999997) == "0.999997" and _rate(1.0000004) == "1.0000004"
+    assert _rate(2.697123) == "2.6971" and _rate(1.0) == "1"
+    assert float(_rate(1 - 3e-12)) != 1.0
+
+
+def test_every_loop_stops_on_stagnation(net):
+    """A tolerance below rounding ends in a ConvergenceError long before max_iter."""
+    params, x, d, _, _ = net
+    cases = (("penalty", {}), ("augmented", {}), ("saddle", dict(eta=0.2, rho=2.0)))
+    for method, kw in cases:
+        with pytest.raises(ConvergenceError, match="without progress") as info:
+            constrained.multipliers(params, x, d, method=method, tol=1e-18,
+                                    max_iter=10**6, **kw)
+        assert info.value.iterations < 10**4, method
+
+
+def test_options_table_documents_every_option():
+    for fn, table in ((constrained.multipliers, constrained._MULTIPLIER_OPTIONS),
+                      (constrained.train, constrained._TRAIN_OPTIONS)):
+        doc = " ".join(fn.__doc__.split())
+        assert "<options>" not in doc
+        for method, spec in table.items():
+            assert f'``"{method}"``' in doc
+            for name, (default, _, _) in spec.items():
+                assert f"``{name}`` (" in doc and f"default {default:g})" in doc
+
+
+# --------------------------------------------------------------------------------------
+# train: ADMM's ReLU substep, the documented dual update
+# --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["relu", "identity", "tanh"])
+def test_admm_entrywise_step_is_the_minimiser(name):
+    """Against a brute-force search over a fine grid of a."""
+    from lagprop import activations
+    from lagprop.constrained import _argmin_entrywise
+    rng = np.random.default_rng(1)
+    t, m, lam = rng.normal(size=40), rng.normal(size=40), rng.normal(size=40)
+    f = activations.get(name)
+    a = _argmin_entrywise(f, t, m, 1.0, 0.7, lam, m.copy(), iters=50)
+    grid = np.linspace(-8, 8, 160_001)[:, None]
+    obj = (t - f.f(grid)) ** 2 + lam * grid + 0.7 * (grid - m) ** 2
+    best = grid[np.argmin(obj, axis=0), 0]
+    assert np.max(np.abs(a - best)) < 2e-4
+
+
+def test_admm_trains_a_relu_network():
+    x, d = datasets.xor()
+    p0 = mlp.init_params([2, 4, 1], seed=0)
+    _, h = constrained.train(p0, x, d, method="admm", steps=30, activation="relu")
+    assert np.all(np.isfinite(h.cost)) and h.cost[-1] < h.cost[0]
+
+
+def test_train_saddle_divergence_message_names_eta():
+    x, d = datasets.sine_regression(20, seed=0)
+    p0 = mlp.init_params([1, 8, 1], seed=0)
+    with pytest.raises(ConvergenceError, match="`eta`"):
+        constrained.train(p0, x, d, method="saddle", steps=500, eta=0.5)
+
+
+# --------------------------------------------------------------------------------------
+# Bad input: every argument, the error it gets, and the name in the message
+# --------------------------------------------------------------------------------------
+
+_MULTIPLIER_BAD = [
+    (dict(method="newton"), ValueError, "`method` must be one of"),
+    (dict(method=None), TypeError, "`method`"),
+    (dict(method=3), TypeError, "`method`"),
     (dict(method="penalty", tol=-1.0), ValueError, "`tol`"),
+    (dict(method="penalty", tol=float("nan")), ValueError, "`tol`"),
+    (dict(method="penalty", tol="small"), TypeError, "`tol`"),
     (dict(method="penalty", max_iter=0), ValueError, "`max_iter`"),
+    (dict(method="augmented", max_iter=2.5), TypeError, "`max_iter`"),
     (dict(method="penalty", growth=1.0), ValueError, "`growth`"),
+    (dict(method="penalty", growth=0.5), ValueError, "`growth`"),
+    (dict(method="augmented", growth=0.5), ValueError, "`growth`"),
+    (dict(method="penalty", rho_max=0.0), ValueError, "`rho_max`"),
     (dict(method="augmented", rho=0.0), ValueError, "`rho`"),
-    (dict(method="saddle", step="big"), TypeError, "`step`"),
+    (dict(method="augmented", rho=float("inf")), ValueError, "`rho`"),
+    (dict(method="saddle", eta="big"), TypeError, "`eta`"),
+    (dict(method="saddle", eta=0.0), ValueError, "`eta`"),
     (dict(method="saddle", rho=-1.0), ValueError, "`rho`"),
-    (dict(method="augmented", step=0.1), TypeError, "`step`"),
+    (dict(method="saddle", rho=True), TypeError, "`rho`"),
+    (dict(method="augmented", eta=0.1), TypeError, "`eta`"),
+    (dict(method="saddle", step=0.1), TypeError, "`step`"),
+    (dict(method="saddle", growth=2.0), TypeError, "`growth`"),
+    (dict(method="saddle", step=None), TypeError, "`step`"),
     (dict(method="saddle", callback=3), TypeError, "`callback`"),
     (dict(method="saddle", activation="cube"), ValueError, "`activation`"),
-])
+    (dict(method="saddle", output_activation=None), TypeError, "`output_activation`"),
+]
+
+
+@pytest.mark.parametrize("kwargs, exc, match", _MULTIPLIER_BAD)
 def test_multipliers_bad_input(net, kwargs, exc, match):
     params, x, d, _, _ = net
     with pytest.raises(exc, match=match):
         constrained.multipliers(params, x, d, **kwargs)
 
 
+def _bad_arrays(params, x, d):
+    return [
+        ((params, x, d[:3]), ValueError, "`targets`"),
+        ((params, x[:, :2], d), ValueError, "`inputs`"),
+        ((params, x[:0], d[:0]), ValueError, "`inputs` must hold at least one pattern"),
+        ((params, np.where(x > 0, np.nan, x), d), ValueError, "`inputs`"),
+        ((params, x, np.inf * d), ValueError, "`targets`"),
+        ((params, x + 1j, d), TypeError, "`inputs`"),
+        ((params, None, d), TypeError, "`inputs`"),
+        (([], x, d), ValueError, "`params"),
+        ((params[:1], x, d), ValueError, "`targets`"),
+    ]
+
+
 def test_multipliers_bad_arrays(net):
     params, x, d, _, _ = net
-    with pytest.raises(ValueError, match="`targets`"):
-        constrained.multipliers(params, x, d[:3], method="saddle")
-    with pytest.raises(ValueError, match="`inputs`"):
-        constrained.multipliers(params, x[:, :2], d, method="saddle")
-    with pytest.raises(ValueError, match="`params"):
-        constrained.multipliers([], x, d, method="saddle")
+    for args, exc, match in _bad_arrays(params, x, d):
+        with pytest.raises(exc, match=match):
+            constrained.multipliers(*args, method="saddle")
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(method="backprop", steps=3), ValueError, "`method`"),
+_TRAIN_BAD = [
+    (dict(method="backprop", steps=3), ValueError, "`method` must be one of"),
+    (dict(method=None, steps=3), TypeError, "`method`"),
     (dict(method="admm", steps=-1), ValueError, "`steps`"),
     (dict(method="admm", steps=1.5), TypeError, "`steps`"),
     (dict(method="admm", steps=3, lr=0.1), TypeError, "`lr`"),
-    (dict(method="saddle", steps=3, lr=0.0), ValueError, "`lr`"),
+    (dict(method="saddle", steps=3, lr=0.1), TypeError, "`lr`"),
+    (dict(method="saddle", steps=3, eta=0.0), ValueError, "`eta`"),
+    (dict(method="saddle", steps=3, rho=-0.5), ValueError, "`rho`"),
     (dict(method="penalty", steps=3, inner=0), ValueError, "`inner`"),
-])
+    (dict(method="penalty", steps=3, growth=0.5), ValueError, "`growth`"),
+    (dict(method="penalty", steps=3, growth=1.0), ValueError, "`growth`"),
+    (dict(method="penalty", steps=3, rho_max=-1.0), ValueError, "`rho_max`"),
+    (dict(method="admm", steps=3, beta=0.0), ValueError, "`beta`"),
+    (dict(method="admm", steps=3, gamma="x"), TypeError, "`gamma`"),
+    (dict(method="admm", steps=3, activation="cube"), ValueError, "`activation`"),
+]
+
+
+@pytest.mark.parametrize("kwargs, exc, match", _TRAIN_BAD)
 def test_train_bad_input(net, kwargs, exc, match):
     params, x, d, _, _ = net
     with pytest.raises(exc, match=match):
         constrained.train(params, x, d, **kwargs)
+
+
+@pytest.mark.parametrize("method", constrained.TRAIN_METHODS)
+def test_train_bad_arrays(net, method):
+    """No patterns raises (the penalty used to return NaN weights with warnings)."""
+    params, x, d, _, _ = net
+    for args, exc, match in _bad_arrays(params, x, d):
+        with pytest.raises(exc, match=match):
+            constrained.train(*args, method=method, steps=2)

@@ -7,45 +7,70 @@ le Cun's Lagrange function (le Cun 1988, eq. 1), summed over patterns,
     L(W, X, B) = C(X(N)) + \sum_{k=1}^{N} \big\langle B(k),\, g_k \big\rangle, \qquad
     g_k = X(k) - F_k\big(W(k) X(k-1) + b(k)\big),
 
-is the Lagrangian of the problem :math:`\min C` subject to :math:`g_k = 0`. Back-propagation
-solves its stationarity conditions in a fixed order: a forward pass for :math:`g = 0`, then a
-costate pass for :math:`B`. The methods here treat the states :math:`X(k)` as free unknowns and
-solve the same problem with local, layer-by-layer updates and no backward pass:
+is the Lagrangian of the problem :math:`\min C` subject to :math:`g_k = 0`.
+Back-propagation solves its stationarity conditions in a fixed order: a forward pass for
+:math:`g = 0`, then a costate pass for :math:`B`. The methods here treat the states
+:math:`X(k)` as free unknowns and solve the same problem with local, layer-by-layer
+updates and no backward pass:
 
-* ``"penalty"``: the quadratic penalty :math:`C + \tfrac{\rho}{2}\sum_k \lVert g_k \rVert^2` with
-  a growing weight :math:`\rho`; the multiplier is read off as :math:`\rho\, g_k`. In training this is
-  the method of auxiliary coordinates (Carreira-Perpinan and Wang 2014).
-* ``"augmented"``: the augmented Lagrangian
-  :math:`L_\rho = L + \tfrac{\rho}{2}\sum_k \lVert g_k \rVert^2` and the method of multipliers
-  :math:`B \leftarrow B + \rho\, g` at a fixed, finite :math:`\rho`; in training, ``"admm"`` splits it
-  into closed-form substeps (Taylor et al. 2016).
-* ``"saddle"``: descent in the states (and weights) with ascent in the multipliers on :math:`L`
-  (Arrow and Hurwicz; Lagrangian propagation, Marra et al. 2020), optionally with the augmented
-  term, which is what makes it converge where plain descent-ascent cycles.
+* ``"penalty"``: the quadratic penalty :math:`C + \tfrac{\rho}{2}\sum_k \lVert g_k
+  \rVert^2` with a growing weight :math:`\rho`; the multiplier is read off as
+  :math:`\rho\, g_k`. In training this is the method of auxiliary coordinates
+  (Carreira-Perpinan and Wang 2014).
+* ``"augmented"``: the augmented Lagrangian :math:`L_\rho = L + \tfrac{\rho}{2}\sum_k
+  \lVert g_k \rVert^2` and the method of multipliers :math:`B \leftarrow B + \rho\, g`
+  (Hestenes 1969; Powell 1969); in training, ``"admm"`` splits it into closed-form
+  substeps (Taylor et al. 2016).
+* ``"saddle"``: descent in the states (and weights) with ascent in the multipliers on
+  :math:`L` (Arrow and Hurwicz; Lagrangian propagation, Marra et al. 2020), with the
+  augmented term, which is what makes it converge where plain descent-ascent cycles.
 
-Patterns are rows and lists are indexed like the paper (``X[0]`` the inputs, ``B[0] is None``), as
-in :mod:`lagprop.lagrangian`, whose forward and costate passes are the reference these methods are
-compared with.
+Here :math:`\rho` is always the weight of the quadratic penalty; in Part II of the book
+the same letter is the momentum :math:`e^{-\beta\Delta}` of
+:func:`lagprop.dynamics.heavy_ball`, a different quantity. :math:`\eta` (``eta``) is a
+step size in both.
+
+Patterns are rows and lists are indexed like the paper (``X[0]`` the inputs, ``B[0] is
+None``), as in :mod:`lagprop.lagrangian`, whose forward and costate passes are the
+reference these methods are compared with, and whose private kernels (``_forward``,
+``_costate``, ``_lagrange_partials``) compute every constraint and partial derivative of
+:math:`L` used here.
 """
 
+import math
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._errors import ConvergenceError
-from ._validate import as_patterns, positive_int, positive_scalar
-from .lagrangian import _forward, _layer_activations, cost
+from ._validate import (
+    as_patterns,
+    check_callable,
+    choice,
+    nonnegative_scalar,
+    positive_int,
+    positive_scalar,
+    real_scalar,
+    tolerance,
+)
+from .lagrangian import (
+    _check_targets,
+    _costate,
+    _forward,
+    _lagrange_partials,
+    _layer_activations,
+    cost,
+)
 from .mlp import check_params
 
-__all__ = ["Multipliers", "History", "MULTIPLIER_METHODS", "TRAIN_METHODS", "multipliers",
-           "train"]
+__all__ = ["Multipliers", "History", "MULTIPLIER_METHODS", "TRAIN_METHODS",
+           "multipliers", "train"]
 
 #: The methods of :func:`multipliers`.
 MULTIPLIER_METHODS = ("penalty", "augmented", "saddle")
 #: The methods of :func:`train`.
 TRAIN_METHODS = ("penalty", "admm", "saddle")
-
-_RHO_MAX = 1e12  # the penalty weight beyond which rounding in rho * g dominates any float64 result
 
 
 @dataclass(frozen=True)
@@ -59,12 +84,19 @@ class Multipliers:
     B : list
         ``[None, B(1), ..., B(N)]``, each (P, n_k): the method's multiplier estimate.
     iterations : int
-        Outer iterations used (penalty weights tried, multiplier updates, or descent-ascent steps).
+        Outer iterations used (penalty weights tried, multiplier updates, or
+        descent-ascent steps).
     residual : float
-        :math:`\sqrt{\lVert \partial L/\partial B\rVert^2 + \lVert \partial L/\partial X\rVert^2}` at
-        ``(X, B)``: the distance from stationarity of :math:`L` in (X, B).
+        :math:`\sqrt{\lVert \partial L/\partial B\rVert^2 + \lVert \partial L/\partial
+        X\rVert^2}` at ``(X, B)``: the distance from stationarity of :math:`L` in (X,
+        B), an absolute norm over all layers and patterns.
     trace : ndarray, shape (iterations + 1,)
         The same residual at the start and after every iteration.
+    inner_iterations : int
+        Gauss-Newton steps taken by the inner minimisations over X, summed over the
+        outer iterations (``"penalty"``, ``"augmented"``); 0 for ``"saddle"``, which has
+        none. Each costs a batched linear solve of size :math:`n_1 + \dots + n_N` per
+        pattern.
     """
 
     X: list
@@ -72,6 +104,7 @@ class Multipliers:
     iterations: int
     residual: float
     trace: np.ndarray
+    inner_iterations: int = 0
 
 
 @dataclass(frozen=True)
@@ -81,163 +114,356 @@ class History:
     Attributes
     ----------
     cost : ndarray, shape (steps + 1,)
-        :math:`C(W)` (a forward pass at the current weights) before the first step and after each.
-    residual : ndarray, shape (steps + 1,)
+        :math:`C(W)` (a forward pass at the current weights) before the first step and
+        after each.
+    constraint_violation : ndarray, shape (steps + 1,)
         The norm of the constraint violation of the method's own states,
-        :math:`\big(\sum_k \lVert X(k) - F_k(A(k)) \rVert^2\big)^{1/2}` (for ``"admm"`` also the split
-        :math:`A(k) - W(k) X(k-1) - b(k)`); zero for back-propagation, which keeps
-        the states on the constraint surface.
+        :math:`\big(\sum_k \lVert X(k) - F_k(A(k)) \rVert^2\big)^{1/2}` (for ``"admm"``
+        also the split :math:`A(k) - W(k) X(k-1) - b(k)`); zero for back-propagation,
+        which keeps the states on the constraint surface.
     method : str
         The method that produced it.
     """
 
     cost: np.ndarray
-    residual: np.ndarray
+    constraint_violation: np.ndarray
     method: str
 
 
-# --------------------------------------------------------------------------------------------
-# Kernels (validated arguments): constraints, partial derivatives of L, Gauss-Newton on states
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
+# Options: one table per function, used to parse the options and to document them
+# --------------------------------------------------------------------------------------
 
-def _pre(params, X):
-    """A(k) = W(k) X(k-1) + b(k) for k = 1..N, from the given states."""
-    return [None] + [X[k - 1] @ W.T + b for k, (W, b) in enumerate(params, start=1)]
+def _above_one(x, name):
+    return real_scalar(x, name, low=1.0, low_open=True)
 
 
-def _g(params, F, X):
-    """The constraints g_k = X(k) - F_k(A(k)) and the A(k) they were computed from."""
-    A = _pre(params, X)
-    return [None] + [X[k] - F[k].f(A[k]) for k in range(1, len(params) + 1)], A
+def _at_least_one(x, name):
+    return real_scalar(x, name, low=1.0)
+
+
+#: per method, option -> (default, validator, description)
+_MULTIPLIER_OPTIONS = {
+    "penalty": {
+        "tol": (1e-6, tolerance,
+                "relative tolerance, above the float64 floor of about 1e-7"),
+        "max_iter": (20, positive_int, "most penalty weights"),
+        "rho": (1.0, positive_scalar, r"first weight :math:`\rho_0`"),
+        "growth": (10.0, _above_one, "factor > 1 between weights"),
+        "rho_max": (1e12, positive_scalar, "largest weight tried"),
+    },
+    "augmented": {
+        "tol": (1e-10, tolerance, "relative tolerance"),
+        "max_iter": (200, positive_int, "most multiplier updates"),
+        "rho": (10.0, positive_scalar, r"first weight :math:`\rho_0`"),
+        "growth": (10.0, _at_least_one,
+                   r"factor applied to :math:`\rho` after an update that did not cut "
+                   "the constraint violation to a quarter; 1 keeps it fixed, as in the "
+                   "theorems on the method of multipliers"),
+        "rho_max": (1e8, positive_scalar, r"largest :math:`\rho`"),
+    },
+    "saddle": {
+        "tol": (1e-8, tolerance, "relative tolerance"),
+        "max_iter": (20_000, positive_int, "most descent-ascent steps"),
+        "eta": (0.05, positive_scalar, r"step size :math:`\eta`"),
+        "rho": (5.0, nonnegative_scalar,
+                "weight of the augmented term; 0 is plain descent-ascent, which "
+                "cycles"),
+    },
+}
+
+_TRAIN_OPTIONS = {
+    "penalty": {
+        "rho": (1.0, positive_scalar, r"first weight :math:`\rho_0`"),
+        "growth": (1.1, _above_one,
+                   r"factor > 1 applied to :math:`\rho` after every step"),
+        "rho_max": (1e4, positive_scalar, r"largest :math:`\rho`"),
+        "inner": (2, positive_int, "Gauss-Newton steps per W- and X-step"),
+    },
+    "admm": {
+        "beta": (1.0, positive_scalar,
+                 r"weight :math:`\beta` of the split :math:`A = WX + b`"),
+        "gamma": (1.0, positive_scalar,
+                  r"weight :math:`\gamma` of the split :math:`X = F(A)`"),
+    },
+    "saddle": {
+        "eta": (0.01, positive_scalar, r"step size :math:`\eta`"),
+        "rho": (1.0, nonnegative_scalar,
+                "weight of the augmented term; 0 is plain descent-ascent"),
+    },
+}
+
+
+def _parse_options(table, method, given):
+    """The validated options of ``method`` from ``given`` (None: the default)."""
+    spec = table[method]
+    unknown = sorted(k for k in given if k not in spec)
+    if unknown:
+        raise TypeError(f"unknown option(s) for method {method!r}: "
+                        + ", ".join(f"`{k}`" for k in unknown)
+                        + f"; it takes {', '.join(f'`{k}`' for k in spec)}")
+    out = {}
+    for name, (default, check, _) in spec.items():
+        value = given.get(name)
+        out[name] = check(default if value is None else value, name)
+    return out
+
+
+def _options_doc(table):
+    """numpydoc lines documenting ``table``, indented for a Parameters entry."""
+    lines = []
+    for method, spec in table.items():
+        items = "; ".join(f"``{name}`` ({text}, default {default:g})"
+                          for name, (default, _, text) in spec.items())
+        lines.append(textwrap.fill(f'``"{method}"``: {items}.', width=88,
+                                   initial_indent=" " * 8, subsequent_indent=" " * 8,
+                                   break_long_words=False, break_on_hyphens=False))
+    return "\n\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# Kernels (validated arguments): constraints, Jacobian, Gauss-Newton on the states
+# --------------------------------------------------------------------------------------
+
+def _patterns(x, name, width):
+    """Patterns as rows, at least one of them."""
+    arr = as_patterns(x, name, width)
+    if arr.shape[0] == 0:
+        raise ValueError(f"`{name}` must hold at least one pattern (row), got shape "
+                         f"{arr.shape}")
+    return arr
 
 
 def _norm(arrays):
     return float(np.sqrt(sum(np.sum(a * a) for a in arrays if a is not None)))
 
 
-def _dL_dX(params, F, X, A, B, D):
-    r"""dL/dX(k) = B(k) - W(k+1)^T F'(A(k+1)) B(k+1), and dL/dX(N) = B(N) - 2 (D - X(N))."""
-    N = len(params)
-    Y = [None] + [F[k].df(A[k]) * B[k] for k in range(1, N + 1)]
-    dX = [None] + [B[k] - Y[k + 1] @ params[k][0] for k in range(1, N)]
-    dX.append(B[N] - 2.0 * (D - X[N]))
-    return dX, Y
+def _constraints(params, F, X):
+    """g_k = X(k) - F_k(A(k)) and A(k) = W(k) X(k-1) + b(k), k = 1..N (index 0 is None).
+
+    The ``dB`` of :func:`lagprop.lagrangian._lagrange_partials`, without ``dX`` and
+    ``dW``: for the inner loops, which need the constraints alone.
+    """
+    A = [None] + [X[k - 1] @ W.T + b for k, (W, b) in enumerate(params, start=1)]
+    return [None] + [X[k] - F[k].f(A[k]) for k in range(1, len(params) + 1)], A
 
 
-def _stationarity(params, F, X, B, D):
-    g, A = _g(params, F, X)
-    dX, _ = _dL_dX(params, F, X, A, B, D)
-    return float(np.hypot(_norm(g[1:]), _norm(dX[1:])))
+def _residual(part):
+    r"""The stationarity residual of L in (X, B).
+
+    .. math:: \big(\lVert\partial L/\partial B\rVert^2
+              + \lVert\partial L/\partial X\rVert^2\big)^{1/2}
+    """
+    return float(np.hypot(_norm(part.dB[1:]), _norm(part.dX[1:])))
+
+
+def _state_jacobian(params, F, A):
+    r"""Per pattern, the constraint Jacobian :math:`J_p = \partial g_p/\partial X_p`.
+
+    An array (P, m, m).
+
+    Identity blocks on the diagonal and :math:`-\nabla F_k(A_p(k))\, W(k)` below them (k
+    >= 2), states ordered layer by layer, :math:`m = n_1 + \dots + n_N` (for one pattern
+    the matrix of :func:`lagprop.curvature.constraint_jacobian`).
+    """
+    off = np.concatenate([[0], np.cumsum([W.shape[0] for W, _ in params])])
+    J = np.zeros((A[1].shape[0], off[-1], off[-1]))
+    J[:] = np.eye(off[-1])
+    for k in range(2, len(params) + 1):
+        block = -F[k].df(A[k])[:, :, None] * params[k - 1][0]  # (P, n_k, n_{k-1})
+        J[:, off[k - 1]:off[k], off[k - 2]:off[k - 1]] = block
+    return J
+
+
+def _d2f(act, A):
+    """f'' at A: a central difference of f' (step 1e-5, error about 1e-10)."""
+    return (act.df(A + 1e-5) - act.df(A - 1e-5)) / 2e-5
+
+
+def _hessian_of_L(params, F, X, A, B):
+    r"""Per pattern, :math:`H_p = \nabla^2_{X_p X_p} L` at states X and multipliers B.
+
+    .. math::
+
+        H = 2 I \text{ on the } X(N) \text{ block}, \qquad
+        H_{X(k-1) X(k-1)} \mathrel{-}= W(k)^\top \operatorname{diag}\big(B(k) \odot
+        F_k''(A(k))\big) W(k), \quad k = 2, \dots, N.
+
+    The package's one Hessian of L in X (the diagnoses below use it): an exact one
+    elsewhere replaces this body, or :func:`_d2f`, in one line. Returns (P, m, m).
+    """
+    N, P = len(params), X[0].shape[0]
+    off = np.concatenate([[0], np.cumsum([W.shape[0] for W, _ in params])])
+    H = np.zeros((P, off[-1], off[-1]))
+    H[:, off[N - 1]:, off[N - 1]:] = 2.0 * np.eye(off[N] - off[N - 1])
+    for k in range(2, N + 1):
+        W, blk = params[k - 1][0], slice(off[k - 2], off[k - 1])
+        H[:, blk, blk] -= np.einsum("ia,pi,ib->pab", W, B[k] * _d2f(F[k], A[k]), W)
+    return H
+
+
+def _gn_residuals(params, F, X, D, s, S):
+    r"""Per pattern, :math:`r_p = [X_p(N) - D_p;\ s (g_p + S_p)]`, and A."""
+    g, A = _constraints(params, F, X)
+    r = [X[-1] - D] + [s * (g[k] if S is None else g[k] + S[k])
+                       for k in range(1, len(params) + 1)]
+    return np.concatenate(r, axis=1), A
+
+
+def _gn_jacobian(params, F, A, s):
+    r"""Per pattern, :math:`\partial r_p/\partial X_p`: :math:`[0\ I]` over
+    :math:`s J_p`."""
+    J = s * _state_jacobian(params, F, A)
+    P, m, _ = J.shape
+    nN = params[-1][0].shape[0]
+    top = np.zeros((P, nN, m))
+    top[:, :, m - nN:] = np.eye(nN)
+    return np.concatenate([top, J], axis=1)
+
+
+def _moved(X, t, step, off):
+    return [X[0]] + [X[k] + t[:, None] * step[:, off[k - 1]:off[k]]
+                     for k in range(1, len(X))]
+
+
+def _line_search(params, F, X, D, s, S, step, phi, off):
+    r"""Per pattern, the first of :math:`t = 1, 1/2, \dots, 2^{-39}` that does not
+    increase :math:`\Phi_p` beyond rounding, and t = 0 where none does (that pattern
+    is at its rounding floor). Returns the new states, their residuals, A and
+    :math:`\Phi`, and whether any moved.
+    """
+    t = np.ones(X[0].shape[0])
+    for _ in range(40):
+        r, _ = _gn_residuals(params, F, _moved(X, t, step, off), D, s, S)
+        ok = np.sum(r * r, axis=1) <= phi * (1.0 + 1e-13)
+        if ok.all():
+            break
+        t[~ok] *= 0.5
+    t[~ok] = 0.0
+    X = _moved(X, t, step, off)
+    r, A = _gn_residuals(params, F, X, D, s, S)
+    return X, r, A, np.sum(r * r, axis=1), bool(np.any(t > 0))
 
 
 def _gauss_newton(params, F, X, D, rho, S, *, tol, max_inner):
-    r"""Minimise :math:`\Phi(X) = \lVert X(N) - D\rVert^2 + \tfrac{\rho}{2}\sum_k \lVert g_k + S_k\rVert^2`.
+    r"""Minimise :math:`\Phi(X) = \lVert X(N) - D\rVert^2
+    + \tfrac{\rho}{2}\sum_k \lVert g_k + S_k\rVert^2`.
 
-    Over the states X(1..N), pattern by pattern (the problem separates over patterns), by
-    Gauss-Newton steps with a line search. :math:`\nabla\Phi = \partial L/\partial X` at the
-    multiplier :math:`B = \rho (g + S)`, so the returned gradient norm is that residual.
-    Returns the new states, the gradient norm and the number of steps; stops when the gradient
-    norm is below ``tol`` or when no step decreases any pattern's Phi (rounding).
+    Over the states X(1..N), pattern by pattern (the problem separates over patterns),
+    by Gauss-Newton steps with a line search. :math:`\nabla\Phi = \partial L/\partial X`
+    at the multiplier :math:`B = \rho (g + S)`, so the returned gradient norm is that
+    residual. Returns the new states, the gradient norm and the number of steps taken;
+    stops when the gradient norm is at most ``tol``, after ``max_inner`` steps, or when
+    no step decreases any pattern's :math:`\Phi` (rounding).
     """
-    N = len(params)
-    P = X[0].shape[0]
-    widths = [x.shape[1] for x in X[1:]]
-    off = np.concatenate([[0], np.cumsum(widths)])
-    m, nN = int(off[-1]), widths[-1]
     s = np.sqrt(rho / 2.0)
-    X = [x.copy() for x in X]
-
-    def residuals(Xs):
-        g, A = _g(params, F, Xs)
-        r = [Xs[N] - D] + [s * (g[k] + S[k]) if S is not None else s * g[k] for k in range(1, N + 1)]
-        return np.concatenate(r, axis=1), A
-
-    r, A = residuals(X)
+    off = np.concatenate([[0], np.cumsum([x.shape[1] for x in X[1:]])])
+    eye = np.eye(off[-1])
+    r, A = _gn_residuals(params, F, X, D, s, S)
     phi = np.sum(r * r, axis=1)
-    eye = np.eye(m)
     for it in range(max_inner + 1):
-        J = np.zeros((P, nN + m, m))
-        J[:, :nN, off[N - 1]:off[N]] = np.eye(nN)
-        for k in range(1, N + 1):
-            rows = slice(nN + off[k - 1], nN + off[k])
-            J[:, rows, off[k - 1]:off[k]] = s * np.eye(widths[k - 1])
-            if k >= 2:
-                J[:, rows, off[k - 2]:off[k - 1]] = -s * F[k].df(A[k])[:, :, None] * params[k - 1][0]
-        grad = np.einsum("pri,pr->pi", J, r)  # J^T r; the gradient of Phi is twice this
+        Jr = _gn_jacobian(params, F, A, s)
+        grad = np.einsum("pri,pr->pi", Jr, r)  # J^T r; the gradient of Phi is twice it
         gnorm = 2.0 * float(np.sqrt(np.sum(grad * grad)))
         if gnorm <= tol or it == max_inner:
             return X, gnorm, it
-        G = np.einsum("pri,prj->pij", J, J) + 1e-12 * (1.0 + rho) * eye
+        G = np.einsum("pri,prj->pij", Jr, Jr) + 1e-12 * (1.0 + rho) * eye
         step = -np.linalg.solve(G, grad[:, :, None])[:, :, 0]
-        if np.max(np.abs(step)) <= 1e-15 * (1.0 + max(np.max(np.abs(x)) for x in X[1:])):
-            return X, gnorm, it  # the step is below rounding: as stationary as float64 allows
-        t = np.ones(P)
-        active = np.ones(P, dtype=bool)
-        for _ in range(40):
-            trial = [X[0]] + [X[k] + t[:, None] * step[:, off[k - 1]:off[k]] for k in range(1, N + 1)]
-            r_t, A_t = residuals(trial)
-            phi_t = np.sum(r_t * r_t, axis=1)
-            ok = phi_t <= phi * (1.0 + 1e-13)  # no increase beyond rounding: near the minimum
-            # Phi changes by |grad|^2, below its rounding once |grad| < sqrt(eps): accept there
-            bad = active & ~ok
-            if not bad.any():
-                break
-            t[bad] *= 0.5
-        t[~ok] = 0.0  # no decrease at the smallest step: this pattern is at its rounding floor
-        if not np.any(t > 0):
-            return X, gnorm, it
-        X = [X[0]] + [X[k] + t[:, None] * step[:, off[k - 1]:off[k]] for k in range(1, N + 1)]
-        r, A = residuals(X)
-        phi = np.sum(r * r, axis=1)
+        size = 1.0 + max(np.max(np.abs(x)) for x in X[1:])
+        if np.max(np.abs(step)) <= 1e-15 * size:
+            return X, gnorm, it  # a step below rounding: stationary to float64
+        X, r, A, phi, moved = _line_search(params, F, X, D, s, S, step, phi, off)
+        if not moved:
+            return X, gnorm, it + 1
     return X, gnorm, max_inner  # pragma: no cover - the loop returns
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Multipliers at fixed weights
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
-def _option(options, name, default, check):
-    value = options.pop(name, default)
-    return check(value, name)
-
-
-def _nonneg_scalar(x, name):
-    if x == 0:
-        return 0.0
-    return positive_scalar(x, name)
+def _rate(r):
+    """A spectral radius with the digits that matter (0.999997, not 1)."""
+    if not np.isfinite(r) or r == 1.0:
+        return f"{r:g}"
+    digits = min(17, max(5, 2 - math.floor(math.log10(abs(r - 1.0)))))
+    return f"{r:.{digits}g}"
 
 
-def _above_one(x, name):
-    x = positive_scalar(x, name)
-    if x <= 1.0:
-        raise ValueError(f"`{name}` must be > 1 (the factor the weight grows by), got {x!r}")
-    return x
+class _Run:
+    """The trace of the outer iterations, the best iterate so far and the stop tests.
+
+    The stop test is relative: the residual at most ``tol * max(1, ||B||)``.
+    """
+
+    def __init__(self, X, B, res, tol, callback):
+        self.tol, self.callback = tol, callback
+        self.trace = [res]
+        self.j = self.best_j = 0
+        self.best = (X, B, res)
+        self.inner = 0
+        if callback is not None:
+            callback(0, X, B)
+
+    def target(self, B):
+        return self.tol * max(1.0, _norm(B[1:]))
+
+    def record(self, j, X, B, res):
+        """Append iteration j; True when it meets the tolerance."""
+        self.j, self.last = j, (X, B)
+        self.trace.append(res)
+        if res < self.best[2]:
+            self.best, self.best_j = (X, B, res), j
+        if self.callback is not None:
+            self.callback(j, X, B)
+        return res <= self.target(B)
+
+    def stalled(self, patience):
+        """No new best residual in the last ``patience`` iterations."""
+        return self.j - self.best_j >= patience
+
+    def result(self):
+        X, B = self.last
+        return Multipliers(X=X, B=B, iterations=self.j, residual=self.trace[-1],
+                           trace=np.array(self.trace), inner_iterations=self.inner)
+
+    def error(self, message, spectral_radius=None):
+        """A ConvergenceError with the best iterate as ``best`` (Multipliers)."""
+        X, B, res = self.best
+        err = ConvergenceError(
+            f"{message}; best residual {res:.3e} (iteration {self.best_j}), against "
+            f"tol * max(1, ||B||) = {self.target(B):.3e}; the best iterate is the "
+            f"error's `best`", iterations=self.j, residual=self.trace[-1],
+            spectral_radius=spectral_radius)
+        err.best = Multipliers(X=X, B=B, iterations=self.best_j, residual=res,
+                               trace=np.array(self.trace[:self.best_j + 1]),
+                               inner_iterations=self.inner)
+        return err
 
 
-def _no_more(options, method):
-    if options:
-        raise TypeError(f"unknown option(s) for method {method!r}: "
-                        + ", ".join(f"`{k}`" for k in sorted(options)))
-
-
-def multipliers(params, inputs, targets, *, method, activation="tanh", output_activation="identity",
-                tol=1e-10, max_iter=10_000, callback=None, **options):
-    r"""At fixed weights, the stationary point of :math:`L` in (X, B) without a backward pass.
+def multipliers(params, inputs, targets, *, method, activation="tanh",
+                output_activation="identity", tol=None, max_iter=None, callback=None,
+                **options):
+    r"""At fixed weights, the stationary point of :math:`L` in (X, B), no backward pass.
 
     The weights are fixed, so the constrained problem :math:`\min_X C(X(N))` subject to
-    :math:`g_k(X) = X(k) - F_k(W(k) X(k-1) + b(k)) = 0` has the forward pass as its only feasible
-    point and le Cun's costate :math:`B(k) = -\partial C/\partial X(k)` as its multiplier. Each
-    method reaches them from the forward pass with :math:`B = 0`:
+    :math:`g_k(X) = X(k) - F_k(W(k) X(k-1) + b(k)) = 0` has the forward pass as its only
+    feasible point and le Cun's costate :math:`B(k) = -\partial C/\partial X(k)` as its
+    multiplier. Each method reaches them from the forward pass with :math:`B = 0`:
 
-    ``"penalty"`` minimises :math:`C + \tfrac{\rho_j}{2}\sum_k\lVert g_k\rVert^2` over X for
-    :math:`\rho_j = \rho\,\gamma^j` and reads the multiplier off the violation,
+    ``"penalty"`` minimises :math:`C + \tfrac{\rho_j}{2}\sum_k\lVert g_k\rVert^2` over X
+    for :math:`\rho_j = \rho_0\, \mathtt{growth}^j` and reads the multiplier off the
+    violation,
 
     .. math:: B_{\rho}(k) = \rho\, g_k(X_\rho) = B(k) + O(1/\rho);
 
-    ``"augmented"`` (the method of multipliers) minimises :math:`L_\rho(X, B_j) = L(X, B_j)
-    + \tfrac{\rho}{2}\sum_k\lVert g_k\rVert^2` over X at a fixed :math:`\rho`, then
+    ``"augmented"`` (the method of multipliers) minimises :math:`L_\rho(X, B_j) = L(X,
+    B_j) + \tfrac{\rho}{2}\sum_k\lVert g_k\rVert^2` over X, then
 
-    .. math:: B_{j+1}(k) = B_j(k) + \rho\, g_k(X_{j+1});
+    .. math:: B_{j+1}(k) = B_j(k) + \rho\, g_k(X_{j+1}),
+
+    and multiplies :math:`\rho` by ``growth`` when an update has not cut
+    :math:`\lVert g\rVert` to a quarter (``growth=1``: a fixed weight);
 
     ``"saddle"`` takes simultaneous steps of size :math:`\eta` down in X and up in B,
 
@@ -246,29 +472,38 @@ def multipliers(params, inputs, targets, *, method, activation="tanh", output_ac
         X \leftarrow X - \eta\, \partial_X L(X, B + \rho\, g), \qquad
         B \leftarrow B + \eta\, g(X),
 
-    plain descent-ascent (Arrow-Hurwicz) for :math:`\rho = 0`, and descent on the augmented
-    Lagrangian for :math:`\rho > 0`.
+    plain descent-ascent (Arrow-Hurwicz) for :math:`\rho = 0`, and descent on the
+    augmented Lagrangian for :math:`\rho > 0`. Here :math:`\rho` is the penalty weight
+    (in Part II of the book :math:`\rho` is the momentum of the heavy-ball map, another
+    quantity).
+
+    Every method stops when the stationarity residual (see :class:`Multipliers`) is at
+    most ``tol * max(1, ||B||)``, a relative tolerance, or when it has stopped making
+    progress.
 
     Parameters
     ----------
     params : list of (ndarray, ndarray)
         ``[(W_1, b_1), ..., (W_N, b_N)]``, held fixed.
     inputs : array_like, shape (P, n_0) or (n_0,)
+        At least one pattern.
     targets : array_like, shape (P, n_N) or (n_N,)
     method : {"penalty", "augmented", "saddle"}, keyword-only
     activation, output_activation : str, keyword-only
         As for :func:`lagprop.lagrangian.forward`.
-    tol : float, keyword-only
-        Stop when the stationarity residual (see :class:`Multipliers`) is at most ``tol``.
-    max_iter : int, keyword-only
-        Most outer iterations (penalty weights, multiplier updates, or descent-ascent steps).
+    tol : float, optional, keyword-only
+        Relative tolerance of the stationarity residual; None takes the method's default
+        below.
+    max_iter : int, optional, keyword-only
+        Most outer iterations (penalty weights, multiplier updates, or descent-ascent
+        steps); None takes the method's default below.
     callback : callable, optional, keyword-only
-        Called as ``callback(j, X, B)`` at the start (j = 0) and after every iteration j.
+        Called as ``callback(j, X, B)`` at the start (j = 0) and after every iteration
+        j.
     **options
-        ``"penalty"``: ``rho`` (first weight, default 1.0), ``growth`` (:math:`\gamma` > 1,
-        default 10.0). ``"augmented"``: ``rho`` (default 10.0). ``"saddle"``: ``step``
-        (:math:`\eta`, default 0.05), ``rho`` (the augmented term, default 0.0: plain
-        descent-ascent).
+        Per method, with its defaults (``tol`` and ``max_iter`` included):
+
+<options>
 
     Returns
     -------
@@ -276,160 +511,154 @@ def multipliers(params, inputs, targets, *, method, activation="tanh", output_ac
 
     Raises
     ------
-    ValueError, TypeError
-        Bad arguments or an option the method does not take.
+    TypeError
+        A wrong type, ``method`` not a string (None included), or an option the method
+        does not take.
+    ValueError
+        A bad value: an unknown method, shapes that do not match ``params``, no
+        patterns, a non-finite array, or an option out of its range.
     ConvergenceError
-        ``"penalty"``: the weight passed :math:`10^{12}` before the residual reached ``tol`` (its
-        constraint violation is :math:`\lVert B\rVert/\rho`, and the rounding error of
-        :math:`\rho g` grows like :math:`\rho` times the machine epsilon); ``"augmented"``: no
-        convergence in ``max_iter`` updates (``rho`` below the threshold of local convergence);
-        ``"saddle"``: no convergence in ``max_iter`` steps, or divergence, with the rate of growth
-        of the residual (an estimate of the spectral radius of the linearised iteration).
+        No convergence. ``"penalty"``: the weight passed ``rho_max``, or three weights
+        in a row brought no progress (its constraint violation is :math:`\lVert
+        B\rVert/\rho`, and the rounding error of :math:`\rho g` grows like :math:`\rho`
+        times the machine epsilon); ``"augmented"``: ``max_iter`` updates or ten without
+        progress, with the spectral radius of the linearised update at the last weight;
+        ``"saddle"``: divergence, ``max_iter`` steps or 2,000 without progress, with the
+        spectral radius of the linearised step. The error's ``best`` attribute holds the
+        best iterate reached, as :class:`Multipliers`.
 
     References
     ----------
-    le Cun (1988), eqs. 1-8; Nocedal and Wright (2006), Theorems 17.2 and 17.5 (penalty and
-    augmented Lagrangian); Arrow, Hurwicz and Uzawa (1958); Marra et al. (2020).
+    le Cun (1988), eqs. 1-8; Hestenes (1969); Powell (1969); Nocedal and Wright (2006),
+    Theorems 17.2 and 17.5 (penalty and augmented Lagrangian); Arrow, Hurwicz and Uzawa
+    (1958); Marra et al. (2020).
     """
     params = check_params(params)
-    if not isinstance(method, str) or method not in MULTIPLIER_METHODS:
-        raise ValueError(f"`method` must be one of {list(MULTIPLIER_METHODS)}, got {method!r}")
+    method = choice(method, "method", MULTIPLIER_METHODS)
     F = _layer_activations(len(params), activation, output_activation)
-    X0 = as_patterns(inputs, "inputs", params[0][0].shape[1])
-    D = as_patterns(targets, "targets", params[-1][0].shape[0])
-    if D.shape[0] != X0.shape[0]:
-        raise ValueError(f"`targets` must have one row per pattern ({X0.shape[0]}), got shape {D.shape}")
-    tol = positive_scalar(tol, "tol")
-    max_iter = positive_int(max_iter, "max_iter")
-    if callback is not None and not callable(callback):
-        raise TypeError(f"`callback` must be callable or None, got {type(callback).__name__}")
-    options = dict(options)
-    if method == "penalty":
-        rho = _option(options, "rho", 1.0, positive_scalar)
-        growth = _option(options, "growth", 10.0, _above_one)
-        _no_more(options, method)
-        return _penalty(params, F, X0, D, rho, growth, tol, max_iter, callback)
-    if method == "augmented":
-        rho = _option(options, "rho", 10.0, positive_scalar)
-        _no_more(options, method)
-        return _augmented(params, F, X0, D, rho, tol, max_iter, callback)
-    step = _option(options, "step", 0.05, positive_scalar)
-    rho = _option(options, "rho", 0.0, _nonneg_scalar)
-    _no_more(options, method)
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not warned
-        return _saddle(params, F, X0, D, step, rho, tol, max_iter, callback)
+    X0 = _patterns(inputs, "inputs", params[0][0].shape[1])
+    D = _check_targets(targets, params, X0.shape[0])
+    if callback is not None:
+        check_callable(callback, "callback")
+    opts = _parse_options(_MULTIPLIER_OPTIONS, method,
+                          dict(options, tol=tol, max_iter=max_iter))
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported instead
+        return _MULTIPLIER_SOLVERS[method](params, F, X0, D, callback, **opts)
 
 
-def _start(params, F, X0, D, callback):
+multipliers.__doc__ = multipliers.__doc__.replace("<options>",
+                                                  _options_doc(_MULTIPLIER_OPTIONS))
+
+
+def _start(params, F, X0, D, tol, callback):
     X = _forward(params, X0, F).X
     B = [None] + [np.zeros_like(x) for x in X[1:]]
-    if callback is not None:
-        callback(0, X, B)
-    return X, B, [_stationarity(params, F, X, B, D)]
+    res = _residual(_lagrange_partials(params, X, B, D, F))
+    return X, B, _Run(X, B, res, tol, callback)
 
 
-def _penalty(params, F, X0, D, rho, growth, tol, max_iter, callback):
-    X, B, trace = _start(params, F, X0, D, callback)
+def _penalty(params, F, X0, D, callback, *, tol, max_iter, rho, growth, rho_max):
+    X, B, run = _start(params, F, X0, D, tol, callback)
+    reason = f"no convergence in max_iter = {max_iter} weights"
     for j in range(1, max_iter + 1):
-        if rho > _RHO_MAX:
-            raise ConvergenceError(
-                f"quadratic penalty: the weight passed rho = {_RHO_MAX:.0e} after {j - 1} weights with "
-                f"residual {trace[-1]:.3e} > tol = {tol:.1e}; the constraint violation ||B||/rho and "
-                f"the rounding error of rho * g (about rho times machine epsilon) cannot both fall "
-                f"below tol in float64: use method='augmented' for an exact multiplier",
-                iterations=j - 1, residual=trace[-1])
-        X, _, _ = _gauss_newton(params, F, X, D, rho, None, tol=0.1 * tol, max_inner=100)
-        g, _ = _g(params, F, X)
+        if rho > rho_max:
+            reason = f"the weight passed rho_max = {rho_max:.3g} after {j - 1} weights"
+            break
+        X, _, n = _gauss_newton(params, F, X, D, rho, None, tol=0.1 * run.target(B),
+                                max_inner=50)
+        run.inner += n
+        g, _ = _constraints(params, F, X)
         B = [None] + [rho * gk for gk in g[1:]]
-        trace.append(_stationarity(params, F, X, B, D))
-        if callback is not None:
-            callback(j, X, B)
-        if trace[-1] <= tol:
-            return Multipliers(X=X, B=B, iterations=j, residual=trace[-1], trace=np.array(trace))
+        if run.record(j, X, B, _residual(_lagrange_partials(params, X, B, D, F))):
+            return run.result()
+        if run.stalled(3):
+            reason = f"three weights without progress (up to rho = {rho:.3g})"
+            break
         rho *= growth
-    raise ConvergenceError(
-        f"quadratic penalty: no convergence in max_iter = {max_iter} weights (last rho = "
-        f"{rho / growth:.3e}), residual {trace[-1]:.3e} > tol = {tol:.1e}",
-        iterations=max_iter, residual=trace[-1])
+    raise run.error(
+        f"quadratic penalty: {reason}; the constraint violation ||B||/rho and the "
+        f"rounding error of rho * g (about rho times machine epsilon) cannot both fall "
+        f"below the tolerance in float64: use a larger `tol`, or method='augmented' "
+        f"for an exact "
+        f"multiplier")
 
 
-def _augmented(params, F, X0, D, rho, tol, max_iter, callback):
-    X, B, trace = _start(params, F, X0, D, callback)
+def _augmented(params, F, X0, D, callback, *, tol, max_iter, rho, growth, rho_max):
+    X, B, run = _start(params, F, X0, D, tol, callback)
+    reason, violation = f"no convergence in max_iter = {max_iter} updates", None
     for j in range(1, max_iter + 1):
         S = [None] + [b / rho for b in B[1:]]
-        X, _, _ = _gauss_newton(params, F, X, D, rho, S, tol=0.1 * tol, max_inner=100)
-        g, _ = _g(params, F, X)
+        X, _, n = _gauss_newton(params, F, X, D, rho, S, tol=0.1 * run.target(B),
+                                max_inner=50)
+        run.inner += n
+        g, _ = _constraints(params, F, X)
         B = [None] + [b + rho * gk for b, gk in zip(B[1:], g[1:])]
-        trace.append(_stationarity(params, F, X, B, D))
-        if callback is not None:
-            callback(j, X, B)
-        if not np.isfinite(trace[-1]):
+        if run.record(j, X, B, _residual(_lagrange_partials(params, X, B, D, F))):
+            return run.result()
+        if not np.isfinite(run.trace[-1]):
+            reason = f"the residual is not finite after {j} updates"
             break
-        if trace[-1] <= tol:
-            return Multipliers(X=X, B=B, iterations=j, residual=trace[-1], trace=np.array(trace))
+        if run.stalled(10):
+            reason = f"ten updates without progress ({j} in all)"
+            break
+        last, violation = violation, _norm(g[1:])
+        if last is not None and violation > 0.25 * last:
+            rho = min(rho * growth, rho_max)
     radius = _augmented_radius(params, F, X0, D, rho)
-    raise ConvergenceError(
-        f"augmented Lagrangian: no convergence in {len(trace) - 1} multiplier updates at rho = "
-        f"{rho:g}, residual {trace[-1]:.3e} > tol = {tol:.1e}; the multiplier update linearised at "
-        f"the stationary point has spectral radius {radius:.4g} (it converges where this is < 1, "
-        f"for rho above twice the modulus of the most negative eigenvalue of J^-T H J^-1, H the "
-        f"Hessian of L in X and J the constraint Jacobian): increase `rho`",
-        iterations=len(trace) - 1, residual=trace[-1], spectral_radius=radius)
+    raise run.error(
+        f"augmented Lagrangian: {reason} at rho = {rho:g}; the multiplier update "
+        f"linearised at the stationary point has spectral radius {_rate(radius)} (it "
+        f"converges where this is < 1, for rho above twice the modulus of the most "
+        f"negative eigenvalue of J^-T H J^-1, H the Hessian of L in X and J the "
+        f"constraint Jacobian): increase `rho` or `growth`", spectral_radius=radius)
 
 
-def _saddle(params, F, X0, D, step, rho, tol, max_iter, callback):
-    X, B, trace = _start(params, F, X0, D, callback)
+def _saddle(params, F, X0, D, callback, *, tol, max_iter, eta, rho):
+    X, B, run = _start(params, F, X0, D, tol, callback)
     N = len(params)
+    part = _lagrange_partials(params, X, B, D, F)
+    reason = f"does not converge in max_iter = {max_iter} steps"
     for j in range(1, max_iter + 1):
-        g, A = _g(params, F, X)
-        Bt = [None] + [B[k] + rho * g[k] for k in range(1, N + 1)] if rho > 0 else B
-        dX, _ = _dL_dX(params, F, X, A, Bt, D)
-        X = [X[0]] + [X[k] - step * dX[k] for k in range(1, N + 1)]
-        B = [None] + [B[k] + step * g[k] for k in range(1, N + 1)]
-        trace.append(_stationarity(params, F, X, B, D))
-        if callback is not None:
-            callback(j, X, B)
-        if trace[-1] <= tol:
-            return Multipliers(X=X, B=B, iterations=j, residual=trace[-1], trace=np.array(trace))
-        if not np.isfinite(trace[-1]) or trace[-1] > 1e8 * max(trace[0], 1.0):
+        g = part.dB
+        if rho > 0:
+            Bt = [None] + [B[k] + rho * g[k] for k in range(1, N + 1)]
+            part = _lagrange_partials(params, X, Bt, D, F)
+        X = [X[0]] + [X[k] - eta * part.dX[k] for k in range(1, N + 1)]
+        B = [None] + [B[k] + eta * g[k] for k in range(1, N + 1)]
+        part = _lagrange_partials(params, X, B, D, F)
+        if run.record(j, X, B, _residual(part)):
+            return run.result()
+        res = run.trace[-1]
+        if not np.isfinite(res) or res > 1e8 * max(run.trace[0], 1.0):
+            reason = f"diverges after {j} steps"
             break
-    radius = _saddle_radius(params, F, X0, D, step, rho)
-    grew = not np.isfinite(trace[-1]) or trace[-1] > trace[0]
-    raise ConvergenceError(
-        f"descent-ascent {'diverges' if grew else 'does not converge'}: {len(trace) - 1} steps of "
-        f"size {step:g} (rho = {rho:g}), residual {trace[-1]:.3e} > tol = {tol:.1e}; the step "
-        f"linearised at the stationary point has spectral radius {radius:.6g} (>= 1: it cycles or "
-        f"spirals out, as plain descent-ascent does where L is bilinear in (X, B) or curves the "
-        f"wrong way in X): take a smaller `step` or add the augmented term `rho` > 0",
-        iterations=len(trace) - 1, residual=trace[-1], spectral_radius=radius)
+        if run.stalled(2000):
+            reason = f"does not converge: 2000 steps without progress ({j} in all)"
+            break
+    radius = _saddle_radius(params, F, X0, D, eta, rho)
+    raise run.error(
+        f"descent-ascent {reason} (step size eta = {eta:g}, rho = {rho:g}); the step "
+        f"linearised at the stationary point has spectral radius {_rate(radius)} "
+        f"(>= 1: it cycles or spirals out, as plain descent-ascent does where L is "
+        f"bilinear in (X, B) or curves the wrong way in X): take a smaller `eta` or a "
+        f"larger augmented term `rho`",
+        spectral_radius=radius)
+
+
+_MULTIPLIER_SOLVERS = {"penalty": _penalty, "augmented": _augmented, "saddle": _saddle}
 
 
 def _linearisation(params, F, X0, D):
-    r"""Per pattern, the Hessian :math:`H_p = \nabla^2_{XX} L` and the constraint Jacobian :math:`J_p`.
+    r"""Per pattern, :math:`H_p = \nabla^2_{XX} L` and :math:`J_p` at the stationary
+    point.
 
-    At the stationary point (the forward pass and the costate), for the diagnosis of failures
-    only. The second derivative of each activation is a central difference of its first
-    (step 1e-5, error about 1e-10). Returns two arrays (P, m, m), m = n_1 + ... + n_N.
+    At the forward pass and the costate, for the diagnosis of failures only. Returns two
+    arrays (P, m, m), m = n_1 + ... + n_N.
     """
-    from .lagrangian import _costate
-
     fwd = _forward(params, X0, F)
     B = _costate(params, fwd.X, fwd.A, D, F).B
-    N, P = len(params), X0.shape[0]
-    widths = [W.shape[0] for W, _ in params]
-    off = np.concatenate([[0], np.cumsum(widths)])
-    m = int(off[-1])
-    H = np.zeros((P, m, m))
-    J = np.zeros((P, m, m))
-    J[:] = np.eye(m)
-    H[:, off[N - 1]:off[N], off[N - 1]:off[N]] = 2.0 * np.eye(widths[-1])
-    for k in range(2, N + 1):
-        W, A = params[k - 1][0], fwd.A[k]
-        d2 = (F[k].df(A + 1e-5) - F[k].df(A - 1e-5)) / 2e-5
-        blk = slice(off[k - 2], off[k - 1])
-        H[:, blk, blk] -= np.einsum("ia,pi,ib->pab", W, B[k] * d2, W)
-        J[:, off[k - 1]:off[k], blk] = -F[k].df(A)[:, :, None] * W
-    return H, J
+    return (_hessian_of_L(params, F, fwd.X, fwd.A, B),
+            _state_jacobian(params, F, fwd.A))
 
 
 def _augmented_radius(params, F, X0, D, rho):
@@ -444,7 +673,7 @@ def _augmented_radius(params, F, X0, D, rho):
         return float(np.max(np.abs(mu / (mu + rho))))
 
 
-def _saddle_radius(params, F, X0, D, step, rho):
+def _saddle_radius(params, F, X0, D, eta, rho):
     r"""Spectral radius of the linearised descent-ascent step :math:`I + \eta K`."""
     H, J = _linearisation(params, F, X0, D)
     P, m, _ = H.shape
@@ -452,27 +681,28 @@ def _saddle_radius(params, F, X0, D, step, rho):
     K[:, :m, :m] = -(H + rho * np.einsum("pji,pjk->pik", J, J))
     K[:, :m, m:] = -np.transpose(J, (0, 2, 1))
     K[:, m:, :m] = J
-    return float(np.max(np.abs(np.linalg.eigvals(np.eye(2 * m) + step * K))))
+    return float(np.max(np.abs(np.linalg.eigvals(np.eye(2 * m) + eta * K))))
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Training
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
-def train(params, inputs, targets, *, method, steps, activation="tanh", output_activation="identity",
-          **method_options):
-    r"""Train the weights by solving the constrained problem directly, with no backward pass.
+def train(params, inputs, targets, *, method, steps, activation="tanh",
+          output_activation="identity", **method_options):
+    r"""Train the weights by solving the constrained problem directly, no backward pass.
 
-    ``"penalty"`` (the method of auxiliary coordinates, Carreira-Perpinan and Wang 2014) alternates
-    on :math:`E_\rho(W, X) = C(X(N)) + \tfrac{\rho}{2}\sum_k \lVert X(k) - F_k(W(k) X(k-1) +
-    b(k))\rVert^2`: a W-step (each layer fits its own targets :math:`X(k)` from its own inputs
-    :math:`X(k-1)`, a small least-squares problem per layer, all layers in parallel, solved by
-    Gauss-Newton steps) and an X-step (:math:`\min_X E_\rho`, pattern by pattern), with
-    :math:`\rho \leftarrow \gamma \rho` after every step.
+    ``"penalty"`` (the method of auxiliary coordinates, Carreira-Perpinan and Wang 2014)
+    alternates on :math:`E_\rho(W, X) = C(X(N)) + \tfrac{\rho}{2}\sum_k \lVert X(k) -
+    F_k(W(k) X(k-1) + b(k))\rVert^2`: a W-step (each layer fits its own targets
+    :math:`X(k)` from its own inputs :math:`X(k-1)`, a small least-squares problem per
+    layer, all layers in parallel, solved by Gauss-Newton steps) and an X-step
+    (:math:`\min_X E_\rho`, pattern by pattern), with
+    :math:`\rho \leftarrow \min(\mathtt{growth}\, \rho, \rho_{\max})` after every step.
 
     ``"admm"`` (Taylor et al. 2016) splits :math:`A(k) = W(k) X(k-1) + b(k)` and
     :math:`X(k) = F_k(A(k))` with weights :math:`\beta`, :math:`\gamma` and a multiplier
-    :math:`\lambda` on the output split only, and updates in closed form per layer (for the last
+    :math:`\lambda` on the output split only, and updates layer by layer (for the last
     hidden layer, :math:`A(N)` is replaced by :math:`A(N) + \lambda / (2\beta)`):
 
     .. math::
@@ -483,27 +713,35 @@ def train(params, inputs, targets, *, method, steps, activation="tanh", output_a
         + \gamma F_k(A(k))\big), \quad W = W(k+1)\\
         A(k) &\leftarrow \arg\min_a \gamma \lVert X(k) - F_k(a)\rVert^2
         + \beta \lVert a - W(k) X(k-1) - b(k)\rVert^2 \quad\text{(entry by entry)},\\
-        \lambda &\leftarrow \lambda + \beta\big(A(N) - W(N) X(N-1) - b(N)\big).
+        \lambda &\leftarrow \lambda + 2\beta\big(A(N) - W(N) X(N-1) - b(N)\big).
+
+    The entry-by-entry problem is solved in closed form for the identity and the ReLU
+    (the better of its two pieces), and by Gauss-Newton steps with step halving from the
+    current :math:`A(k)` for other activations (a local minimiser).
 
     ``"saddle"`` (Lagrangian propagation, Marra et al. 2020) takes simultaneous steps
     :math:`(W, X) \leftarrow (W, X) - \eta\, \partial_{(W,X)} L(W, X, B + \rho g)`,
-    :math:`B \leftarrow B + \eta\, g`.
+    :math:`B \leftarrow B + \eta\, g`. Here :math:`\rho` is the penalty weight (in Part
+    II of the book :math:`\rho` is the momentum of the heavy-ball map, another
+    quantity).
 
     Parameters
     ----------
     params : list of (ndarray, ndarray)
         Initial weights (not modified).
     inputs : array_like, shape (P, n_0)
+        At least one pattern.
     targets : array_like, shape (P, n_N)
     method : {"penalty", "admm", "saddle"}, keyword-only
+        The methods of :func:`multipliers` with the weights free: ``"admm"`` is the
+        training form of ``"augmented"``.
     steps : int, keyword-only
         Iterations of the method (>= 0).
     activation, output_activation : str, keyword-only
     **method_options
-        ``"penalty"``: ``rho`` (default 1.0), ``growth`` (default 1.1), ``rho_max`` (default
-        1e4), ``inner`` (Gauss-Newton steps per W- and X-step, default 2). ``"admm"``: ``beta``
-        (default 1.0), ``gamma`` (default 1.0). ``"saddle"``: ``lr`` (:math:`\eta`, default 0.01),
-        ``rho`` (default 0.0).
+        Per method, with its defaults:
+
+<options>
 
     Returns
     -------
@@ -513,42 +751,34 @@ def train(params, inputs, targets, *, method, steps, activation="tanh", output_a
 
     Raises
     ------
-    ValueError, TypeError
-        Bad arguments, an unknown method or option; ``"admm"`` needs an identity, tanh or sigmoid
-        hidden activation (the A-step is solved entry by entry).
+    TypeError
+        A wrong type, ``method`` not a string (None included), or an option the method
+        does not take.
+    ValueError
+        A bad value: an unknown method, shapes that do not match ``params``, no
+        patterns, a non-finite array, or an option out of its range (``growth`` must be
+        > 1).
+    ConvergenceError
+        ``"saddle"``: the cost or the constraint violation is no longer finite (or
+        passed 1e100): the step diverged.
 
     References
     ----------
     Carreira-Perpinan and Wang (2014); Taylor et al. (2016); Marra et al. (2020).
     """
     params = check_params(params)
-    if not isinstance(method, str) or method not in TRAIN_METHODS:
-        raise ValueError(f"`method` must be one of {list(TRAIN_METHODS)}, got {method!r}")
+    method = choice(method, "method", TRAIN_METHODS)
     steps = positive_int(steps, "steps", minimum=0)
     F = _layer_activations(len(params), activation, output_activation)
-    X0 = as_patterns(inputs, "inputs", params[0][0].shape[1])
-    D = as_patterns(targets, "targets", params[-1][0].shape[0])
-    if D.shape[0] != X0.shape[0]:
-        raise ValueError(f"`targets` must have one row per pattern ({X0.shape[0]}), got shape {D.shape}")
-    opts = dict(method_options)
+    X0 = _patterns(inputs, "inputs", params[0][0].shape[1])
+    D = _check_targets(targets, params, X0.shape[0])
+    opts = _parse_options(_TRAIN_OPTIONS, method, method_options)
     params = [(W.copy(), b.copy()) for W, b in params]
-    if method == "penalty":
-        rho = _option(opts, "rho", 1.0, positive_scalar)
-        growth = _option(opts, "growth", 1.1, positive_scalar)
-        rho_max = _option(opts, "rho_max", 1e4, positive_scalar)
-        inner = _option(opts, "inner", 2, positive_int)
-        _no_more(opts, method)
-        return _train_penalty(params, F, X0, D, steps, rho, growth, rho_max, inner)
-    if method == "admm":
-        beta = _option(opts, "beta", 1.0, positive_scalar)
-        gamma = _option(opts, "gamma", 1.0, positive_scalar)
-        _no_more(opts, method)
-        return _train_admm(params, F, X0, D, steps, beta, gamma)
-    lr = _option(opts, "lr", 0.01, positive_scalar)
-    rho = _option(opts, "rho", 0.0, _nonneg_scalar)
-    _no_more(opts, method)
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not warned
-        return _train_saddle(params, F, X0, D, steps, lr, rho)
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported instead
+        return _TRAINERS[method](params, F, X0, D, steps, **opts)
+
+
+train.__doc__ = train.__doc__.replace("<options>", _options_doc(_TRAIN_OPTIONS))
 
 
 def _cost_of(params, F, X0, D):
@@ -556,10 +786,13 @@ def _cost_of(params, F, X0, D):
 
 
 def _fit_layer(W, b, Xin, T, f, iters):
-    r"""Gauss-Newton steps on :math:`\min_{W, b} \lVert T - f(X_{in} W^\top + b)\rVert^2`, unit by unit.
+    r"""Gauss-Newton steps on :math:`\min_{W, b} \lVert T - f(X_{in} W^\top + b)
+    \rVert^2`.
 
-    Each output unit i is a separate weighted least-squares problem in its row of [W b]; a step is
-    kept only where it decreases that unit's error.
+    Unit by unit.
+
+    Each output unit i is a separate weighted least-squares problem in its row of [W b];
+    a step is kept only where it decreases that unit's error.
     """
     Z = np.hstack([Xin, np.ones((Xin.shape[0], 1))])
     V = np.hstack([W, b[:, None]])  # (n_k, n_{k-1} + 1)
@@ -582,29 +815,33 @@ def _fit_layer(W, b, Xin, T, f, iters):
     return V[:, :-1].copy(), V[:, -1].copy()
 
 
-def _constraint_norm(params, F, X):
-    g, _ = _g(params, F, X)
+def _violation(params, F, X):
+    g, _ = _constraints(params, F, X)
     return _norm(g[1:])
 
 
-def _train_penalty(params, F, X0, D, steps, rho, growth, rho_max, inner):
+def _train_penalty(params, F, X0, D, steps, *, rho, growth, rho_max, inner):
     N = len(params)
     X = _forward(params, X0, F).X
     costs, res = [_cost_of(params, F, X0, D)], [0.0]
     for _ in range(steps):
-        params = [_fit_layer(params[k - 1][0], params[k - 1][1], X[k - 1], X[k], F[k], inner)
-                  for k in range(1, N + 1)]  # W-step: every layer on its own, in parallel
-        X, _, _ = _gauss_newton(params, F, X, D, rho, None, tol=0.0, max_inner=inner)  # X-step
+        # W-step: every layer on its own, in parallel
+        params = [_fit_layer(W, b, X[k - 1], X[k], F[k], inner)
+                  for k, (W, b) in enumerate(params, start=1)]
+        X, _, _ = _gauss_newton(params, F, X, D, rho, None, tol=0.0, max_inner=inner)
         costs.append(_cost_of(params, F, X0, D))
-        res.append(_constraint_norm(params, F, X))
+        res.append(_violation(params, F, X))
         rho = min(rho * growth, rho_max)
-    return params, History(cost=np.array(costs), residual=np.array(res), method="penalty")
+    return params, History(cost=np.array(costs), constraint_violation=np.array(res),
+                           method="penalty")
 
 
 def _argmin_entrywise(f, target, m, wt_fit, wt_prox, lam, a0, iters=8):
     r"""Entry by entry, :math:`\min_a w_f (t - f(a))^2 + \lambda a + w_p (a - m)^2`.
 
-    Gauss-Newton steps with step halving from ``a0``; for the identity the minimiser is closed form.
+    In closed form for the identity and the ReLU (the minimiser on each of its two
+    pieces, then the better one); otherwise Gauss-Newton steps with step halving from
+    ``a0``.
     """
     if f.name == "identity":
         return (wt_fit * target - 0.5 * lam + wt_prox * m) / (wt_fit + wt_prox)
@@ -613,6 +850,11 @@ def _argmin_entrywise(f, target, m, wt_fit, wt_prox, lam, a0, iters=8):
         r = target - f.f(a)
         return wt_fit * r * r + lam * a + wt_prox * (a - m) ** 2
 
+    if f.name == "relu":
+        up = (wt_fit * target - 0.5 * lam + wt_prox * m) / (wt_fit + wt_prox)
+        up = np.maximum(up, 0.0)
+        down = np.minimum(m - 0.5 * lam / wt_prox, 0.0)
+        return np.where(obj(up) <= obj(down), up, down)
     a = a0.copy()
     val = obj(a)
     for _ in range(iters):
@@ -638,7 +880,7 @@ def _lstsq_layer(Xin, A):
     return V[:, :-1].copy(), V[:, -1].copy()
 
 
-def _train_admm(params, F, X0, D, steps, beta, gamma):
+def _train_admm(params, F, X0, D, steps, *, beta, gamma):
     N = len(params)
     fwd = _forward(params, X0, F)
     X, A = list(fwd.X), list(fwd.A)
@@ -654,7 +896,7 @@ def _train_admm(params, F, X0, D, steps, beta, gamma):
             X[k] = np.linalg.solve(M, (beta * above @ W1 + gamma * F[k].f(A[k])).T).T
             m = X[k - 1] @ W.T + b
             A[k] = _argmin_entrywise(F[k], X[k], m, gamma, beta, 0.0, A[k])
-        # output layer: its weights with the multiplier, then A(N) with the cost, then the multiplier
+        # output layer: weights with the multiplier, A(N) with the cost, the multiplier
         W, b = _lstsq_layer(X[N - 1], A[N] + lam / (2.0 * beta))
         params[N - 1] = (W, b)
         m = X[N - 1] @ W.T + b
@@ -662,31 +904,38 @@ def _train_admm(params, F, X0, D, steps, beta, gamma):
         X[N] = F[N].f(A[N])
         lam = lam + 2.0 * beta * (A[N] - m)
         costs.append(_cost_of(params, F, X0, D))
-        split = [A[k] - X[k - 1] @ W_.T - b_ for k, (W_, b_) in enumerate(params, start=1)]
+        split = [A[k] - X[k - 1] @ W_.T - b_
+                 for k, (W_, b_) in enumerate(params, start=1)]
         act = [X[k] - F[k].f(A[k]) for k in range(1, N)]
         res.append(_norm(split + act))
-    return params, History(cost=np.array(costs), residual=np.array(res), method="admm")
+    return params, History(cost=np.array(costs), constraint_violation=np.array(res),
+                           method="admm")
 
 
-def _train_saddle(params, F, X0, D, steps, lr, rho):
+def _train_saddle(params, F, X0, D, steps, *, eta, rho):
     N = len(params)
     X = _forward(params, X0, F).X
     B = [None] + [np.zeros_like(x) for x in X[1:]]
     costs, res = [_cost_of(params, F, X0, D)], [0.0]
+    g, _ = _constraints(params, F, X)
     for _ in range(steps):
-        g, A = _g(params, F, X)
         Bt = [None] + [B[k] + rho * g[k] for k in range(1, N + 1)] if rho > 0 else B
-        dX, Y = _dL_dX(params, F, X, A, Bt, D)
-        new = [(W + lr * (Y[k].T @ X[k - 1]), b + lr * Y[k].sum(axis=0))
-               for k, (W, b) in enumerate(params, start=1)]  # dL/dW(k) = -sum_p Y_p(k) X_p(k-1)^T
-        X = [X[0]] + [X[k] - lr * dX[k] for k in range(1, N + 1)]
-        B = [None] + [B[k] + lr * g[k] for k in range(1, N + 1)]
+        part = _lagrange_partials(params, X, Bt, D, F)
+        new = [(W - eta * dW, b - eta * db)
+               for (W, b), (dW, db) in zip(params, part.dW)]
+        X = [X[0]] + [X[k] - eta * part.dX[k] for k in range(1, N + 1)]
+        B = [None] + [B[k] + eta * g[k] for k in range(1, N + 1)]
         params = new
         costs.append(_cost_of(params, F, X0, D))
-        res.append(_constraint_norm(params, F, X))
+        g, _ = _constraints(params, F, X)  # the violation now, and the next step's g
+        res.append(_norm(g[1:]))
         if not (np.isfinite(costs[-1]) and np.isfinite(res[-1]) and res[-1] < 1e100):
             raise ConvergenceError(
-                f"descent-ascent training diverged after {len(costs) - 1} steps (lr = {lr:g}, rho = "
-                f"{rho:g}); take a smaller `lr` or add the augmented term `rho` > 0",
-                iterations=len(costs) - 1, residual=float(res[-1]))
-    return params, History(cost=np.array(costs), residual=np.array(res), method="saddle")
+                f"descent-ascent training diverged after {len(costs) - 1} steps (eta = "
+                f"{eta:g}, rho = {rho:g}); take a smaller `eta` or add the augmented "
+                f"term `rho` > 0", iterations=len(costs) - 1, residual=float(res[-1]))
+    return params, History(cost=np.array(costs), constraint_violation=np.array(res),
+                           method="saddle")
+
+
+_TRAINERS = {"penalty": _train_penalty, "admm": _train_admm, "saddle": _train_saddle}
