@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._errors import ConvergenceError
+from .activations import second_derivative
 from ._validate import (
     as_patterns,
     check_callable,
@@ -276,8 +277,8 @@ def _state_jacobian(params, F, A):
 
 
 def _d2f(act, A):
-    """f'' at A: a central difference of f' (step 1e-5, error about 1e-10)."""
-    return (act.df(A + 1e-5) - act.df(A - 1e-5)) / 2e-5
+    """f'' at A, exactly: the activation's own second derivative (``Activation.d2f``)."""
+    return second_derivative(act)(A)
 
 
 def _hessian_of_L(params, F, X, A, B):
