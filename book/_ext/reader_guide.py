@@ -16,6 +16,7 @@ and the order of the book cannot drift apart.
 import json
 import posixpath
 import re
+import textwrap
 from pathlib import Path
 
 import yaml
@@ -69,24 +70,30 @@ def builds_on(root, docname):
 def dependency_dot(root):
     """Graphviz source of the dependency figure: parts as clusters, "builds on" as arrows."""
     lines = ["digraph chapters {",
-             '  graph [rankdir=TB, nodesep=0.25, ranksep=0.35, fontname="Helvetica", '
-             'fontsize=13, bgcolor="white", margin=0.1];',
-             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=12, '
+             '  graph [rankdir=TB, newrank=true, nodesep=0.3, ranksep=0.3, fontname="Helvetica", '
+             'fontsize=15, bgcolor="white", margin=0.1];',
+             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=14, '
              'margin="0.12,0.06", color="#444444"];',
              '  edge [color="#555555", arrowsize=0.7];']
     number = 0
     for i, (caption, docs) in enumerate(parts(root)):
         lines.append(f"  subgraph cluster_{i} {{")
-        lines.append(f'    label="{caption}"; labeljust=l; color="{EDGES[i % 5]}"; '
+        short = caption.split(".")[0]                      # "Part I"
+        lines.append(f'    label="{short}"; labeljust=l; color="{EDGES[i % 5]}"; '
                      'style="rounded";')
         for doc in docs:
             number += 1
-            label = f"{number}. {title(root, doc)}".replace('"', "'")
+            words = f"{number}. {title(root, doc)}".replace('"', "'")
+            label = "\\n".join(textwrap.wrap(words, 20))
             lines.append(f'    "{doc}" [label="{label}", fillcolor="{FILLS[i % 5]}"];')
         lines.append("  }")
     for doc in chapters(root):
         for target in builds_on(root, doc) or []:
             lines.append(f'  "{target}" -> "{doc}";')
+    # stack the parts: an invisible edge from each part's last chapter to the next part's first
+    blocks = [docs for _, docs in parts(root)]
+    for before, after in zip(blocks, blocks[1:]):
+        lines.append(f'  "{before[-1]}" -> "{after[0]}" [style=invis, weight=10];')
     lines.append("}")
     return "\n".join(lines)
 
