@@ -17,7 +17,24 @@ environment, so the reader notebook and the web page agree:
 - citations as the HTML shows them ("le Cun (1989)", "(le Cun, 1989)"), the chapter's references
   listed at its end;
 - API roles as links to the book's API pages;
-- cells tagged ``remove-cell`` dropped; every other cell kept, code unchanged.
+- ``{only}`` blocks kept or left out as the HTML build resolves their expression;
+- glossaries and definition lists as bullets, each term in bold before its definition;
+  dropdowns as ``<details>`` with their title; ``{{ substitutions }}`` rendered as myst-parser
+  renders them (Jinja2, the config's ``myst_substitutions`` and the page's own);
+- index entries (``{index}`` directives) dropped on purpose, ``{index}`` roles as their text;
+- cells tagged ``remove-cell`` or ``html-only`` dropped; every other cell kept, code and stored
+  outputs unchanged; the notebook keeps its kernel and its ipywidgets state
+  (``metadata.widgets``), so a stored widget shows without running its cell.
+
+A cell tagged ``reader-only`` is in the reader notebook only: the extension tags it
+``remove-cell`` as Sphinx reads the chapter, so MyST-NB leaves it out of the HTML and the PDF
+(it still runs). With ``html-only`` on its static twin, a drivable figure is a live widget in
+the notebook and a picture on the page. Such cells should hold no numbered object (theorem,
+exercise, labelled equation): the build does not number what it does not read.
+
+Anything the converter has no rendering for fails loudly: a directive or role outside its
+allowlist (``DIRECTIVES``, ``ROLES``), an unknown label, an undefined substitution. The HTML
+build reports it as a warning, which fails the ``-W`` build; nothing is written in silence.
 
 The book's web address is derived from ``_config.yml``'s repository URL
 (``https://github.com/<org>/<repo>`` is published at ``https://<org>.github.io/<repo>/``). The
@@ -26,12 +43,15 @@ of the source in ``_sources/``) and points the Binder and Colab buttons at the r
 published on the repository's ``notebooks`` branch (``reader_notebooks_branch``).
 
 Without a new build, ``python book/_ext/reader_notebooks.py [_build]`` regenerates the reader
-notebooks from the environment that the last HTML build pickled.
+notebooks from the environment that the last HTML build pickled (``make notebooks``).
 
-QuantEcon's ``sphinx-tojupyter`` builds notebooks with a builder of its own: a second full Sphinx
-run, with sphinx-proof support only in its latest release, and its own conventions for exercises,
-citations and links. Rewriting the chapters' markdown with the HTML build's numbers is smaller
-and keeps the two outputs in step by construction.
+The mechanism is a rewriter of the chapters' MyST source, numbered from the build
+environment. QuantEcon's ``sphinx-tojupyter`` is a builder of its own (a second full Sphinx run,
+with its own conventions for exercises, citations and links), but a ``doctree-resolved``
+handler inside this HTML build would see every number, reference and citation already
+resolved, ``{only}`` already decided, and glossary and index entries as nodes. That is the
+better mechanism: the rewriter numbers unlabelled theorems and exercises by their position,
+which holds only while it reads the source as Sphinx does.
 """
 
 from __future__ import annotations
@@ -55,12 +75,29 @@ ADMONITIONS = {
     "error": "Error", "seealso": "See also", "margin": "", "sidebar": "", "epigraph": "",
     "topic": "", "admonition": "",
 }
-PASS_THROUGH = {"div", "container", "only", "cssclass", "rst-class", "card", "dropdown",
-                "tab-item", "tab-set", "grid", "grid-item", "grid-item-card"}
-DROPPED = {"bibliography", "toctree", "tableofcontents", "contents", "index", "glossary"}
+PROOF_TYPES = {"theorem", "lemma", "definition", "proposition", "corollary", "remark",
+               "conjecture", "example", "property", "observation", "criterion", "assumption",
+               "axiom", "notation", "algorithm"}
+CONTAINERS = {"div", "container", "cssclass", "rst-class"}  # markup only: the content is kept
+DROPPED = {"bibliography", "toctree", "tableofcontents", "contents",
+           "index"}  # index entries: no place in a notebook, dropped on purpose
+# Every directive the converter renders; any other is an error (a warning that fails -W).
+DIRECTIVES = ({"math", "prf:proof", "exercise", "solution", "exercise-start", "exercise-end",
+               "solution-start", "solution-end", "figure", "figure-md", "image", "code-block",
+               "code", "sourcecode", "raw", "table", "only", "glossary", "dropdown"}
+              | {f"prf:{t}" for t in PROOF_TYPES} | set(ADMONITIONS) | CONTAINERS | DROPPED)
 PY_ROLES = {"py:obj", "py:func", "py:class", "py:mod", "py:meth", "py:attr", "py:data",
             "py:exc", "py:const", "py:function", "py:method", "py:module", "py:attribute",
             "obj", "func", "class", "mod", "meth", "attr", "data", "exc", "const"}
+LITERAL_ROLES = {"code", "literal", "file", "command", "kbd", "samp", "envvar", "program"}
+# Every role the converter renders (and the ``cite:`` family); any other is an error.
+ROLES = (PY_ROLES | LITERAL_ROLES
+         | {"math", "eq", "prf:ref", "numref", "ref", "doc", "cite", "sup", "sub", "abbr",
+            "download", "term", "index", "emphasis", "strong", "subscript", "superscript"})
+# The tags an ``{only}`` expression sees in the HTML build (Sphinx's Builder adds them).
+HTML_TAGS = ("html", "format_html", "builder_html")
+# Cell tags: a cell only in the HTML and PDF, or only in the reader notebook.
+HTML_ONLY, READER_ONLY = "html-only", "reader-only"
 
 
 # ------------------------------------------------------------------------------------------
@@ -86,6 +123,8 @@ class BookData:
     labels: dict = field(default_factory=dict)       # label -> (docname, anchor, title)
     py_objects: dict = field(default_factory=dict)   # dotted name -> (docname, anchor)
     numfig_format: dict = field(default_factory=dict)
+    substitutions: dict = field(default_factory=dict)  # myst_substitutions of the config
+    tags: tuple = HTML_TAGS                          # what an {only} expression is tested on
     cite: Callable | None = None       # (role, target, docname) -> text as the HTML shows it
     bib_entry: Callable | None = None  # key -> markdown of the reference list entry
 
@@ -112,6 +151,7 @@ class BookData:
         repo_url = theme.get("repository_url") or _repo_url_from_config(Path(env.srcdir))
         data = cls(pages_url=pages_url(repo_url, getattr(config, "html_baseurl", "")))
         data.numfig_format = dict(config.numfig_format or {})
+        data.substitutions = dict(getattr(config, "myst_substitutions", None) or {})
         data.titles = {doc: node.astext() for doc, node in env.titles.items()}
         data.secnumbers = {doc: [(a, ".".join(map(str, n))) for a, n in nums.items()]
                            for doc, nums in env.toc_secnumbers.items()}
@@ -227,10 +267,13 @@ DOLLAR_BLOCK = re.compile(r"^\$\$(?P<body>.*?)\$\$\s*(?:\((?P<label>[^()\s]+)\))
 INLINE = re.compile(
     r"(?P<role>\{(?P<name>[A-Za-z][\w:+.-]*)\}(?P<tick>`+)(?P<content>.+?)(?P=tick))"
     r"|(?P<code>(?P<ct>`+).+?(?P=ct))"
+    r"|(?P<sub>\{\{(?P<expr>.+?)\}\})"
     r"|(?P<dmath>\$\$.+?\$\$)"
     r"|(?P<math>(?<![\\$])\$(?=\S).+?(?<![\s\\])\$)",
     re.S,
 )
+BLOCK_SUB = re.compile(r"^\s*\{\{(?P<expr>.+?)\}\}\s*$")
+DEFINITION = re.compile(r"^(?P<indent> {0,3})[:~](?P<gap> +)(?P<text>\S.*)$")
 TITLED = re.compile(r"^(?P<title>.*?)\s*<(?P<target>[^<>]+)>$", re.S)
 
 
@@ -238,6 +281,24 @@ def _dollar_block(text):
     """A display-math block ``$$ ... $$`` (optionally ``(label)``), not two inline ones."""
     m = DOLLAR_BLOCK.match(text)
     return m if m and "$$" not in m.group("body") else None
+
+
+def _definition_entry(terms, definitions):
+    """A glossary or definition-list entry as a bullet: the terms in bold, then each
+    definition (a paragraph after the colon; a block under it, indented into the item)."""
+    head = "- " + "; ".join(f"**{t}**" for t in terms)
+    out = []
+    for n, text in enumerate(definitions):
+        lines = text.split("\n")
+        if n == 0 and lines and _is_paragraph(lines[0]):
+            out.append(f"{head}: {lines[0]}")
+            lines = lines[1:]
+        elif n == 0:
+            out += [head, ""]
+        else:
+            out.append("")
+        out += [f"  {ln}" if ln.strip() else "" for ln in lines]
+    return (out or [head]) + [""]
 
 
 def _is_paragraph(line):
@@ -270,10 +331,13 @@ class _State:
 class Converter:
     """Rewrite one chapter's MyST markdown as plain Jupyter markdown."""
 
-    def __init__(self, data: BookData, docname: str):
+    def __init__(self, data: BookData, docname: str, substitutions=None):
         self.data = data
         self.state = _State(docname)
         self.sections = data.secnumbers.get(docname, [])
+        # the page's own substitutions take priority over the config's (as in myst-parser)
+        self.substitutions = {**data.substitutions, **(substitutions or {})}
+        self._depth = 0  # of substitutions inside substitutions
 
     # --- helpers -----------------------------------------------------------------------------
     @property
@@ -297,13 +361,39 @@ class Converter:
         out, pos = [], 0
         for m in INLINE.finditer(text):
             out.append(text[pos:m.start()])
-            out.append(self.role(m.group("name"), m.group("content")) if m.group("role")
-                       else m.group(0))
+            if m.group("role"):
+                out.append(self.role(m.group("name"), m.group("content")))
+            elif m.group("sub"):
+                out.append(self.substitute(m.group("expr"), inline=True))
+            else:
+                out.append(m.group(0))
             pos = m.end()
         out.append(text[pos:])
         return "".join(out)
 
+    def substitute(self, expr, inline):
+        """A ``{{ expression }}`` rendered as myst-parser does it (Jinja2, undefined names an
+        error), then converted like any other markdown."""
+        import jinja2
+
+        if self._depth > 10:
+            raise ConversionError(f"{self.doc}: substitutions nested too deep at {expr!r}")
+        env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+        try:
+            text = env.from_string("{{" + expr + "}}").render(self.substitutions)
+        except Exception as err:  # what myst-parser reports as a substitution warning
+            raise ConversionError(f"{self.doc}: substitution {{{{{expr}}}}}: {err}") from None
+        self._depth += 1
+        try:
+            return self.inline(text) if inline else self.markdown(text, top=False)
+        finally:
+            self._depth -= 1
+
     def role(self, name, content):
+        if name not in ROLES and not name.startswith("cite:"):
+            raise ConversionError(
+                f"{self.doc}: role {{{name}}} has no reader-notebook rendering (add one to "
+                "book/_ext/reader_notebooks.py, or write the text without it)")
         title, target = None, content.strip()
         m = TITLED.match(content.strip())
         if m and name != "math" and name != "cite" and not name.startswith("cite:"):
@@ -350,9 +440,13 @@ class Converter:
             return re.sub(r"\s*\(.*\)\s*$", "", content)
         if name == "download":
             return f"[{title or target}]({d.page(self._resolve_doc(target)).rsplit('.html', 1)[0]})"
-        if name in ("term", "emphasis", "strong", "subscript", "superscript"):
-            return {"emphasis": f"*{content}*", "strong": f"**{content}**"}.get(name, title or target)
-        return title or target  # an unknown role: its text, without markup
+        if name == "index":  # the text as it stands in the page; the entry has no place here
+            return title if title is not None else target.lstrip("!")
+        if name in ("emphasis", "strong"):
+            return {"emphasis": f"*{content}*", "strong": f"**{content}**"}[name]
+        if name in ("subscript", "superscript"):
+            return f"<{name[:3]}>{content}</{name[:3]}>"
+        return title or target  # term: the word itself, as the page shows it
 
     def _number_text(self, target, numref, title):
         """(docname, anchor, default text) of a numbered object, or None."""
@@ -462,6 +556,16 @@ class Converter:
                 out += ["$$", *lines[i:j + 1], "$$"]
                 i = j + 1
                 continue
+            sm = BLOCK_SUB.match(line)
+            if sm and (i == 0 or not lines[i - 1].strip()):  # a substitution as a block
+                out += ["", self.substitute(sm.group("expr"), inline=False), ""]
+                i += 1
+                continue
+            dm = DEFINITION.match(line)
+            term = self._term_index(out) if dm else None
+            if term is not None:
+                i = self.definition_list(lines, i, out, term)
+                continue
             hm = HEADING.match(line)
             if hm and top:
                 out.append(self.heading(hm.group(1), hm.group(2)))
@@ -470,6 +574,49 @@ class Converter:
             out.append(self.inline_line(lines, i))
             i += 1
         return "\n".join(out)
+
+    @staticmethod
+    def _term_index(out):
+        """Index in ``out`` of the term a ``: definition`` line defines (the running-text line
+        before it, or before one blank line), or None when there is none."""
+        k = len(out) - 1
+        if k >= 0 and not out[k].strip():
+            k -= 1
+        if k < 0 or not _is_paragraph(out[k]) or out[k].startswith(" " * 4):
+            return None
+        if k > 0 and out[k - 1].strip() and not out[k - 1].startswith("- **"):
+            return None  # the last line of a paragraph, not a term
+        return k
+
+    def definition_list(self, lines, i, out, k):
+        """A definition list (myst's ``deflist``): each term with its definitions, from line
+        ``i`` on; the term is ``out[k]``. Returns the index of the first line after it."""
+        term = out[k].strip()
+        del out[k:]
+        items = []
+        while i < len(lines):
+            dm = DEFINITION.match(lines[i])
+            if not dm:
+                break
+            width = len(dm.group("indent")) + 1 + len(dm.group("gap"))
+            body, i = [dm.group("text")], i + 1
+            while i < len(lines):  # continuation: indented lines, or blanks before them
+                if lines[i].strip() and lines[i].startswith(" " * min(width, 2)):
+                    body.append(lines[i][width:] if lines[i].startswith(" " * width)
+                                else lines[i].lstrip())
+                elif not lines[i].strip() and i + 1 < len(lines) and lines[i + 1].startswith("  "):
+                    body.append("")
+                else:
+                    break
+                i += 1
+            items.append(self.markdown("\n".join(body), top=False).strip("\n"))
+            j = i  # the next definition of the same term, after at most one blank line
+            if j < len(lines) and not lines[j].strip():
+                j += 1
+            if j < len(lines) and DEFINITION.match(lines[j]):
+                i = j
+        out += _definition_entry([term], items)
+        return i
 
     def inline_line(self, lines, i):
         return self.inline(lines[i])
@@ -540,9 +687,25 @@ class Converter:
         return opts, body[k:]
 
     def directive(self, name, arg, body):
+        if name not in DIRECTIVES:
+            raise ConversionError(
+                f"{self.doc}: directive {{{name}}} has no reader-notebook rendering (add one "
+                "to book/_ext/reader_notebooks.py, or write the text without it)")
+        if name == "glossary":  # its content is a term list, not options and markdown
+            return self.glossary(body)
         opts, content = self._options(body)
         text = "\n".join(content)
         d = self.data
+        if name == "only":
+            return self.only(arg, text)
+        if name == "dropdown":
+            title = self.inline(arg) if arg else ""
+            inner = self.markdown(text, top=False).strip("\n")
+            tag = "<details open>" if "open" in opts else "<details>"
+            head = f"{tag}<summary>{title}</summary>" if title else tag
+            return [head, "", inner, "", "</details>"]
+        if name == "figure-md":
+            return self.figure_md(opts, text)
         if name == "math":
             return self.display_math("\n".join([arg, text]).strip("\n") if arg else text,
                                      opts.get("label"))
@@ -579,12 +742,69 @@ class Converter:
             return content if arg.strip() == "html" else []
         if name in DROPPED:
             return []
-        if name in ("table", "list-table", "csv-table"):
+        if name == "table":
             caption = self.inline(arg)
-            return ([f"*{caption}*", ""] if caption else []) + [self.markdown(text, top=False)]
-        # a directive we do not know (or a pass-through container): its content, without markup
-        inner = self.markdown(text, top=False)
-        return ([f"**{self.inline(arg)}**", ""] if arg and name not in PASS_THROUGH else []) + [inner]
+            table = d.figure(opts.get("name"))
+            if table:  # numbered as the HTML numbers it
+                head = f"*{d.numfig_format.get('table', 'Table %s') % table[2]}:* {caption}"
+            else:
+                head = f"*{caption}*" if caption else ""
+            return ([head.rstrip(), ""] if head else []) + [self.markdown(text, top=False)]
+        return [self.markdown(text, top=False)]  # a container: its content, without markup
+
+    def only(self, expression, text):
+        """``{only}``: the content when the expression holds for the HTML build, else nothing.
+
+        Content left out is still read, so that the theorems and exercises in it (which the
+        build numbers, whatever the expression) keep the ones after it on their numbers."""
+        from sphinx.util.tags import Tags
+
+        try:
+            keep = Tags(list(self.data.tags)).eval_condition(expression)
+        except Exception as err:
+            raise ConversionError(f"{self.doc}: {{only}} {expression!r}: {err}") from None
+        if keep:
+            return [self.markdown(text, top=False)]
+        saved = (list(self.state.cited), self.state.heading_index)
+        self.markdown(text, top=False)
+        self.state.cited, self.state.heading_index = saved
+        return []
+
+    def glossary(self, body):
+        """``{glossary}``: each entry as a bullet, its terms in bold, then the definition."""
+        k = 0  # options (:sorted:) change nothing here
+        while k < len(body) and re.match(r"^\s*:([\w-]+):", body[k]):
+            k += 1
+        out, terms, definition = [], [], []
+
+        def flush():
+            if terms:
+                indent = min((len(ln) - len(ln.lstrip()) for ln in definition if ln.strip()),
+                             default=0)
+                text = "\n".join(ln[indent:] for ln in definition).strip("\n")
+                out.extend(_definition_entry(terms, [self.markdown(text, top=False)]))
+
+        for line in body[k:]:
+            if line.strip() and not line[0].isspace():
+                if definition:
+                    flush()
+                    terms, definition = [], []
+                terms.append(self.inline(line.strip()))
+            elif terms:
+                definition.append(line)
+        flush()
+        return out
+
+    def figure_md(self, opts, text):
+        """``{figure-md}``: its first paragraph is the figure, the rest the caption."""
+        blocks = re.split(r"\n\s*\n", text.strip(), maxsplit=1)
+        image = self.markdown(blocks[0], top=False).strip()
+        caption = self.markdown(blocks[1], top=False).strip() if len(blocks) > 1 else ""
+        fig = self.data.figure(opts.get("name"))
+        if fig:
+            fmt = self.data.numfig_format.get("figure", "Fig. %s")
+            caption = f"*{fmt % fig[2]}:* {caption}".rstrip()
+        return [image, "", caption] if caption else [image]
 
     def _label(self, kind, opts, known, what):
         """The label of the next ``kind`` ("proof" or "exercise") directive: its own, or the
@@ -662,7 +882,10 @@ def _markdown_cell(text):
 
 def convert_notebook(nb: dict, data: BookData, docname: str, title: str = "") -> dict:
     """The reader notebook of one chapter (a new dict; ``nb`` is not changed)."""
-    conv = Converter(data, docname)
+    meta_in = nb.get("metadata", {})
+    subs = {**(meta_in.get("substitutions") or {}),
+            **((meta_in.get("myst") or {}).get("substitutions") or {})}
+    conv = Converter(data, docname, subs)
     cells = []
     if title:
         chapter = data.titles.get(docname, "")
@@ -672,7 +895,7 @@ def convert_notebook(nb: dict, data: BookData, docname: str, title: str = "") ->
             "cell installs the companion package `lagprop` when it is missing."))
     for cell in nb["cells"]:
         tags = cell.get("metadata", {}).get("tags", [])
-        if "remove-cell" in tags:
+        if "remove-cell" in tags or HTML_ONLY in tags:
             continue
         if cell["cell_type"] == "markdown":
             text = re.sub(r"\n{3,}", "\n\n", conv.markdown(_source(cell))).strip("\n")
@@ -700,7 +923,9 @@ def convert_notebook(nb: dict, data: BookData, docname: str, title: str = "") ->
     if minor >= 5:  # cell ids are required from nbformat 4.5 on
         for k, cell in enumerate(cells):
             cell.setdefault("id", f"reader-{k}")
-    meta = {k: v for k, v in nb.get("metadata", {}).items() if k in ("kernelspec", "language_info")}
+    # the kernel, and the state of stored ipywidgets (without it a widget output shows
+    # "model not found" until its cell runs again)
+    meta = {k: v for k, v in meta_in.items() if k in ("kernelspec", "language_info", "widgets")}
     return {"cells": cells, "metadata": meta, "nbformat": 4, "nbformat_minor": minor}
 
 
@@ -792,14 +1017,35 @@ def _launch_to_reader(app, pagename, templatename, context, doctree):
                 button["url"] = f"{base}/github/{org}/{name}/blob/{branch}/{path}"
 
 
+def hide_reader_only_cells(text):
+    """A notebook's JSON with every ``reader-only`` cell also tagged ``remove-cell``, which
+    MyST-NB leaves out of the HTML and the PDF (the cells still run); ``text`` unchanged when
+    no cell is ``reader-only``."""
+    if f'"{READER_ONLY}"' not in text:
+        return text
+    nb = json.loads(text)
+    for cell in nb.get("cells", []):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if READER_ONLY in tags and "remove-cell" not in tags:
+            cell["metadata"]["tags"] = [*tags, "remove-cell"]
+    return json.dumps(nb, ensure_ascii=False)
+
+
+def _source_read(app, docname, source):
+    if str(app.env.doc2path(docname)).endswith(".ipynb"):
+        source[0] = hide_reader_only_cells(source[0])
+
+
 def _write_reader_notebooks(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     from sphinx.util import logging
 
     logger = logging.getLogger(__name__)
-    style = getattr(app.env.get_domain("cite"), "reference_style", None)
+    cite = app.env.domains.get("cite")  # sphinxcontrib-bibtex, when the book cites
+    style = getattr(cite, "reference_style", None)
     data = BookData.from_env(app.env, style)
+    data.tags = tuple(sorted(set(HTML_TAGS) | set(app.tags)))  # and any -t tags of the build
     outdir = Path(app.outdir).parent / "notebooks"
     try:
         written = write_all(data, app.srcdir, outdir, title=app.config.html_title,
@@ -812,6 +1058,7 @@ def _write_reader_notebooks(app, exception):
 
 def setup(app):
     app.add_config_value("reader_notebooks_branch", DEFAULT_BRANCH, "html")
+    app.connect("source-read", _source_read)
     app.connect("html-page-context", _launch_to_reader, priority=900)
     app.connect("build-finished", _write_reader_notebooks, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}
