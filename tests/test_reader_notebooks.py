@@ -82,6 +82,18 @@ def assert_plain(text):
     assert not MYST_ONLY.search(text), MYST_ONLY.search(text).group(0)
 
 
+@pytest.mark.parametrize("raw", [
+    "```{note}", ":::{only} html", "A {newrole}`x` b", "(sec-a)=", ":width: 300px",
+    "Use {{ pkg }} here", "Term\n: its definition", "{prf:ref}", "{cite:t}",
+])
+def test_the_structural_check_catches_leftover_myst(raw):
+    assert MYST_ONLY.search(raw)
+
+
+def test_the_structural_check_passes_plain_markdown():
+    assert not MYST_ONLY.search("A *b* `c` $d$ and {x} and $\\{a\\}$.\n\n- item: x\n> q")
+
+
 # ----- math --------------------------------------------------------------------------------
 
 def test_math_directive_with_label_becomes_tagged_display_math():
@@ -202,29 +214,31 @@ def test_what_the_converter_cannot_render_is_an_error(src, what):
         md(src)
 
 
-# ----- only, glossary, definition lists, dropdowns, substitutions, index --------------------
+# ----- only, glossary, definition lists, dropdowns, substitutions, index -------------
 
 def test_only_keeps_what_the_html_shows_and_drops_the_rest():
     out = md("```{only} html\nOn the web.\n```\n\n```{only} latex\nIn print.\n```\n\n"
              ":::{only} not latex and (html or epub)\nBoth {eq}`eq-a`.\n:::")
     assert "On the web." in out and "In print." not in out and "Both (1.1)." in out
     assert_plain(out)
-    assert "In print." in md("```{only} latex\nIn print.\n```", book_data(tags=("latex",)))
+    latex = book_data(tags=("latex",))
+    assert "In print." in md("```{only} latex\nIn print.\n```", latex)
 
 
 def test_only_left_out_still_counts_its_theorems():
-    """The build numbers a theorem inside {only} latex too: the next one keeps its number."""
+    """The build numbers a theorem in {only} latex too: the next keeps its number."""
     out = md("````{only} latex\n```{prf:theorem}\nPrint only.\n```\n````\n\n"
              "```{prf:theorem}\nB.\n```")
     assert "Print only" not in out and "**Theorem 1.2**\n\nB." in out
 
 
 def test_glossary_entries_become_bold_terms_with_their_definitions():
-    out = md("```{glossary}\n:sorted:\n\ncostate\n  The multiplier $B$ of\n  a layer.\n\n"
-             "adjoint\nLagrange multiplier\n  See {term}`costate`.\n\n  A second paragraph.\n```")
+    out = md("```{glossary}\n:sorted:\n\ncostate\n  The multiplier $B$ of\n"
+             "  a layer.\n\nadjoint\nLagrange multiplier\n  See {term}`costate`.\n\n"
+             "  A second paragraph.\n```")
     assert "- **costate**: The multiplier $B$ of\n  a layer." in out
-    assert ("- **adjoint**; **Lagrange multiplier**: See costate.\n\n  A second paragraph."
-            in out)
+    assert ("- **adjoint**; **Lagrange multiplier**: See costate.\n\n"
+            "  A second paragraph." in out)
     assert_plain(out)
 
 
@@ -238,17 +252,19 @@ def test_definition_lists_become_bold_terms_with_their_definitions():
 
 
 def test_dropdown_keeps_its_title_in_a_closed_details_element():
-    out = md("````{dropdown} Why $B$?\nBecause {eq}`eq-a`.\n````\n\n```{dropdown}\n:open:\nOpen.\n```")
+    out = md("````{dropdown} Why $B$?\nBecause {eq}`eq-a`.\n````\n\n"
+             "```{dropdown}\n:open:\nOpen.\n```")
     assert "<details><summary>Why $B$?</summary>\n\nBecause (1.1).\n\n</details>" in out
     assert "<details open>\n\nOpen.\n\n</details>" in out
     assert_plain(out)
 
 
 def test_substitutions_from_the_config_and_the_page_are_rendered():
-    data = book_data(substitutions={"pkg": "`lagprop`", "eqref": "{eq}`eq-a`", "page": "config"})
+    data = book_data(substitutions={"pkg": "`lagprop`", "eqref": "{eq}`eq-a`",
+                                    "page": "config"})
     conv = rn.Converter(data, "book/a/one", {"page": "page *own*"})
-    out = conv.markdown("Use {{ pkg }} with {{eqref}}; `{{ pkg }}` stays.\n\n{{ page }}\n\n"
-                        "Upper: {{ pkg | upper }}.")
+    out = conv.markdown("Use {{ pkg }} with {{eqref}}; `{{ pkg }}` stays.\n\n"
+                        "{{ page }}\n\nUpper: {{ pkg | upper }}.")
     assert out.startswith("Use `lagprop` with (1.1); `{{ pkg }}` stays.")
     assert "\npage *own*\n" in out and "Upper: `LAGPROP`." in out
     with pytest.raises(rn.ConversionError, match="nope"):
@@ -256,13 +272,15 @@ def test_substitutions_from_the_config_and_the_page_are_rendered():
 
 
 def test_index_entries_are_dropped_and_their_text_kept():
-    out = md("```{index} single: costate; multiplier\n```\n\nThe {index}`costate <single: costate>`"
-             " and {index}`Lagrangian` and {index}`!adjoint`.")
+    out = md("```{index} single: costate; multiplier\n```\n\n"
+             "The {index}`costate <single: costate>` and {index}`Lagrangian` and "
+             "{index}`!adjoint`.")
     assert out.strip() == "The costate and Lagrangian and adjoint."
 
 
 def test_figure_md_gets_its_number_and_table_its_caption():
-    out = md(":::{figure-md} fig-a\n:name: fig-a\n\n![Two curves](img/p.png)\n\nThe *curves*.\n:::")
+    out = md(":::{figure-md} fig-a\n:name: fig-a\n\n![Two curves](img/p.png)\n\n"
+             "The *curves*.\n:::")
     assert "![Two curves](img/p.png)\n\n*Fig. 1.1:* The *curves*." in out
     data = book_data(figures={"tab-a": ("book/a/one", "table", "1.2")},
                      numfig_format={"table": "Table %s"})
@@ -376,7 +394,8 @@ def test_cells_removed_kept_and_figure_captions_added():
 def test_html_only_cells_dropped_reader_only_kept_and_widget_state_kept():
     widgets = {"application/vnd.jupyter.widget-state+json": {"state": {"m1": {}},
                                                              "version_major": 2}}
-    nb = _nb(_code("static_figure()", [rn.HTML_ONLY]), _code("slider()", [rn.READER_ONLY]),
+    nb = _nb(_code("static_figure()", [rn.HTML_ONLY]),
+             _code("slider()", [rn.READER_ONLY]),
              {"cell_type": "markdown", "id": "m", "metadata": {"tags": [rn.HTML_ONLY]},
               "source": "Drag nothing: this is a picture."})
     nb["metadata"]["widgets"] = widgets
@@ -392,7 +411,7 @@ def test_reader_only_cells_are_removed_from_the_html_and_pdf_sources():
     assert [c["metadata"]["tags"] for c in hidden["cells"]] == [
         [rn.READER_ONLY, "remove-cell"], []]
     plain = json.dumps(_nb(_code("plain()")))
-    assert rn.hide_reader_only_cells(plain) is plain   # untouched when no cell is reader-only
+    assert rn.hide_reader_only_cells(plain) is plain   # no reader-only cell: untouched
 
 
 def test_pages_url_from_the_repository_url():
@@ -464,7 +483,8 @@ def test_reader_notebook_is_a_valid_notebook(doc):
 def test_reader_notebook_keeps_the_code_and_its_stored_outputs(doc):
     source = json.loads((ROOT / f"{doc}.ipynb").read_text(encoding="utf-8"))
     kept = [c for c in source["cells"] if c["cell_type"] == "code"
-            and not {"remove-cell", rn.HTML_ONLY} & set(c.get("metadata", {}).get("tags", []))]
+            and not {"remove-cell", rn.HTML_ONLY}
+            & set(c.get("metadata", {}).get("tags", []))]
     reader = [c for c in _reader(doc)["cells"] if c["cell_type"] == "code"]
     assert [c["source"] for c in reader] == [c["source"] for c in kept]
     assert [c["outputs"] for c in reader] == [c["outputs"] for c in kept]
@@ -604,14 +624,15 @@ def test_make_notebooks_regenerates_what_the_html_build_wrote(tmp_path):
         assert (tmp_path / "notebooks" / rel).read_bytes() == (NOTEBOOKS / rel).read_bytes(), rel
 
 
-# ----- a small book built by Sphinx: the extension inside the HTML build ----------------------
+# ----- a small book built by Sphinx: the extension inside the HTML build ------------
 
 CONF = """
 import sys
 sys.path.insert(0, {ext!r})
 extensions = ["myst_nb", "sphinx_design", "reader_notebooks"]
 nb_execution_mode = "off"
-myst_enable_extensions = ["colon_fence", "deflist", "substitution", "dollarmath", "amsmath"]
+myst_enable_extensions = ["colon_fence", "deflist", "substitution", "dollarmath",
+                          "amsmath"]
 myst_substitutions = {{"pkg": "`lagprop`"}}
 numfig = True
 exclude_patterns = ["_build"]
@@ -619,25 +640,27 @@ html_title = "Small book"
 """
 
 WIDGET_STATE = {"application/vnd.jupyter.widget-state+json": {
-    "state": {"m1": {"model_name": "IntSliderModel", "model_module": "@jupyter-widgets/controls",
+    "state": {"m1": {"model_name": "IntSliderModel",
+                     "model_module": "@jupyter-widgets/controls",
                      "model_module_version": "2.0.0", "state": {"value": 3}}},
     "version_major": 2, "version_minor": 0}}
 
 
 def _small_book(tmp_path, markdown):
-    """A one-chapter book (book/a/one.ipynb) with the given markdown cells and a widget."""
+    """A one-chapter book (book/a/one.ipynb): these markdown cells, then a widget."""
     src = tmp_path / "src"
     (src / "book" / "a").mkdir(parents=True)
     (src / "conf.py").write_text(CONF.format(ext=str(ROOT / "book" / "_ext")))
-    (src / "_config.yml").write_text("repository:\n  url: https://github.com/org/repo\n")
+    (src / "_config.yml").write_text(
+        "repository:\n  url: https://github.com/org/repo\n")
     (src / "index.md").write_text("# Small book\n\n```{toctree}\nbook/a/one\n```\n")
     cells = [{"cell_type": "markdown", "id": f"m{k}", "metadata": {}, "source": text}
              for k, text in enumerate(markdown)]
     widget = _code("slider", [rn.READER_ONLY])
     widget["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {
         "text/plain": ["IntSlider(value=3)"],
-        "application/vnd.jupyter.widget-view+json": {"model_id": "m1", "version_major": 2,
-                                                     "version_minor": 0}}}]
+        "application/vnd.jupyter.widget-view+json": {
+            "model_id": "m1", "version_major": 2, "version_minor": 0}}}]
     still = _code("static_picture", [rn.HTML_ONLY])
     nb = _nb(*cells, _code("install"), widget, still)
     nb["metadata"].update(widgets=WIDGET_STATE, language_info={"name": "python"},
@@ -674,10 +697,10 @@ def test_small_book_reader_notebook_renders_what_the_html_shows(tmp_path):
     assert "On the web." in text and "In print." not in text
     assert_plain(text)
     code = ["".join(c["source"]) for c in reader["cells"] if c["cell_type"] == "code"]
-    assert code == ["install", "slider"]                        # html-only cell left out
-    assert reader["metadata"]["widgets"] == WIDGET_STATE         # the slider's model is there
+    assert code == ["install", "slider"]  # html-only cell left out
+    assert reader["metadata"]["widgets"] == WIDGET_STATE  # the slider model is there
     page = (tmp_path / "out" / "html" / "book" / "a" / "one.html").read_text()
-    assert "static_picture" in page and "slider" not in page     # reader-only cell left out
+    assert "static_picture" in page and "slider" not in page  # reader-only: left out
     assert "In print." not in page and "On the web." in page
     served = tmp_path / "out" / "html" / "_sources" / "book" / "a" / "one.ipynb"
     assert served.read_text() == reader_file.read_text()        # the download button

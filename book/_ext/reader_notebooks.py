@@ -19,39 +19,46 @@ environment, so the reader notebook and the web page agree:
 - API roles as links to the book's API pages;
 - ``{only}`` blocks kept or left out as the HTML build resolves their expression;
 - glossaries and definition lists as bullets, each term in bold before its definition;
-  dropdowns as ``<details>`` with their title; ``{{ substitutions }}`` rendered as myst-parser
-  renders them (Jinja2, the config's ``myst_substitutions`` and the page's own);
-- index entries (``{index}`` directives) dropped on purpose, ``{index}`` roles as their text;
-- cells tagged ``remove-cell`` or ``html-only`` dropped; every other cell kept, code and stored
-  outputs unchanged; the notebook keeps its kernel and its ipywidgets state
+  dropdowns as ``<details>`` with their title; ``{{ substitutions }}`` rendered as
+  myst-parser renders them (Jinja2, the config's ``myst_substitutions`` and the page's
+  own);
+- index entries (``{index}`` directives) dropped on purpose, ``{index}`` roles as their
+  text;
+- cells tagged ``remove-cell`` or ``html-only`` dropped; every other cell kept, code and
+  stored outputs unchanged; the notebook keeps its kernel and its ipywidgets state
   (``metadata.widgets``), so a stored widget shows without running its cell.
 
 A cell tagged ``reader-only`` is in the reader notebook only: the extension tags it
-``remove-cell`` as Sphinx reads the chapter, so MyST-NB leaves it out of the HTML and the PDF
-(it still runs). With ``html-only`` on its static twin, a drivable figure is a live widget in
-the notebook and a picture on the page. Such cells should hold no numbered object (theorem,
-exercise, labelled equation): the build does not number what it does not read.
+``remove-cell`` as Sphinx reads the chapter, so MyST-NB leaves it out of the HTML and
+the PDF (it still runs). With ``html-only`` on its static twin, a drivable figure is a
+live widget in the notebook and a picture on the page. Such cells should hold no
+numbered object (theorem, exercise, labelled equation): the build does not number what
+it does not read.
 
-Anything the converter has no rendering for fails loudly: a directive or role outside its
-allowlist (``DIRECTIVES``, ``ROLES``), an unknown label, an undefined substitution. The HTML
-build reports it as a warning, which fails the ``-W`` build; nothing is written in silence.
+Anything the converter has no rendering for fails loudly: a directive or role outside
+its allowlist (``DIRECTIVES``, ``ROLES``), an unknown label, an undefined substitution.
+The HTML build reports it as a warning, which fails the ``-W`` build; nothing is written
+in silence.
 
 The book's web address is derived from ``_config.yml``'s repository URL
-(``https://github.com/<org>/<repo>`` is published at ``https://<org>.github.io/<repo>/``). The
-extension also makes the page's download button serve the reader notebook (it replaces the copy
-of the source in ``_sources/``) and points the Binder and Colab buttons at the reader notebooks
-published on the repository's ``notebooks`` branch (``reader_notebooks_branch``).
+(``https://github.com/<org>/<repo>`` is published at
+``https://<org>.github.io/<repo>/``). The extension also makes the page's download
+button serve the reader notebook (it replaces the copy of the source in ``_sources/``)
+and points the Binder and Colab buttons at the reader notebooks published on the
+repository's ``notebooks`` branch (``reader_notebooks_branch``).
 
-Without a new build, ``python book/_ext/reader_notebooks.py [_build]`` regenerates the reader
-notebooks from the environment that the last HTML build pickled (``make notebooks``).
+Without a new build, ``python book/_ext/reader_notebooks.py [_build]`` regenerates the
+reader notebooks from the environment that the last HTML build pickled (``make
+notebooks``).
 
 The mechanism is a rewriter of the chapters' MyST source, numbered from the build
-environment. QuantEcon's ``sphinx-tojupyter`` is a builder of its own (a second full Sphinx run,
-with its own conventions for exercises, citations and links), but a ``doctree-resolved``
-handler inside this HTML build would see every number, reference and citation already
-resolved, ``{only}`` already decided, and glossary and index entries as nodes. That is the
-better mechanism: the rewriter numbers unlabelled theorems and exercises by their position,
-which holds only while it reads the source as Sphinx does.
+environment. QuantEcon's ``sphinx-tojupyter`` is a builder of its own (a second full
+Sphinx run, with its own conventions for exercises, citations and links), but a
+``doctree-resolved`` handler inside this HTML build would see every number, reference
+and citation already resolved, ``{only}`` already decided, and glossary and index
+entries as nodes. That is the better mechanism: the rewriter numbers unlabelled theorems
+and exercises by their position, which holds only while it reads the source as Sphinx
+does.
 """
 
 from __future__ import annotations
@@ -76,24 +83,29 @@ ADMONITIONS = {
     "topic": "", "admonition": "",
 }
 PROOF_TYPES = {"theorem", "lemma", "definition", "proposition", "corollary", "remark",
-               "conjecture", "example", "property", "observation", "criterion", "assumption",
-               "axiom", "notation", "algorithm"}
-CONTAINERS = {"div", "container", "cssclass", "rst-class"}  # markup only: the content is kept
-DROPPED = {"bibliography", "toctree", "tableofcontents", "contents",
-           "index"}  # index entries: no place in a notebook, dropped on purpose
-# Every directive the converter renders; any other is an error (a warning that fails -W).
-DIRECTIVES = ({"math", "prf:proof", "exercise", "solution", "exercise-start", "exercise-end",
-               "solution-start", "solution-end", "figure", "figure-md", "image", "code-block",
-               "code", "sourcecode", "raw", "table", "only", "glossary", "dropdown"}
-              | {f"prf:{t}" for t in PROOF_TYPES} | set(ADMONITIONS) | CONTAINERS | DROPPED)
+               "conjecture", "example", "property", "observation", "criterion",
+               "assumption", "axiom", "notation", "algorithm"}
+# markup only: the content is kept
+CONTAINERS = {"div", "container", "cssclass", "rst-class"}
+# index entries have no place in a notebook: dropped on purpose
+DROPPED = {"bibliography", "toctree", "tableofcontents", "contents", "index"}
+# Every directive the converter renders; any other is an error (a warning: -W fails).
+DIRECTIVES = ({"math", "prf:proof", "exercise", "solution", "exercise-start",
+               "exercise-end", "solution-start", "solution-end", "figure", "figure-md",
+               "image", "code-block", "code", "sourcecode", "raw", "table", "only",
+               "glossary", "dropdown"}
+              | {f"prf:{t}" for t in PROOF_TYPES} | set(ADMONITIONS) | CONTAINERS
+              | DROPPED)
 PY_ROLES = {"py:obj", "py:func", "py:class", "py:mod", "py:meth", "py:attr", "py:data",
             "py:exc", "py:const", "py:function", "py:method", "py:module", "py:attribute",
             "obj", "func", "class", "mod", "meth", "attr", "data", "exc", "const"}
-LITERAL_ROLES = {"code", "literal", "file", "command", "kbd", "samp", "envvar", "program"}
+LITERAL_ROLES = {"code", "literal", "file", "command", "kbd", "samp", "envvar",
+                 "program"}
 # Every role the converter renders (and the ``cite:`` family); any other is an error.
 ROLES = (PY_ROLES | LITERAL_ROLES
-         | {"math", "eq", "prf:ref", "numref", "ref", "doc", "cite", "sup", "sub", "abbr",
-            "download", "term", "index", "emphasis", "strong", "subscript", "superscript"})
+         | {"math", "eq", "prf:ref", "numref", "ref", "doc", "cite", "sup", "sub",
+            "abbr", "download", "term", "index", "emphasis", "strong", "subscript",
+            "superscript"})
 # The tags an ``{only}`` expression sees in the HTML build (Sphinx's Builder adds them).
 HTML_TAGS = ("html", "format_html", "builder_html")
 # Cell tags: a cell only in the HTML and PDF, or only in the reader notebook.
@@ -123,8 +135,8 @@ class BookData:
     labels: dict = field(default_factory=dict)       # label -> (docname, anchor, title)
     py_objects: dict = field(default_factory=dict)   # dotted name -> (docname, anchor)
     numfig_format: dict = field(default_factory=dict)
-    substitutions: dict = field(default_factory=dict)  # myst_substitutions of the config
-    tags: tuple = HTML_TAGS                          # what an {only} expression is tested on
+    substitutions: dict = field(default_factory=dict)  # the config's myst_substitutions
+    tags: tuple = HTML_TAGS                          # what {only} expressions see
     cite: Callable | None = None       # (role, target, docname) -> text as the HTML shows it
     bib_entry: Callable | None = None  # key -> markdown of the reference list entry
 
@@ -285,7 +297,8 @@ def _dollar_block(text):
 
 def _definition_entry(terms, definitions):
     """A glossary or definition-list entry as a bullet: the terms in bold, then each
-    definition (a paragraph after the colon; a block under it, indented into the item)."""
+    definition (a paragraph after the colon, a block under it, indented into the
+    item)."""
     head = "- " + "; ".join(f"**{t}**" for t in terms)
     out = []
     for n, text in enumerate(definitions):
@@ -335,7 +348,7 @@ class Converter:
         self.data = data
         self.state = _State(docname)
         self.sections = data.secnumbers.get(docname, [])
-        # the page's own substitutions take priority over the config's (as in myst-parser)
+        # the page's substitutions take priority over the config's (as in myst-parser)
         self.substitutions = {**data.substitutions, **(substitutions or {})}
         self._depth = 0  # of substitutions inside substitutions
 
@@ -372,17 +385,19 @@ class Converter:
         return "".join(out)
 
     def substitute(self, expr, inline):
-        """A ``{{ expression }}`` rendered as myst-parser does it (Jinja2, undefined names an
-        error), then converted like any other markdown."""
+        """A ``{{ expression }}`` rendered as myst-parser does it (Jinja2, undefined
+        names an error), then converted like any other markdown."""
         import jinja2
 
         if self._depth > 10:
-            raise ConversionError(f"{self.doc}: substitutions nested too deep at {expr!r}")
+            raise ConversionError(
+                f"{self.doc}: substitutions nested too deep at {expr!r}")
         env = jinja2.Environment(undefined=jinja2.StrictUndefined)
         try:
             text = env.from_string("{{" + expr + "}}").render(self.substitutions)
         except Exception as err:  # what myst-parser reports as a substitution warning
-            raise ConversionError(f"{self.doc}: substitution {{{{{expr}}}}}: {err}") from None
+            raise ConversionError(
+                f"{self.doc}: substitution {{{{{expr}}}}}: {err}") from None
         self._depth += 1
         try:
             return self.inline(text) if inline else self.markdown(text, top=False)
@@ -392,8 +407,8 @@ class Converter:
     def role(self, name, content):
         if name not in ROLES and not name.startswith("cite:"):
             raise ConversionError(
-                f"{self.doc}: role {{{name}}} has no reader-notebook rendering (add one to "
-                "book/_ext/reader_notebooks.py, or write the text without it)")
+                f"{self.doc}: role {{{name}}} has no reader-notebook rendering (add "
+                "one to book/_ext/reader_notebooks.py, or write the text without it)")
         title, target = None, content.strip()
         m = TITLED.match(content.strip())
         if m and name != "math" and name != "cite" and not name.startswith("cite:"):
@@ -440,7 +455,7 @@ class Converter:
             return re.sub(r"\s*\(.*\)\s*$", "", content)
         if name == "download":
             return f"[{title or target}]({d.page(self._resolve_doc(target)).rsplit('.html', 1)[0]})"
-        if name == "index":  # the text as it stands in the page; the entry has no place here
+        if name == "index":  # the text as the page shows it; the entry has no place
             return title if title is not None else target.lstrip("!")
         if name in ("emphasis", "strong"):
             return {"emphasis": f"*{content}*", "strong": f"**{content}**"}[name]
@@ -577,8 +592,8 @@ class Converter:
 
     @staticmethod
     def _term_index(out):
-        """Index in ``out`` of the term a ``: definition`` line defines (the running-text line
-        before it, or before one blank line), or None when there is none."""
+        """Index in ``out`` of the term a ``: definition`` line defines (the line of
+        running text before it, or before one blank line), or None if there is none."""
         k = len(out) - 1
         if k >= 0 and not out[k].strip():
             k -= 1
@@ -589,8 +604,8 @@ class Converter:
         return k
 
     def definition_list(self, lines, i, out, k):
-        """A definition list (myst's ``deflist``): each term with its definitions, from line
-        ``i`` on; the term is ``out[k]``. Returns the index of the first line after it."""
+        """A definition list (myst's ``deflist``): each term with its definitions, from
+        line ``i`` on; the term is ``out[k]``. Returns the index of the next line."""
         term = out[k].strip()
         del out[k:]
         items = []
@@ -604,7 +619,8 @@ class Converter:
                 if lines[i].strip() and lines[i].startswith(" " * min(width, 2)):
                     body.append(lines[i][width:] if lines[i].startswith(" " * width)
                                 else lines[i].lstrip())
-                elif not lines[i].strip() and i + 1 < len(lines) and lines[i + 1].startswith("  "):
+                elif (not lines[i].strip() and i + 1 < len(lines)
+                      and lines[i + 1].startswith("  ")):
                     body.append("")
                 else:
                     break
@@ -689,8 +705,9 @@ class Converter:
     def directive(self, name, arg, body):
         if name not in DIRECTIVES:
             raise ConversionError(
-                f"{self.doc}: directive {{{name}}} has no reader-notebook rendering (add one "
-                "to book/_ext/reader_notebooks.py, or write the text without it)")
+                f"{self.doc}: directive {{{name}}} has no reader-notebook rendering "
+                "(add one to book/_ext/reader_notebooks.py, or write the text without "
+                "it)")
         if name == "glossary":  # its content is a term list, not options and markdown
             return self.glossary(body)
         opts, content = self._options(body)
@@ -746,23 +763,28 @@ class Converter:
             caption = self.inline(arg)
             table = d.figure(opts.get("name"))
             if table:  # numbered as the HTML numbers it
-                head = f"*{d.numfig_format.get('table', 'Table %s') % table[2]}:* {caption}"
+                fmt = d.numfig_format.get("table", "Table %s")
+                head = f"*{fmt % table[2]}:* {caption}"
             else:
                 head = f"*{caption}*" if caption else ""
-            return ([head.rstrip(), ""] if head else []) + [self.markdown(text, top=False)]
-        return [self.markdown(text, top=False)]  # a container: its content, without markup
+            body = self.markdown(text, top=False)
+            return ([head.rstrip(), ""] if head else []) + [body]
+        return [self.markdown(text, top=False)]  # a container: its content, no markup
 
     def only(self, expression, text):
-        """``{only}``: the content when the expression holds for the HTML build, else nothing.
+        """``{only}``: the content when the expression holds for the HTML build, else
+        nothing.
 
-        Content left out is still read, so that the theorems and exercises in it (which the
-        build numbers, whatever the expression) keep the ones after it on their numbers."""
+        Content left out is still read, so that the theorems and exercises in it (which
+        the build numbers, whatever the expression) keep the ones after it on their
+        numbers."""
         from sphinx.util.tags import Tags
 
         try:
             keep = Tags(list(self.data.tags)).eval_condition(expression)
         except Exception as err:
-            raise ConversionError(f"{self.doc}: {{only}} {expression!r}: {err}") from None
+            raise ConversionError(
+                f"{self.doc}: {{only}} {expression!r}: {err}") from None
         if keep:
             return [self.markdown(text, top=False)]
         saved = (list(self.state.cited), self.state.heading_index)
@@ -771,7 +793,8 @@ class Converter:
         return []
 
     def glossary(self, body):
-        """``{glossary}``: each entry as a bullet, its terms in bold, then the definition."""
+        """``{glossary}``: each entry as a bullet, its terms in bold, then its
+        definition."""
         k = 0  # options (:sorted:) change nothing here
         while k < len(body) and re.match(r"^\s*:([\w-]+):", body[k]):
             k += 1
@@ -779,8 +802,8 @@ class Converter:
 
         def flush():
             if terms:
-                indent = min((len(ln) - len(ln.lstrip()) for ln in definition if ln.strip()),
-                             default=0)
+                indent = min((len(ln) - len(ln.lstrip())
+                              for ln in definition if ln.strip()), default=0)
                 text = "\n".join(ln[indent:] for ln in definition).strip("\n")
                 out.extend(_definition_entry(terms, [self.markdown(text, top=False)]))
 
@@ -925,7 +948,8 @@ def convert_notebook(nb: dict, data: BookData, docname: str, title: str = "") ->
             cell.setdefault("id", f"reader-{k}")
     # the kernel, and the state of stored ipywidgets (without it a widget output shows
     # "model not found" until its cell runs again)
-    meta = {k: v for k, v in meta_in.items() if k in ("kernelspec", "language_info", "widgets")}
+    kept = ("kernelspec", "language_info", "widgets")
+    meta = {k: v for k, v in meta_in.items() if k in kept}
     return {"cells": cells, "metadata": meta, "nbformat": 4, "nbformat_minor": minor}
 
 
@@ -1018,9 +1042,9 @@ def _launch_to_reader(app, pagename, templatename, context, doctree):
 
 
 def hide_reader_only_cells(text):
-    """A notebook's JSON with every ``reader-only`` cell also tagged ``remove-cell``, which
-    MyST-NB leaves out of the HTML and the PDF (the cells still run); ``text`` unchanged when
-    no cell is ``reader-only``."""
+    """A notebook's JSON with every ``reader-only`` cell also tagged ``remove-cell``,
+    which MyST-NB leaves out of the HTML and the PDF (the cells still run); ``text``
+    itself when no cell is ``reader-only``."""
     if f'"{READER_ONLY}"' not in text:
         return text
     nb = json.loads(text)
@@ -1045,7 +1069,7 @@ def _write_reader_notebooks(app, exception):
     cite = app.env.domains.get("cite")  # sphinxcontrib-bibtex, when the book cites
     style = getattr(cite, "reference_style", None)
     data = BookData.from_env(app.env, style)
-    data.tags = tuple(sorted(set(HTML_TAGS) | set(app.tags)))  # and any -t tags of the build
+    data.tags = tuple(sorted(set(HTML_TAGS) | set(app.tags)))  # and the build's -t tags
     outdir = Path(app.outdir).parent / "notebooks"
     try:
         written = write_all(data, app.srcdir, outdir, title=app.config.html_title,
