@@ -214,6 +214,28 @@ def test_what_the_converter_cannot_render_is_an_error(src, what):
         md(src)
 
 
+def test_a_role_that_wraps_onto_the_next_line_is_converted():
+    out = md("A {eq}`eq-a` and {prf:ref}`the\nclaim <thm-a>`, then\n"
+             "{cite:t}`lecun1988\n`\nand text.\n\nNext paragraph.")
+    assert out == ("A (1.1) and the\nclaim, then\nle Cun (1989)\nand text.\n\n"
+                   "Next paragraph.")
+
+
+def test_myst_the_converter_did_not_see_fails_the_notebook():
+    nb = _nb({"cell_type": "markdown", "id": "m", "metadata": {},
+              "source": "Para\nline two\n: not a definition"})
+    with pytest.raises(rn.ConversionError, match="MyST left in a reader notebook"):
+        rn.convert_notebook(nb, book_data(), "book/a/one")
+    assert rn.leftover_myst("A {x}`y`, {{ z }} and\n(lab)=\n```{note}\nN.\n```") == [
+        "{x}`y`", "{{ z }}", "(lab)=", "```{"]
+
+
+def test_myst_inside_code_and_maths_is_not_leftover():
+    text = ("Write `{eq}` like this: ``{eq}`label` ``, and $a {b}`c`$ stays.\n\n"
+            "````markdown\n```{math}\n:label: x\n```\n{eq}`x`\n````\n\n$$\n{{ x }}\n$$")
+    assert rn.leftover_myst(text) == []
+
+
 # ----- only, glossary, definition lists, dropdowns, substitutions, index -------------
 
 def test_only_keeps_what_the_html_shows_and_drops_the_rest():

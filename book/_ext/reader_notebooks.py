@@ -36,9 +36,10 @@ numbered object (theorem, exercise, labelled equation): the build does not numbe
 it does not read.
 
 Anything the converter has no rendering for fails loudly: a directive or role outside
-its allowlist (``DIRECTIVES``, ``ROLES``), an unknown label, an undefined substitution.
-The HTML build reports it as a warning, which fails the ``-W`` build; nothing is written
-in silence.
+its allowlist (``DIRECTIVES``, ``ROLES``), an unknown label, an undefined substitution,
+and any MyST still in the converted markdown (``leftover_myst``: what the line-based
+reader did not see). The HTML build reports it as a warning, which fails the ``-W``
+build; nothing is written in silence.
 
 The book's web address is derived from ``_config.yml``'s repository URL
 (``https://github.com/<org>/<repo>`` is published at
@@ -293,6 +294,45 @@ def _dollar_block(text):
     """A display-math block ``$$ ... $$`` (optionally ``(label)``), not two inline ones."""
     m = DOLLAR_BLOCK.match(text)
     return m if m and "$$" not in m.group("body") else None
+
+
+ROLE_START = re.compile(r"\{[A-Za-z][\w:+.-]*\}`")
+
+
+def _unclosed_role(text):
+    """Whether ``text`` opens a role whose closing backticks are not in it."""
+    return bool(ROLE_START.search(INLINE.sub("", text)))
+
+
+# MyST that must not survive into a reader notebook's markdown (outside code and maths)
+LEFTOVER_BLOCK = re.compile(
+    r"^\s*(`{3,}|~{3,}|:{3,})\s*\{"          # a directive fence
+    r"|^\s*\([^()\s]+\)=\s*$"                # a (label)= target
+    r"|^\s*:[\w-]+:(\s|$)"                   # a directive option
+    r"|^ {0,3}[:~] +\S",                      # a definition-list line
+    re.M,
+)
+LEFTOVER_INLINE = re.compile(r"\{[A-Za-z][\w:+.-]*\}`|\{\{")  # a role, a substitution
+CODE_FENCE = re.compile(  # a fenced code block (a directive fence is not one)
+    r"^(?P<i>[ \t]*)(?P<f>`{3,}|~{3,})(?![ \t]*\{)[^\n]*\n.*?^(?P=i)(?P=f)[ \t]*$",
+    re.M | re.S)
+
+
+def leftover_myst(text):
+    """The MyST markup left in converted markdown, outside code and maths: a directive,
+    a role, a target, an option, a substitution or a definition list the converter did
+    not see (each would show as raw text in Jupyter)."""
+    found = []
+
+    def inline(m):  # roles and substitutions are found; code and maths are skipped
+        if m.group("role") or m.group("sub"):
+            found.append(m.group(0))
+        return ""
+
+    text = CODE_FENCE.sub("", text)
+    rest = INLINE.sub(inline, text)  # what is left may hold a role never closed
+    return (found + [m.group(0).strip() for m in LEFTOVER_BLOCK.finditer(text)]
+            + [m.group(0) for m in LEFTOVER_INLINE.finditer(rest)])
 
 
 def _definition_entry(terms, definitions):
@@ -586,8 +626,12 @@ class Converter:
                 out.append(self.heading(hm.group(1), hm.group(2)))
                 i += 1
                 continue
-            out.append(self.inline_line(lines, i))
-            i += 1
+            j = i  # a role wrapping onto the next lines of its paragraph: read them too
+            while (_unclosed_role("\n".join(lines[i:j + 1])) and j + 1 < len(lines)
+                   and lines[j + 1].strip()):
+                j += 1
+            out.append(self.inline("\n".join(lines[i:j + 1])))
+            i = j + 1
         return "\n".join(out)
 
     @staticmethod
@@ -633,9 +677,6 @@ class Converter:
                 i = j
         out += _definition_entry([term], items)
         return i
-
-    def inline_line(self, lines, i):
-        return self.inline(lines[i])
 
     @staticmethod
     def _fence_end(lines, i, fm):
@@ -922,6 +963,10 @@ def convert_notebook(nb: dict, data: BookData, docname: str, title: str = "") ->
             continue
         if cell["cell_type"] == "markdown":
             text = re.sub(r"\n{3,}", "\n\n", conv.markdown(_source(cell))).strip("\n")
+            left = leftover_myst(text)
+            if left:  # what the converter did not see: an error, not raw text
+                raise ConversionError(f"{docname}: MyST left in a reader notebook: "
+                                      f"{', '.join(map(repr, left[:3]))}")
             if text.strip():
                 new = {k: v for k, v in cell.items() if k != "attachments" or v}
                 new["source"] = _as_lines(text)
