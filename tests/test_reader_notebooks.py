@@ -635,10 +635,9 @@ def test_labelled_theorem_or_exercise_unknown_to_the_build_is_an_error():
 @built
 def test_make_notebooks_regenerates_what_the_html_build_wrote(tmp_path):
     """The command-line form (make notebooks) works from the pickled environment, reproducibly."""
-    (tmp_path / ".doctrees").mkdir()
     import shutil
 
-    shutil.copy(BUILD / ".doctrees" / "environment.pickle", tmp_path / ".doctrees")
+    shutil.copytree(BUILD / ".doctrees", tmp_path / ".doctrees")  # environment, doctrees
     rn.main([str(tmp_path)])
     again = sorted(p.relative_to(tmp_path / "notebooks") for p in (tmp_path / "notebooks").rglob("*.ipynb"))
     assert again == sorted(p.relative_to(NOTEBOOKS) for p in NOTEBOOKS.rglob("*.ipynb"))
@@ -651,7 +650,8 @@ def test_make_notebooks_regenerates_what_the_html_build_wrote(tmp_path):
 CONF = """
 import sys
 sys.path.insert(0, {ext!r})
-extensions = ["myst_nb", "sphinx_design", "reader_notebooks"]
+extensions = ["myst_nb", "sphinx_design", "sphinx_proof", "sphinx_exercise",
+              "reader_notebooks"]
 nb_execution_mode = "off"
 myst_enable_extensions = ["colon_fence", "deflist", "substitution", "dollarmath",
                           "amsmath"]
@@ -706,6 +706,9 @@ def test_small_book_reader_notebook_renders_what_the_html_shows(tmp_path):
         "```{glossary}\ncostate\n  The multiplier $B$.\n```",
         "````{dropdown} Why $B$?\nBecause.\n````",
         "```{only} html\nOn the web.\n```\n\n```{only} latex\nIn print.\n```",
+        "```{prf:remark}\n:nonumber:\nR.\n```\n\n```{prf:theorem}\n:label: thm-x\nA.\n```"
+        "\n\n```{prf:theorem}\nB.\n```\n\n```{exercise}\nE.\n```\n\n$$\nx\n$$ (eq-x)\n\n"
+        "By {prf:ref}`thm-x` and {eq}`eq-x`.",
     ])
     run = _sphinx(src, tmp_path / "out")
     assert run.returncode == 0, run.stderr
@@ -717,6 +720,9 @@ def test_small_book_reader_notebook_renders_what_the_html_shows(tmp_path):
     assert "- **costate**: The multiplier $B$." in text
     assert "<details><summary>Why $B$?</summary>\n\nBecause.\n\n</details>" in text
     assert "On the web." in text and "In print." not in text
+    assert "**Remark**\n\nR.\n\n**Theorem 1**\n\nA.\n\n**Theorem 2**\n\nB." in text
+    assert "**Exercise 1**\n\nE." in text and "x \\tag{1}" in text
+    assert "By Theorem 1 and (1)." in text
     assert_plain(text)
     code = ["".join(c["source"]) for c in reader["cells"] if c["cell_type"] == "code"]
     assert code == ["install", "slider"]  # html-only cell left out

@@ -150,15 +150,34 @@ class BookData:
     def page(self, docname, anchor=""):
         return f"{self.pages_url}{docname}.html" + (f"#{anchor}" if anchor else "")
 
+    def _read_doctree(self, doc, doctree, number):
+        """Equations, theorems (sphinx-proof) and exercises (sphinx-exercise) of one page,
+        numbered by ``number(doc, figtype, node_id)`` (unnumbered ones get "")."""
+        from docutils import nodes
+
+        for node in doctree.findall(nodes.Element):
+            label = node.get("label")
+            if not label:
+                continue
+            if isinstance(node, nodes.math_block) and node["ids"]:
+                self.equations[label] = (doc, number(doc, "displaymath", node["ids"][0]))
+            elif "realtype" in node and "countertype" in node:  # a sphinx-proof directive
+                num = number(doc, node["countertype"], label)
+                self.proofs[label] = (doc, node["realtype"], num)
+                self.proof_order.setdefault(doc, []).append(label)
+            elif node.get("type") == "exercise" and node.get("docname") == doc:
+                self.exercises[label] = (doc, number(doc, "exercise", label))
+                self.exercise_order.setdefault(doc, []).append(label)
+
     @classmethod
     def from_env(cls, env, reference_style=None):
         """Read everything from a Sphinx ``BuildEnvironment`` after an HTML build.
 
         ``reference_style`` is sphinxcontrib-bibtex's referencing style object (the cite
         domain's); without it the style named by ``bibtex_reference_style`` is instantiated.
+        Equations, theorems and exercises are read from each page's doctree (the nodes
+        carry their labels and kinds), in the order the build parsed them.
         """
-        from sphinx.util.nodes import _make_id
-
         config = env.config
         theme = getattr(config, "html_theme_options", {}) or {}
         repo_url = theme.get("repository_url") or _repo_url_from_config(Path(env.srcdir))
@@ -175,19 +194,8 @@ class BookData:
             n = ids.get(node_id) or ids.get(node_id.lower())  # docutils ids are lower case
             return ".".join(map(str, n)) if n else ""
 
-        for label, (doc, _eqno) in env.domaindata["math"]["objects"].items():
-            data.equations[label] = (doc, number(doc, "displaymath", _make_id(f"equation-{label}")))
-        for label, info in getattr(env, "proof_list", {}).items():
-            doc = info["docname"]
-            num = "" if info["nonumber"] else number(doc, info["countertype"], label)
-            data.proofs[label] = (doc, info["realtype"], num)
-            data.proof_order.setdefault(doc, []).append(label)
-        for label, info in getattr(env, "sphinx_exercise_registry", {}).items():
-            if info["type"] != "exercise":
-                continue
-            doc = info["docname"]
-            data.exercises[label] = (doc, number(doc, "exercise", label))
-            data.exercise_order.setdefault(doc, []).append(label)
+        for doc in sorted(env.all_docs):
+            data._read_doctree(doc, env.get_doctree(doc), number)
         for doc, types in fignums.items():
             for figtype, ids in types.items():
                 if figtype in ("figure", "table", "code-block"):
@@ -1158,6 +1166,7 @@ def main(argv=None):
         sys.exit(f"no {pickled}: build the HTML book first (make book)")
     with open(pickled, "rb") as f:
         env = pickle.load(f)
+    env.doctreedir = pickled.parent  # the pages' doctrees beside it
     _import_local_extensions(Path(env.srcdir))  # they may register citation styles
     data = BookData.from_env(env)
     html = build / "html"
