@@ -426,6 +426,13 @@ def test_html_only_cells_dropped_reader_only_kept_and_widget_state_kept():
     assert out["metadata"] == {"kernelspec": {"name": "python3"}, "widgets": widgets}
 
 
+def test_a_reader_only_cell_may_not_hold_a_theorem():
+    nb = _nb({"cell_type": "markdown", "id": "m", "source": "```{prf:theorem}\nA.\n```",
+              "metadata": {"tags": [rn.READER_ONLY]}})
+    with pytest.raises(rn.ConversionError, match="reader-only cell holds a theorem"):
+        rn.convert_notebook(nb, book_data(), "book/a/one")
+
+
 def test_reader_only_cells_are_removed_from_the_html_and_pdf_sources():
     nb = _nb(_code("slider()", [rn.READER_ONLY]), _code("plain()"))
     text = json.dumps(nb)
@@ -637,7 +644,7 @@ def test_make_notebooks_regenerates_what_the_html_build_wrote(tmp_path):
     """The command-line form (make notebooks) works from the pickled environment, reproducibly."""
     import shutil
 
-    shutil.copytree(BUILD / ".doctrees", tmp_path / ".doctrees")  # environment, doctrees
+    shutil.copytree(BUILD / ".doctrees", tmp_path / ".doctrees")  # env and doctrees
     rn.main([str(tmp_path)])
     again = sorted(p.relative_to(tmp_path / "notebooks") for p in (tmp_path / "notebooks").rglob("*.ipynb"))
     assert again == sorted(p.relative_to(NOTEBOOKS) for p in NOTEBOOKS.rglob("*.ipynb"))
@@ -706,8 +713,9 @@ def test_small_book_reader_notebook_renders_what_the_html_shows(tmp_path):
         "```{glossary}\ncostate\n  The multiplier $B$.\n```",
         "````{dropdown} Why $B$?\nBecause.\n````",
         "```{only} html\nOn the web.\n```\n\n```{only} latex\nIn print.\n```",
-        "```{prf:remark}\n:nonumber:\nR.\n```\n\n```{prf:theorem}\n:label: thm-x\nA.\n```"
-        "\n\n```{prf:theorem}\nB.\n```\n\n```{exercise}\nE.\n```\n\n$$\nx\n$$ (eq-x)\n\n"
+        "```{prf:remark}\n:nonumber:\nR.\n```\n\n"
+        "```{prf:theorem}\n:label: thm-x\nA.\n```\n\n```{prf:theorem}\nB.\n```\n\n"
+        "```{exercise}\nE.\n```\n\n$$\nx\n$$ (eq-x)\n\n"
         "By {prf:ref}`thm-x` and {eq}`eq-x`.",
     ])
     run = _sphinx(src, tmp_path / "out")

@@ -151,8 +151,8 @@ class BookData:
         return f"{self.pages_url}{docname}.html" + (f"#{anchor}" if anchor else "")
 
     def _read_doctree(self, doc, doctree, number):
-        """Equations, theorems (sphinx-proof) and exercises (sphinx-exercise) of one page,
-        numbered by ``number(doc, figtype, node_id)`` (unnumbered ones get "")."""
+        """Equations, theorems (sphinx-proof) and exercises (sphinx-exercise) of one
+        page, numbered by ``number(doc, figtype, node_id)`` (unnumbered ones get "")."""
         from docutils import nodes
 
         for node in doctree.findall(nodes.Element):
@@ -160,8 +160,9 @@ class BookData:
             if not label:
                 continue
             if isinstance(node, nodes.math_block) and node["ids"]:
-                self.equations[label] = (doc, number(doc, "displaymath", node["ids"][0]))
-            elif "realtype" in node and "countertype" in node:  # a sphinx-proof directive
+                num = number(doc, "displaymath", node["ids"][0])
+                self.equations[label] = (doc, num)
+            elif "realtype" in node and "countertype" in node:  # sphinx-proof's
                 num = number(doc, node["countertype"], label)
                 self.proofs[label] = (doc, node["realtype"], num)
                 self.proof_order.setdefault(doc, []).append(label)
@@ -210,11 +211,14 @@ class BookData:
         return data
 
 
+GITHUB = re.compile(r"https?://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?")  # org, repo
+
+
 def pages_url(repo_url, baseurl=""):
     """The GitHub Pages address of a repository (or ``html_baseurl`` when it is set)."""
     if baseurl:
         return baseurl.rstrip("/") + "/"
-    m = re.fullmatch(r"https?://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?", repo_url or "")
+    m = GITHUB.fullmatch(repo_url or "")
     if not m:
         raise ValueError(f"`repository.url` must be a GitHub repository URL, got {repo_url!r}")
     return f"https://{m.group(1).lower()}.github.io/{m.group(2)}/"
@@ -970,7 +974,12 @@ def convert_notebook(nb: dict, data: BookData, docname: str, title: str = "") ->
         if "remove-cell" in tags or HTML_ONLY in tags:
             continue
         if cell["cell_type"] == "markdown":
+            before = (conv.state.proof_index, conv.state.exercise_index)
             text = re.sub(r"\n{3,}", "\n\n", conv.markdown(_source(cell))).strip("\n")
+            if READER_ONLY in tags and before != (conv.state.proof_index,
+                                                  conv.state.exercise_index):
+                raise ConversionError(  # the build, which never reads it, numbers none
+                    f"{docname}: a {READER_ONLY} cell holds a theorem or an exercise")
             left = leftover_myst(text)
             if left:  # what the converter did not see: an error, not raw text
                 raise ConversionError(f"{docname}: MyST left in a reader notebook: "
@@ -1073,7 +1082,7 @@ def _launch_to_reader(app, pagename, templatename, context, doctree):
     if not pagename.startswith(f"{BOOK_DIR}/"):
         return
     repo = (app.config.html_theme_options or {}).get("repository_url", "")
-    m = re.fullmatch(r"https?://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?", repo)
+    m = GITHUB.fullmatch(repo)
     if not m:
         return
     org, name = m.groups()
