@@ -26,8 +26,11 @@ book: $(STAMP)
 
 # Reader notebooks: every chapter as a plain Jupyter notebook (MyST resolved to what the HTML
 # shows), _build/notebooks/<path under book/>.ipynb. The HTML build writes them (extension
-# book/_ext/reader_notebooks.py); this regenerates them from the build's environment.
-notebooks: book
+# book/_ext/reader_notebooks.py). This target reuses the last book build: it builds the
+# book only when there is none, then regenerates the notebooks from the build's
+# environment (seconds; nothing runs again). After editing a chapter, run `make book`.
+notebooks: $(STAMP)
+	@test -f _build/.doctrees/environment.pickle || $(MAKE) book
 	$(BIN)/python book/_ext/reader_notebooks.py _build
 
 # Every test: build the book (which executes every chapter), the reader notebooks and the PDF, then the

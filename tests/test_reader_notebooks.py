@@ -33,7 +33,10 @@ MYST_ONLY = re.compile(
     r"|\{[A-Za-z][\w:+.-]*\}`"               # a role
     r"|^\s*\([^()\s]+\)=\s*$"                # a (label)= target
     r"|^\s*:(label|class|name|nonumber|alt):"  # a directive option
-    r"|\{prf:|\{eq\}|\{cite",
+    r"|^\s*:[\w-]+:(\s|$)"                  # any other directive option
+    r"|\{prf:|\{eq\}|\{cite"
+    r"|\{\{.*?\}\}"                           # a {{ substitution }}
+    r"|^ {0,3}[:~] +\S",                      # a definition (deflist) line
     re.M,
 )
 
@@ -77,6 +80,18 @@ def md(text, data=None, doc="book/a/one"):
 
 def assert_plain(text):
     assert not MYST_ONLY.search(text), MYST_ONLY.search(text).group(0)
+
+
+@pytest.mark.parametrize("raw", [
+    "```{note}", ":::{only} html", "A {newrole}`x` b", "(sec-a)=", ":width: 300px",
+    "Use {{ pkg }} here", "Term\n: its definition", "{prf:ref}", "{cite:t}",
+])
+def test_the_structural_check_catches_leftover_myst(raw):
+    assert MYST_ONLY.search(raw)
+
+
+def test_the_structural_check_passes_plain_markdown():
+    assert not MYST_ONLY.search("A *b* `c` $d$ and {x} and $\\{a\\}$.\n\n- item: x\n> q")
 
 
 # ----- math --------------------------------------------------------------------------------
@@ -179,10 +194,120 @@ def test_titled_admonition_with_class_and_nested_display_math():
     assert_plain(out)
 
 
-def test_unknown_directive_keeps_its_content_without_markup():
-    out = md("```{epigraph}\nA quote.\n```\n\n```{somethingnew} Heading\nBody {eq}`eq-a`.\n```")
-    assert "> A quote." in out and "**Heading**\n\nBody (1.1)." in out
+def test_epigraph_is_a_block_quote_and_a_container_keeps_its_content():
+    out = md("```{epigraph}\nA quote.\n```\n\n```{div} wide\nBody {eq}`eq-a`.\n```")
+    assert "> A quote." in out and "Body (1.1)." in out and "wide" not in out
     assert_plain(out)
+
+
+@pytest.mark.parametrize("src,what", [
+    ("```{somethingnew} Heading\nBody.\n```", "directive {somethingnew}"),
+    (":::{include} other.md\n:::", "directive {include}"),
+    ("```{iframe} https://example.org/fig.html\n```", "directive {iframe}"),
+    ("```{list-table}\n* - a\n```", "directive {list-table}"),
+    ("A {glue:}`acc` value.", "role {glue:}"),
+    ("A {kbd}`x` and {newrole}`y`.", "role {newrole}"),
+    ("Inside an admonition:\n\n```{note}\n{newrole}`y`\n```", "role {newrole}"),
+])
+def test_what_the_converter_cannot_render_is_an_error(src, what):
+    with pytest.raises(rn.ConversionError, match=re.escape(what)):
+        md(src)
+
+
+def test_a_role_that_wraps_onto_the_next_line_is_converted():
+    out = md("A {eq}`eq-a` and {prf:ref}`the\nclaim <thm-a>`, then\n"
+             "{cite:t}`lecun1988\n`\nand text.\n\nNext paragraph.")
+    assert out == ("A (1.1) and the\nclaim, then\nle Cun (1989)\nand text.\n\n"
+                   "Next paragraph.")
+
+
+def test_myst_the_converter_did_not_see_fails_the_notebook():
+    nb = _nb({"cell_type": "markdown", "id": "m", "metadata": {},
+              "source": "Para\nline two\n: not a definition"})
+    with pytest.raises(rn.ConversionError, match="MyST left in a reader notebook"):
+        rn.convert_notebook(nb, book_data(), "book/a/one")
+    assert rn.leftover_myst("A {x}`y`, {{ z }} and\n(lab)=\n```{note}\nN.\n```") == [
+        "{x}`y`", "{{ z }}", "(lab)=", "```{"]
+
+
+def test_myst_inside_code_and_maths_is_not_leftover():
+    text = ("Write `{eq}` like this: ``{eq}`label` ``, and $a {b}`c`$ stays.\n\n"
+            "````markdown\n```{math}\n:label: x\n```\n{eq}`x`\n````\n\n$$\n{{ x }}\n$$")
+    assert rn.leftover_myst(text) == []
+
+
+# ----- only, glossary, definition lists, dropdowns, substitutions, index -------------
+
+def test_only_keeps_what_the_html_shows_and_drops_the_rest():
+    out = md("```{only} html\nOn the web.\n```\n\n```{only} latex\nIn print.\n```\n\n"
+             ":::{only} not latex and (html or epub)\nBoth {eq}`eq-a`.\n:::")
+    assert "On the web." in out and "In print." not in out and "Both (1.1)." in out
+    assert_plain(out)
+    latex = book_data(tags=("latex",))
+    assert "In print." in md("```{only} latex\nIn print.\n```", latex)
+
+
+def test_only_left_out_still_counts_its_theorems():
+    """The build numbers a theorem in {only} latex too: the next keeps its number."""
+    out = md("````{only} latex\n```{prf:theorem}\nPrint only.\n```\n````\n\n"
+             "```{prf:theorem}\nB.\n```")
+    assert "Print only" not in out and "**Theorem 1.2**\n\nB." in out
+
+
+def test_glossary_entries_become_bold_terms_with_their_definitions():
+    out = md("```{glossary}\n:sorted:\n\ncostate\n  The multiplier $B$ of\n"
+             "  a layer.\n\nadjoint\nLagrange multiplier\n  See {term}`costate`.\n\n"
+             "  A second paragraph.\n```")
+    assert "- **costate**: The multiplier $B$ of\n  a layer." in out
+    assert ("- **adjoint**; **Lagrange multiplier**: See costate.\n\n"
+            "  A second paragraph." in out)
+    assert_plain(out)
+
+
+def test_definition_lists_become_bold_terms_with_their_definitions():
+    out = md("Intro.\n\nCostate\n: The multiplier, see {eq}`eq-a`.\n  Continued.\n\n"
+             "Adjoint\n\n: First meaning.\n: Second meaning.\n\nAfter.")
+    assert "- **Costate**: The multiplier, see (1.1).\n  Continued." in out
+    assert "- **Adjoint**: First meaning.\n\n  Second meaning." in out
+    assert out.startswith("Intro.") and out.rstrip().endswith("After.")
+    assert_plain(out)
+
+
+def test_dropdown_keeps_its_title_in_a_closed_details_element():
+    out = md("````{dropdown} Why $B$?\nBecause {eq}`eq-a`.\n````\n\n"
+             "```{dropdown}\n:open:\nOpen.\n```")
+    assert "<details><summary>Why $B$?</summary>\n\nBecause (1.1).\n\n</details>" in out
+    assert "<details open>\n\nOpen.\n\n</details>" in out
+    assert_plain(out)
+
+
+def test_substitutions_from_the_config_and_the_page_are_rendered():
+    data = book_data(substitutions={"pkg": "`lagprop`", "eqref": "{eq}`eq-a`",
+                                    "page": "config"})
+    conv = rn.Converter(data, "book/a/one", {"page": "page *own*"})
+    out = conv.markdown("Use {{ pkg }} with {{eqref}}; `{{ pkg }}` stays.\n\n"
+                        "{{ page }}\n\nUpper: {{ pkg | upper }}.")
+    assert out.startswith("Use `lagprop` with (1.1); `{{ pkg }}` stays.")
+    assert "\npage *own*\n" in out and "Upper: `LAGPROP`." in out
+    with pytest.raises(rn.ConversionError, match="nope"):
+        conv.markdown("A {{ nope }}.")
+
+
+def test_index_entries_are_dropped_and_their_text_kept():
+    out = md("```{index} single: costate; multiplier\n```\n\n"
+             "The {index}`costate <single: costate>` and {index}`Lagrangian` and "
+             "{index}`!adjoint`.")
+    assert out.strip() == "The costate and Lagrangian and adjoint."
+
+
+def test_figure_md_gets_its_number_and_table_its_caption():
+    out = md(":::{figure-md} fig-a\n:name: fig-a\n\n![Two curves](img/p.png)\n\n"
+             "The *curves*.\n:::")
+    assert "![Two curves](img/p.png)\n\n*Fig. 1.1:* The *curves*." in out
+    data = book_data(figures={"tab-a": ("book/a/one", "table", "1.2")},
+                     numfig_format={"table": "Table %s"})
+    out = md("```{table} Costs\n:name: tab-a\n\n| a |\n|---|\n| 1 |\n```", data)
+    assert "*Table 1.2:* Costs\n\n| a |" in out
 
 
 # ----- references --------------------------------------------------------------------------
@@ -284,8 +409,38 @@ def test_cells_removed_kept_and_figure_captions_added():
     assert kinds[-1] == ("markdown", "*Fig. 1.1:* Costs by (1.1)")
     assert out["cells"][1]["outputs"] == nb["cells"][2]["outputs"]        # stored outputs kept
     assert len({c["id"] for c in out["cells"]}) == len(out["cells"])       # ids unique (nbformat 4.5)
-    assert set(out["metadata"]) == {"kernelspec"}
+    assert set(out["metadata"]) == {"kernelspec"}                          # not mystnb
     assert nb["cells"][0]["source"] == "(x)=\n"                            # input untouched
+
+
+def test_html_only_cells_dropped_reader_only_kept_and_widget_state_kept():
+    widgets = {"application/vnd.jupyter.widget-state+json": {"state": {"m1": {}},
+                                                             "version_major": 2}}
+    nb = _nb(_code("static_figure()", [rn.HTML_ONLY]),
+             _code("slider()", [rn.READER_ONLY]),
+             {"cell_type": "markdown", "id": "m", "metadata": {"tags": [rn.HTML_ONLY]},
+              "source": "Drag nothing: this is a picture."})
+    nb["metadata"]["widgets"] = widgets
+    out = rn.convert_notebook(nb, book_data(), "book/a/one")
+    assert ["".join(c["source"]) for c in out["cells"]] == ["slider()"]
+    assert out["metadata"] == {"kernelspec": {"name": "python3"}, "widgets": widgets}
+
+
+def test_a_reader_only_cell_may_not_hold_a_theorem():
+    nb = _nb({"cell_type": "markdown", "id": "m", "source": "```{prf:theorem}\nA.\n```",
+              "metadata": {"tags": [rn.READER_ONLY]}})
+    with pytest.raises(rn.ConversionError, match="reader-only cell holds a theorem"):
+        rn.convert_notebook(nb, book_data(), "book/a/one")
+
+
+def test_reader_only_cells_are_removed_from_the_html_and_pdf_sources():
+    nb = _nb(_code("slider()", [rn.READER_ONLY]), _code("plain()"))
+    text = json.dumps(nb)
+    hidden = json.loads(rn.hide_reader_only_cells(text))
+    assert [c["metadata"]["tags"] for c in hidden["cells"]] == [
+        [rn.READER_ONLY, "remove-cell"], []]
+    plain = json.dumps(_nb(_code("plain()")))
+    assert rn.hide_reader_only_cells(plain) is plain   # no reader-only cell: untouched
 
 
 def test_pages_url_from_the_repository_url():
@@ -357,7 +512,8 @@ def test_reader_notebook_is_a_valid_notebook(doc):
 def test_reader_notebook_keeps_the_code_and_its_stored_outputs(doc):
     source = json.loads((ROOT / f"{doc}.ipynb").read_text(encoding="utf-8"))
     kept = [c for c in source["cells"] if c["cell_type"] == "code"
-            and "remove-cell" not in c.get("metadata", {}).get("tags", [])]
+            and not {"remove-cell", rn.HTML_ONLY}
+            & set(c.get("metadata", {}).get("tags", []))]
     reader = [c for c in _reader(doc)["cells"] if c["cell_type"] == "code"]
     assert [c["source"] for c in reader] == [c["source"] for c in kept]
     assert [c["outputs"] for c in reader] == [c["outputs"] for c in kept]
@@ -486,12 +642,108 @@ def test_labelled_theorem_or_exercise_unknown_to_the_build_is_an_error():
 @built
 def test_make_notebooks_regenerates_what_the_html_build_wrote(tmp_path):
     """The command-line form (make notebooks) works from the pickled environment, reproducibly."""
-    (tmp_path / ".doctrees").mkdir()
     import shutil
 
-    shutil.copy(BUILD / ".doctrees" / "environment.pickle", tmp_path / ".doctrees")
+    shutil.copytree(BUILD / ".doctrees", tmp_path / ".doctrees")  # env and doctrees
     rn.main([str(tmp_path)])
     again = sorted(p.relative_to(tmp_path / "notebooks") for p in (tmp_path / "notebooks").rglob("*.ipynb"))
     assert again == sorted(p.relative_to(NOTEBOOKS) for p in NOTEBOOKS.rglob("*.ipynb"))
     for rel in again:
         assert (tmp_path / "notebooks" / rel).read_bytes() == (NOTEBOOKS / rel).read_bytes(), rel
+
+
+# ----- a small book built by Sphinx: the extension inside the HTML build ------------
+
+CONF = """
+import sys
+sys.path.insert(0, {ext!r})
+extensions = ["myst_nb", "sphinx_design", "sphinx_proof", "sphinx_exercise",
+              "reader_notebooks"]
+nb_execution_mode = "off"
+myst_enable_extensions = ["colon_fence", "deflist", "substitution", "dollarmath",
+                          "amsmath"]
+myst_substitutions = {{"pkg": "`lagprop`"}}
+numfig = True
+exclude_patterns = ["_build"]
+html_title = "Small book"
+"""
+
+WIDGET_STATE = {"application/vnd.jupyter.widget-state+json": {
+    "state": {"m1": {"model_name": "IntSliderModel",
+                     "model_module": "@jupyter-widgets/controls",
+                     "model_module_version": "2.0.0", "state": {"value": 3}}},
+    "version_major": 2, "version_minor": 0}}
+
+
+def _small_book(tmp_path, markdown):
+    """A one-chapter book (book/a/one.ipynb): these markdown cells, then a widget."""
+    src = tmp_path / "src"
+    (src / "book" / "a").mkdir(parents=True)
+    (src / "conf.py").write_text(CONF.format(ext=str(ROOT / "book" / "_ext")))
+    (src / "_config.yml").write_text(
+        "repository:\n  url: https://github.com/org/repo\n")
+    (src / "index.md").write_text("# Small book\n\n```{toctree}\nbook/a/one\n```\n")
+    cells = [{"cell_type": "markdown", "id": f"m{k}", "metadata": {}, "source": text}
+             for k, text in enumerate(markdown)]
+    widget = _code("slider", [rn.READER_ONLY])
+    widget["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {
+        "text/plain": ["IntSlider(value=3)"],
+        "application/vnd.jupyter.widget-view+json": {
+            "model_id": "m1", "version_major": 2, "version_minor": 0}}}]
+    still = _code("static_picture", [rn.HTML_ONLY])
+    nb = _nb(*cells, _code("install"), widget, still)
+    nb["metadata"].update(widgets=WIDGET_STATE, language_info={"name": "python"},
+                          myst={"substitutions": {"where": "the page"}})
+    (src / "book" / "a" / "one.ipynb").write_text(json.dumps(nb))
+    return src
+
+
+def _sphinx(src, out):
+    import subprocess
+
+    return subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-W", "-q",
+                           str(src), str(out / "html")], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_small_book_reader_notebook_renders_what_the_html_shows(tmp_path):
+    src = _small_book(tmp_path, [
+        "# One\n\n{{ pkg }} from {{ where }}.\n\n```{index} single: costate\n```\n\n"
+        "The {index}`costate <single: costate; multiplier>` is {term}`costate`.",
+        "```{glossary}\ncostate\n  The multiplier $B$.\n```",
+        "````{dropdown} Why $B$?\nBecause.\n````",
+        "```{only} html\nOn the web.\n```\n\n```{only} latex\nIn print.\n```",
+        "```{prf:remark}\n:nonumber:\nR.\n```\n\n"
+        "```{prf:theorem}\n:label: thm-x\nA.\n```\n\n```{prf:theorem}\nB.\n```\n\n"
+        "```{exercise}\nE.\n```\n\n$$\nx\n$$ (eq-x)\n\n"
+        "By {prf:ref}`thm-x` and {eq}`eq-x`.",
+    ])
+    run = _sphinx(src, tmp_path / "out")
+    assert run.returncode == 0, run.stderr
+    reader_file = tmp_path / "out" / "notebooks" / "a" / "one.ipynb"
+    reader = json.loads(reader_file.read_text())
+    text = _markdown(reader)
+    assert "`lagprop` from the page." in text
+    assert "The costate is costate." in text and "single:" not in text
+    assert "- **costate**: The multiplier $B$." in text
+    assert "<details><summary>Why $B$?</summary>\n\nBecause.\n\n</details>" in text
+    assert "On the web." in text and "In print." not in text
+    assert "**Remark**\n\nR.\n\n**Theorem 1**\n\nA.\n\n**Theorem 2**\n\nB." in text
+    assert "**Exercise 1**\n\nE." in text and "x \\tag{1}" in text
+    assert "By Theorem 1 and (1)." in text
+    assert_plain(text)
+    code = ["".join(c["source"]) for c in reader["cells"] if c["cell_type"] == "code"]
+    assert code == ["install", "slider"]  # html-only cell left out
+    assert reader["metadata"]["widgets"] == WIDGET_STATE  # the slider model is there
+    page = (tmp_path / "out" / "html" / "book" / "a" / "one.html").read_text()
+    assert "static_picture" in page and "slider" not in page  # reader-only: left out
+    assert "In print." not in page and "On the web." in page
+    served = tmp_path / "out" / "html" / "_sources" / "book" / "a" / "one.ipynb"
+    assert served.read_text() == reader_file.read_text()        # the download button
+
+
+def test_small_book_with_a_directive_the_converter_cannot_render_fails(tmp_path):
+    src = _small_book(tmp_path, ["# One\n\n```{hlist}\n:columns: 2\n\n* a\n* b\n```"])
+    run = _sphinx(src, tmp_path / "out")
+    assert run.returncode != 0
+    assert "directive {hlist} has no reader-notebook rendering" in run.stderr

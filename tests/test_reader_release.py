@@ -9,6 +9,7 @@ version; the README documents running a chapter and releasing, with the addresse
 
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -129,10 +130,25 @@ def test_release_check_rejects_a_tag_that_is_not_the_version(tmp_path):
         assert (proc.returncode == 0) == ok, (tag, proc.stdout, proc.stderr)
 
 
-def test_make_test_builds_the_notebooks_first():
-    assert "notebooks" in _prerequisites("test")
-    assert "book" in _prerequisites("notebooks")
+def test_make_test_builds_the_book_then_the_notebooks():
+    prereqs = _prerequisites("test")
+    assert prereqs.index("book") < prereqs.index("notebooks")
     assert "reader_notebooks.py" in _recipe("notebooks")
+
+
+@pytest.mark.parametrize("built", [True, False])
+def test_make_notebooks_reuses_the_book_build(tmp_path, built):
+    """With a book build there, `make notebooks` only regenerates the notebooks from its
+    environment; with none, it builds the book first."""
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    if built:
+        (tmp_path / "_build" / ".doctrees").mkdir(parents=True)
+        (tmp_path / "_build" / ".doctrees" / "environment.pickle").write_bytes(b"")
+    proc = subprocess.run(["make", "-n", "notebooks", "STAMP="], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "reader_notebooks.py _build" in proc.stdout
+    assert ("jupyter-book build" in proc.stdout) is not built, proc.stdout
 
 
 def test_binder_installs_the_books_version_with_the_notebooks_extra_and_jupyterlab_myst():

@@ -17,21 +17,49 @@ environment, so the reader notebook and the web page agree:
 - citations as the HTML shows them ("le Cun (1989)", "(le Cun, 1989)"), the chapter's references
   listed at its end;
 - API roles as links to the book's API pages;
-- cells tagged ``remove-cell`` dropped; every other cell kept, code unchanged.
+- ``{only}`` blocks kept or left out as the HTML build resolves their expression;
+- glossaries and definition lists as bullets, each term in bold before its definition;
+  dropdowns as ``<details>`` with their title; ``{{ substitutions }}`` rendered as
+  myst-parser renders them (Jinja2, the config's ``myst_substitutions`` and the page's
+  own);
+- index entries (``{index}`` directives) dropped on purpose, ``{index}`` roles as their
+  text;
+- cells tagged ``remove-cell`` or ``html-only`` dropped; every other cell kept, code and
+  stored outputs unchanged; the notebook keeps its kernel and its ipywidgets state
+  (``metadata.widgets``), so a stored widget shows without running its cell.
+
+A cell tagged ``reader-only`` is in the reader notebook only: the extension tags it
+``remove-cell`` as Sphinx reads the chapter, so MyST-NB leaves it out of the HTML and
+the PDF (it still runs). With ``html-only`` on its static twin, a drivable figure is a
+live widget in the notebook and a picture on the page. Such cells should hold no
+numbered object (theorem, exercise, labelled equation): the build does not number what
+it does not read.
+
+Anything the converter has no rendering for fails loudly: a directive or role outside
+its allowlist (``DIRECTIVES``, ``ROLES``), an unknown label, an undefined substitution,
+and any MyST still in the converted markdown (``leftover_myst``: what the line-based
+reader did not see). The HTML build reports it as a warning, which fails the ``-W``
+build; nothing is written in silence.
 
 The book's web address is derived from ``_config.yml``'s repository URL
-(``https://github.com/<org>/<repo>`` is published at ``https://<org>.github.io/<repo>/``). The
-extension also makes the page's download button serve the reader notebook (it replaces the copy
-of the source in ``_sources/``) and points the Binder and Colab buttons at the reader notebooks
-published on the repository's ``notebooks`` branch (``reader_notebooks_branch``).
+(``https://github.com/<org>/<repo>`` is published at
+``https://<org>.github.io/<repo>/``). The extension also makes the page's download
+button serve the reader notebook (it replaces the copy of the source in ``_sources/``)
+and points the Binder and Colab buttons at the reader notebooks published on the
+repository's ``notebooks`` branch (``reader_notebooks_branch``).
 
-Without a new build, ``python book/_ext/reader_notebooks.py [_build]`` regenerates the reader
-notebooks from the environment that the last HTML build pickled.
+Without a new build, ``python book/_ext/reader_notebooks.py [_build]`` regenerates the
+reader notebooks from the environment that the last HTML build pickled (``make
+notebooks``).
 
-QuantEcon's ``sphinx-tojupyter`` builds notebooks with a builder of its own: a second full Sphinx
-run, with sphinx-proof support only in its latest release, and its own conventions for exercises,
-citations and links. Rewriting the chapters' markdown with the HTML build's numbers is smaller
-and keeps the two outputs in step by construction.
+The mechanism is a rewriter of the chapters' MyST source, numbered from the build
+environment. QuantEcon's ``sphinx-tojupyter`` is a builder of its own (a second full
+Sphinx run, with its own conventions for exercises, citations and links), but a
+``doctree-resolved`` handler inside this HTML build would see every number, reference
+and citation already resolved, ``{only}`` already decided, and glossary and index
+entries as nodes. That is the better mechanism: the rewriter numbers unlabelled theorems
+and exercises by their position, which holds only while it reads the source as Sphinx
+does.
 """
 
 from __future__ import annotations
@@ -55,12 +83,34 @@ ADMONITIONS = {
     "error": "Error", "seealso": "See also", "margin": "", "sidebar": "", "epigraph": "",
     "topic": "", "admonition": "",
 }
-PASS_THROUGH = {"div", "container", "only", "cssclass", "rst-class", "card", "dropdown",
-                "tab-item", "tab-set", "grid", "grid-item", "grid-item-card"}
-DROPPED = {"bibliography", "toctree", "tableofcontents", "contents", "index", "glossary"}
+PROOF_TYPES = {"theorem", "lemma", "definition", "proposition", "corollary", "remark",
+               "conjecture", "example", "property", "observation", "criterion",
+               "assumption", "axiom", "notation", "algorithm"}
+# markup only: the content is kept
+CONTAINERS = {"div", "container", "cssclass", "rst-class"}
+# index entries have no place in a notebook: dropped on purpose
+DROPPED = {"bibliography", "toctree", "tableofcontents", "contents", "index"}
+# Every directive the converter renders; any other is an error (a warning: -W fails).
+DIRECTIVES = ({"math", "prf:proof", "exercise", "solution", "exercise-start",
+               "exercise-end", "solution-start", "solution-end", "figure", "figure-md",
+               "image", "code-block", "code", "sourcecode", "raw", "table", "only",
+               "glossary", "dropdown"}
+              | {f"prf:{t}" for t in PROOF_TYPES} | set(ADMONITIONS) | CONTAINERS
+              | DROPPED)
 PY_ROLES = {"py:obj", "py:func", "py:class", "py:mod", "py:meth", "py:attr", "py:data",
             "py:exc", "py:const", "py:function", "py:method", "py:module", "py:attribute",
             "obj", "func", "class", "mod", "meth", "attr", "data", "exc", "const"}
+LITERAL_ROLES = {"code", "literal", "file", "command", "kbd", "samp", "envvar",
+                 "program"}
+# Every role the converter renders (and the ``cite:`` family); any other is an error.
+ROLES = (PY_ROLES | LITERAL_ROLES
+         | {"math", "eq", "prf:ref", "numref", "ref", "doc", "cite", "sup", "sub",
+            "abbr", "download", "term", "index", "emphasis", "strong", "subscript",
+            "superscript"})
+# The tags an ``{only}`` expression sees in the HTML build (Sphinx's Builder adds them).
+HTML_TAGS = ("html", "format_html", "builder_html")
+# Cell tags: a cell only in the HTML and PDF, or only in the reader notebook.
+HTML_ONLY, READER_ONLY = "html-only", "reader-only"
 
 
 # ------------------------------------------------------------------------------------------
@@ -86,6 +136,8 @@ class BookData:
     labels: dict = field(default_factory=dict)       # label -> (docname, anchor, title)
     py_objects: dict = field(default_factory=dict)   # dotted name -> (docname, anchor)
     numfig_format: dict = field(default_factory=dict)
+    substitutions: dict = field(default_factory=dict)  # the config's myst_substitutions
+    tags: tuple = HTML_TAGS                          # what {only} expressions see
     cite: Callable | None = None       # (role, target, docname) -> text as the HTML shows it
     bib_entry: Callable | None = None  # key -> markdown of the reference list entry
 
@@ -98,20 +150,41 @@ class BookData:
     def page(self, docname, anchor=""):
         return f"{self.pages_url}{docname}.html" + (f"#{anchor}" if anchor else "")
 
+    def _read_doctree(self, doc, doctree, number):
+        """Equations, theorems (sphinx-proof) and exercises (sphinx-exercise) of one
+        page, numbered by ``number(doc, figtype, node_id)`` (unnumbered ones get "")."""
+        from docutils import nodes
+
+        for node in doctree.findall(nodes.Element):
+            label = node.get("label")
+            if not label:
+                continue
+            if isinstance(node, nodes.math_block) and node["ids"]:
+                num = number(doc, "displaymath", node["ids"][0])
+                self.equations[label] = (doc, num)
+            elif "realtype" in node and "countertype" in node:  # sphinx-proof's
+                num = number(doc, node["countertype"], label)
+                self.proofs[label] = (doc, node["realtype"], num)
+                self.proof_order.setdefault(doc, []).append(label)
+            elif node.get("type") == "exercise" and node.get("docname") == doc:
+                self.exercises[label] = (doc, number(doc, "exercise", label))
+                self.exercise_order.setdefault(doc, []).append(label)
+
     @classmethod
     def from_env(cls, env, reference_style=None):
         """Read everything from a Sphinx ``BuildEnvironment`` after an HTML build.
 
         ``reference_style`` is sphinxcontrib-bibtex's referencing style object (the cite
         domain's); without it the style named by ``bibtex_reference_style`` is instantiated.
+        Equations, theorems and exercises are read from each page's doctree (the nodes
+        carry their labels and kinds), in the order the build parsed them.
         """
-        from sphinx.util.nodes import _make_id
-
         config = env.config
         theme = getattr(config, "html_theme_options", {}) or {}
         repo_url = theme.get("repository_url") or _repo_url_from_config(Path(env.srcdir))
         data = cls(pages_url=pages_url(repo_url, getattr(config, "html_baseurl", "")))
         data.numfig_format = dict(config.numfig_format or {})
+        data.substitutions = dict(getattr(config, "myst_substitutions", None) or {})
         data.titles = {doc: node.astext() for doc, node in env.titles.items()}
         data.secnumbers = {doc: [(a, ".".join(map(str, n))) for a, n in nums.items()]
                            for doc, nums in env.toc_secnumbers.items()}
@@ -122,19 +195,8 @@ class BookData:
             n = ids.get(node_id) or ids.get(node_id.lower())  # docutils ids are lower case
             return ".".join(map(str, n)) if n else ""
 
-        for label, (doc, _eqno) in env.domaindata["math"]["objects"].items():
-            data.equations[label] = (doc, number(doc, "displaymath", _make_id(f"equation-{label}")))
-        for label, info in getattr(env, "proof_list", {}).items():
-            doc = info["docname"]
-            num = "" if info["nonumber"] else number(doc, info["countertype"], label)
-            data.proofs[label] = (doc, info["realtype"], num)
-            data.proof_order.setdefault(doc, []).append(label)
-        for label, info in getattr(env, "sphinx_exercise_registry", {}).items():
-            if info["type"] != "exercise":
-                continue
-            doc = info["docname"]
-            data.exercises[label] = (doc, number(doc, "exercise", label))
-            data.exercise_order.setdefault(doc, []).append(label)
+        for doc in sorted(env.all_docs):
+            data._read_doctree(doc, env.get_doctree(doc), number)
         for doc, types in fignums.items():
             for figtype, ids in types.items():
                 if figtype in ("figure", "table", "code-block"):
@@ -149,11 +211,14 @@ class BookData:
         return data
 
 
+GITHUB = re.compile(r"https?://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?")  # org, repo
+
+
 def pages_url(repo_url, baseurl=""):
     """The GitHub Pages address of a repository (or ``html_baseurl`` when it is set)."""
     if baseurl:
         return baseurl.rstrip("/") + "/"
-    m = re.fullmatch(r"https?://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?", repo_url or "")
+    m = GITHUB.fullmatch(repo_url or "")
     if not m:
         raise ValueError(f"`repository.url` must be a GitHub repository URL, got {repo_url!r}")
     return f"https://{m.group(1).lower()}.github.io/{m.group(2)}/"
@@ -227,10 +292,13 @@ DOLLAR_BLOCK = re.compile(r"^\$\$(?P<body>.*?)\$\$\s*(?:\((?P<label>[^()\s]+)\))
 INLINE = re.compile(
     r"(?P<role>\{(?P<name>[A-Za-z][\w:+.-]*)\}(?P<tick>`+)(?P<content>.+?)(?P=tick))"
     r"|(?P<code>(?P<ct>`+).+?(?P=ct))"
+    r"|(?P<sub>\{\{(?P<expr>.+?)\}\})"
     r"|(?P<dmath>\$\$.+?\$\$)"
     r"|(?P<math>(?<![\\$])\$(?=\S).+?(?<![\s\\])\$)",
     re.S,
 )
+BLOCK_SUB = re.compile(r"^\s*\{\{(?P<expr>.+?)\}\}\s*$")
+DEFINITION = re.compile(r"^(?P<indent> {0,3})[:~](?P<gap> +)(?P<text>\S.*)$")
 TITLED = re.compile(r"^(?P<title>.*?)\s*<(?P<target>[^<>]+)>$", re.S)
 
 
@@ -238,6 +306,64 @@ def _dollar_block(text):
     """A display-math block ``$$ ... $$`` (optionally ``(label)``), not two inline ones."""
     m = DOLLAR_BLOCK.match(text)
     return m if m and "$$" not in m.group("body") else None
+
+
+ROLE_START = re.compile(r"\{[A-Za-z][\w:+.-]*\}`")
+
+
+def _unclosed_role(text):
+    """Whether ``text`` opens a role whose closing backticks are not in it."""
+    return bool(ROLE_START.search(INLINE.sub("", text)))
+
+
+# MyST that must not survive into a reader notebook's markdown (outside code and maths)
+LEFTOVER_BLOCK = re.compile(
+    r"^\s*(`{3,}|~{3,}|:{3,})\s*\{"          # a directive fence
+    r"|^\s*\([^()\s]+\)=\s*$"                # a (label)= target
+    r"|^\s*:[\w-]+:(\s|$)"                   # a directive option
+    r"|^ {0,3}[:~] +\S",                      # a definition-list line
+    re.M,
+)
+LEFTOVER_INLINE = re.compile(r"\{[A-Za-z][\w:+.-]*\}`|\{\{")  # a role, a substitution
+CODE_FENCE = re.compile(  # a fenced code block (a directive fence is not one)
+    r"^(?P<i>[ \t]*)(?P<f>`{3,}|~{3,})(?![ \t]*\{)[^\n]*\n.*?^(?P=i)(?P=f)[ \t]*$",
+    re.M | re.S)
+
+
+def leftover_myst(text):
+    """The MyST markup left in converted markdown, outside code and maths: a directive,
+    a role, a target, an option, a substitution or a definition list the converter did
+    not see (each would show as raw text in Jupyter)."""
+    found = []
+
+    def inline(m):  # roles and substitutions are found; code and maths are skipped
+        if m.group("role") or m.group("sub"):
+            found.append(m.group(0))
+        return ""
+
+    text = CODE_FENCE.sub("", text)
+    rest = INLINE.sub(inline, text)  # what is left may hold a role never closed
+    return (found + [m.group(0).strip() for m in LEFTOVER_BLOCK.finditer(text)]
+            + [m.group(0) for m in LEFTOVER_INLINE.finditer(rest)])
+
+
+def _definition_entry(terms, definitions):
+    """A glossary or definition-list entry as a bullet: the terms in bold, then each
+    definition (a paragraph after the colon, a block under it, indented into the
+    item)."""
+    head = "- " + "; ".join(f"**{t}**" for t in terms)
+    out = []
+    for n, text in enumerate(definitions):
+        lines = text.split("\n")
+        if n == 0 and lines and _is_paragraph(lines[0]):
+            out.append(f"{head}: {lines[0]}")
+            lines = lines[1:]
+        elif n == 0:
+            out += [head, ""]
+        else:
+            out.append("")
+        out += [f"  {ln}" if ln.strip() else "" for ln in lines]
+    return (out or [head]) + [""]
 
 
 def _is_paragraph(line):
@@ -270,10 +396,13 @@ class _State:
 class Converter:
     """Rewrite one chapter's MyST markdown as plain Jupyter markdown."""
 
-    def __init__(self, data: BookData, docname: str):
+    def __init__(self, data: BookData, docname: str, substitutions=None):
         self.data = data
         self.state = _State(docname)
         self.sections = data.secnumbers.get(docname, [])
+        # the page's substitutions take priority over the config's (as in myst-parser)
+        self.substitutions = {**data.substitutions, **(substitutions or {})}
+        self._depth = 0  # of substitutions inside substitutions
 
     # --- helpers -----------------------------------------------------------------------------
     @property
@@ -297,13 +426,41 @@ class Converter:
         out, pos = [], 0
         for m in INLINE.finditer(text):
             out.append(text[pos:m.start()])
-            out.append(self.role(m.group("name"), m.group("content")) if m.group("role")
-                       else m.group(0))
+            if m.group("role"):
+                out.append(self.role(m.group("name"), m.group("content")))
+            elif m.group("sub"):
+                out.append(self.substitute(m.group("expr"), inline=True))
+            else:
+                out.append(m.group(0))
             pos = m.end()
         out.append(text[pos:])
         return "".join(out)
 
+    def substitute(self, expr, inline):
+        """A ``{{ expression }}`` rendered as myst-parser does it (Jinja2, undefined
+        names an error), then converted like any other markdown."""
+        import jinja2
+
+        if self._depth > 10:
+            raise ConversionError(
+                f"{self.doc}: substitutions nested too deep at {expr!r}")
+        env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+        try:
+            text = env.from_string("{{" + expr + "}}").render(self.substitutions)
+        except Exception as err:  # what myst-parser reports as a substitution warning
+            raise ConversionError(
+                f"{self.doc}: substitution {{{{{expr}}}}}: {err}") from None
+        self._depth += 1
+        try:
+            return self.inline(text) if inline else self.markdown(text, top=False)
+        finally:
+            self._depth -= 1
+
     def role(self, name, content):
+        if name not in ROLES and not name.startswith("cite:"):
+            raise ConversionError(
+                f"{self.doc}: role {{{name}}} has no reader-notebook rendering (add "
+                "one to book/_ext/reader_notebooks.py, or write the text without it)")
         title, target = None, content.strip()
         m = TITLED.match(content.strip())
         if m and name != "math" and name != "cite" and not name.startswith("cite:"):
@@ -350,9 +507,13 @@ class Converter:
             return re.sub(r"\s*\(.*\)\s*$", "", content)
         if name == "download":
             return f"[{title or target}]({d.page(self._resolve_doc(target)).rsplit('.html', 1)[0]})"
-        if name in ("term", "emphasis", "strong", "subscript", "superscript"):
-            return {"emphasis": f"*{content}*", "strong": f"**{content}**"}.get(name, title or target)
-        return title or target  # an unknown role: its text, without markup
+        if name == "index":  # the text as the page shows it; the entry has no place
+            return title if title is not None else target.lstrip("!")
+        if name in ("emphasis", "strong"):
+            return {"emphasis": f"*{content}*", "strong": f"**{content}**"}[name]
+        if name in ("subscript", "superscript"):
+            return f"<{name[:3]}>{content}</{name[:3]}>"
+        return title or target  # term: the word itself, as the page shows it
 
     def _number_text(self, target, numref, title):
         """(docname, anchor, default text) of a numbered object, or None."""
@@ -462,17 +623,72 @@ class Converter:
                 out += ["$$", *lines[i:j + 1], "$$"]
                 i = j + 1
                 continue
+            sm = BLOCK_SUB.match(line)
+            if sm and (i == 0 or not lines[i - 1].strip()):  # a substitution as a block
+                out += ["", self.substitute(sm.group("expr"), inline=False), ""]
+                i += 1
+                continue
+            dm = DEFINITION.match(line)
+            term = self._term_index(out) if dm else None
+            if term is not None:
+                i = self.definition_list(lines, i, out, term)
+                continue
             hm = HEADING.match(line)
             if hm and top:
                 out.append(self.heading(hm.group(1), hm.group(2)))
                 i += 1
                 continue
-            out.append(self.inline_line(lines, i))
-            i += 1
+            j = i  # a role wrapping onto the next lines of its paragraph: read them too
+            while (_unclosed_role("\n".join(lines[i:j + 1])) and j + 1 < len(lines)
+                   and lines[j + 1].strip()):
+                j += 1
+            out.append(self.inline("\n".join(lines[i:j + 1])))
+            i = j + 1
         return "\n".join(out)
 
-    def inline_line(self, lines, i):
-        return self.inline(lines[i])
+    @staticmethod
+    def _term_index(out):
+        """Index in ``out`` of the term a ``: definition`` line defines (the line of
+        running text before it, or before one blank line), or None if there is none."""
+        k = len(out) - 1
+        if k >= 0 and not out[k].strip():
+            k -= 1
+        if k < 0 or not _is_paragraph(out[k]) or out[k].startswith(" " * 4):
+            return None
+        if k > 0 and out[k - 1].strip() and not out[k - 1].startswith("- **"):
+            return None  # the last line of a paragraph, not a term
+        return k
+
+    def definition_list(self, lines, i, out, k):
+        """A definition list (myst's ``deflist``): each term with its definitions, from
+        line ``i`` on; the term is ``out[k]``. Returns the index of the next line."""
+        term = out[k].strip()
+        del out[k:]
+        items = []
+        while i < len(lines):
+            dm = DEFINITION.match(lines[i])
+            if not dm:
+                break
+            width = len(dm.group("indent")) + 1 + len(dm.group("gap"))
+            body, i = [dm.group("text")], i + 1
+            while i < len(lines):  # continuation: indented lines, or blanks before them
+                if lines[i].strip() and lines[i].startswith(" " * min(width, 2)):
+                    body.append(lines[i][width:] if lines[i].startswith(" " * width)
+                                else lines[i].lstrip())
+                elif (not lines[i].strip() and i + 1 < len(lines)
+                      and lines[i + 1].startswith("  ")):
+                    body.append("")
+                else:
+                    break
+                i += 1
+            items.append(self.markdown("\n".join(body), top=False).strip("\n"))
+            j = i  # the next definition of the same term, after at most one blank line
+            if j < len(lines) and not lines[j].strip():
+                j += 1
+            if j < len(lines) and DEFINITION.match(lines[j]):
+                i = j
+        out += _definition_entry([term], items)
+        return i
 
     @staticmethod
     def _fence_end(lines, i, fm):
@@ -540,9 +756,26 @@ class Converter:
         return opts, body[k:]
 
     def directive(self, name, arg, body):
+        if name not in DIRECTIVES:
+            raise ConversionError(
+                f"{self.doc}: directive {{{name}}} has no reader-notebook rendering "
+                "(add one to book/_ext/reader_notebooks.py, or write the text without "
+                "it)")
+        if name == "glossary":  # its content is a term list, not options and markdown
+            return self.glossary(body)
         opts, content = self._options(body)
         text = "\n".join(content)
         d = self.data
+        if name == "only":
+            return self.only(arg, text)
+        if name == "dropdown":
+            title = self.inline(arg) if arg else ""
+            inner = self.markdown(text, top=False).strip("\n")
+            tag = "<details open>" if "open" in opts else "<details>"
+            head = f"{tag}<summary>{title}</summary>" if title else tag
+            return [head, "", inner, "", "</details>"]
+        if name == "figure-md":
+            return self.figure_md(opts, text)
         if name == "math":
             return self.display_math("\n".join([arg, text]).strip("\n") if arg else text,
                                      opts.get("label"))
@@ -579,12 +812,75 @@ class Converter:
             return content if arg.strip() == "html" else []
         if name in DROPPED:
             return []
-        if name in ("table", "list-table", "csv-table"):
+        if name == "table":
             caption = self.inline(arg)
-            return ([f"*{caption}*", ""] if caption else []) + [self.markdown(text, top=False)]
-        # a directive we do not know (or a pass-through container): its content, without markup
-        inner = self.markdown(text, top=False)
-        return ([f"**{self.inline(arg)}**", ""] if arg and name not in PASS_THROUGH else []) + [inner]
+            table = d.figure(opts.get("name"))
+            if table:  # numbered as the HTML numbers it
+                fmt = d.numfig_format.get("table", "Table %s")
+                head = f"*{fmt % table[2]}:* {caption}"
+            else:
+                head = f"*{caption}*" if caption else ""
+            body = self.markdown(text, top=False)
+            return ([head.rstrip(), ""] if head else []) + [body]
+        return [self.markdown(text, top=False)]  # a container: its content, no markup
+
+    def only(self, expression, text):
+        """``{only}``: the content when the expression holds for the HTML build, else
+        nothing.
+
+        Content left out is still read, so that the theorems and exercises in it (which
+        the build numbers, whatever the expression) keep the ones after it on their
+        numbers."""
+        from sphinx.util.tags import Tags
+
+        try:
+            keep = Tags(list(self.data.tags)).eval_condition(expression)
+        except Exception as err:
+            raise ConversionError(
+                f"{self.doc}: {{only}} {expression!r}: {err}") from None
+        if keep:
+            return [self.markdown(text, top=False)]
+        saved = (list(self.state.cited), self.state.heading_index)
+        self.markdown(text, top=False)
+        self.state.cited, self.state.heading_index = saved
+        return []
+
+    def glossary(self, body):
+        """``{glossary}``: each entry as a bullet, its terms in bold, then its
+        definition."""
+        k = 0  # options (:sorted:) change nothing here
+        while k < len(body) and re.match(r"^\s*:([\w-]+):", body[k]):
+            k += 1
+        out, terms, definition = [], [], []
+
+        def flush():
+            if terms:
+                indent = min((len(ln) - len(ln.lstrip())
+                              for ln in definition if ln.strip()), default=0)
+                text = "\n".join(ln[indent:] for ln in definition).strip("\n")
+                out.extend(_definition_entry(terms, [self.markdown(text, top=False)]))
+
+        for line in body[k:]:
+            if line.strip() and not line[0].isspace():
+                if definition:
+                    flush()
+                    terms, definition = [], []
+                terms.append(self.inline(line.strip()))
+            elif terms:
+                definition.append(line)
+        flush()
+        return out
+
+    def figure_md(self, opts, text):
+        """``{figure-md}``: its first paragraph is the figure, the rest the caption."""
+        blocks = re.split(r"\n\s*\n", text.strip(), maxsplit=1)
+        image = self.markdown(blocks[0], top=False).strip()
+        caption = self.markdown(blocks[1], top=False).strip() if len(blocks) > 1 else ""
+        fig = self.data.figure(opts.get("name"))
+        if fig:
+            fmt = self.data.numfig_format.get("figure", "Fig. %s")
+            caption = f"*{fmt % fig[2]}:* {caption}".rstrip()
+        return [image, "", caption] if caption else [image]
 
     def _label(self, kind, opts, known, what):
         """The label of the next ``kind`` ("proof" or "exercise") directive: its own, or the
@@ -662,7 +958,10 @@ def _markdown_cell(text):
 
 def convert_notebook(nb: dict, data: BookData, docname: str, title: str = "") -> dict:
     """The reader notebook of one chapter (a new dict; ``nb`` is not changed)."""
-    conv = Converter(data, docname)
+    meta_in = nb.get("metadata", {})
+    subs = {**(meta_in.get("substitutions") or {}),
+            **((meta_in.get("myst") or {}).get("substitutions") or {})}
+    conv = Converter(data, docname, subs)
     cells = []
     if title:
         chapter = data.titles.get(docname, "")
@@ -672,10 +971,19 @@ def convert_notebook(nb: dict, data: BookData, docname: str, title: str = "") ->
             "cell installs the companion package `lagprop` when it is missing."))
     for cell in nb["cells"]:
         tags = cell.get("metadata", {}).get("tags", [])
-        if "remove-cell" in tags:
+        if "remove-cell" in tags or HTML_ONLY in tags:
             continue
         if cell["cell_type"] == "markdown":
+            before = (conv.state.proof_index, conv.state.exercise_index)
             text = re.sub(r"\n{3,}", "\n\n", conv.markdown(_source(cell))).strip("\n")
+            if READER_ONLY in tags and before != (conv.state.proof_index,
+                                                  conv.state.exercise_index):
+                raise ConversionError(  # the build, which never reads it, numbers none
+                    f"{docname}: a {READER_ONLY} cell holds a theorem or an exercise")
+            left = leftover_myst(text)
+            if left:  # what the converter did not see: an error, not raw text
+                raise ConversionError(f"{docname}: MyST left in a reader notebook: "
+                                      f"{', '.join(map(repr, left[:3]))}")
             if text.strip():
                 new = {k: v for k, v in cell.items() if k != "attachments" or v}
                 new["source"] = _as_lines(text)
@@ -700,7 +1008,10 @@ def convert_notebook(nb: dict, data: BookData, docname: str, title: str = "") ->
     if minor >= 5:  # cell ids are required from nbformat 4.5 on
         for k, cell in enumerate(cells):
             cell.setdefault("id", f"reader-{k}")
-    meta = {k: v for k, v in nb.get("metadata", {}).items() if k in ("kernelspec", "language_info")}
+    # the kernel, and the state of stored ipywidgets (without it a widget output shows
+    # "model not found" until its cell runs again)
+    kept = ("kernelspec", "language_info", "widgets")
+    meta = {k: v for k, v in meta_in.items() if k in kept}
     return {"cells": cells, "metadata": meta, "nbformat": 4, "nbformat_minor": minor}
 
 
@@ -771,7 +1082,7 @@ def _launch_to_reader(app, pagename, templatename, context, doctree):
     if not pagename.startswith(f"{BOOK_DIR}/"):
         return
     repo = (app.config.html_theme_options or {}).get("repository_url", "")
-    m = re.fullmatch(r"https?://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?", repo)
+    m = GITHUB.fullmatch(repo)
     if not m:
         return
     org, name = m.groups()
@@ -792,14 +1103,35 @@ def _launch_to_reader(app, pagename, templatename, context, doctree):
                 button["url"] = f"{base}/github/{org}/{name}/blob/{branch}/{path}"
 
 
+def hide_reader_only_cells(text):
+    """A notebook's JSON with every ``reader-only`` cell also tagged ``remove-cell``,
+    which MyST-NB leaves out of the HTML and the PDF (the cells still run); ``text``
+    itself when no cell is ``reader-only``."""
+    if f'"{READER_ONLY}"' not in text:
+        return text
+    nb = json.loads(text)
+    for cell in nb.get("cells", []):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if READER_ONLY in tags and "remove-cell" not in tags:
+            cell["metadata"]["tags"] = [*tags, "remove-cell"]
+    return json.dumps(nb, ensure_ascii=False)
+
+
+def _source_read(app, docname, source):
+    if str(app.env.doc2path(docname)).endswith(".ipynb"):
+        source[0] = hide_reader_only_cells(source[0])
+
+
 def _write_reader_notebooks(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     from sphinx.util import logging
 
     logger = logging.getLogger(__name__)
-    style = getattr(app.env.get_domain("cite"), "reference_style", None)
+    cite = app.env.domains.get("cite")  # sphinxcontrib-bibtex, when the book cites
+    style = getattr(cite, "reference_style", None)
     data = BookData.from_env(app.env, style)
+    data.tags = tuple(sorted(set(HTML_TAGS) | set(app.tags)))  # and the build's -t tags
     outdir = Path(app.outdir).parent / "notebooks"
     try:
         written = write_all(data, app.srcdir, outdir, title=app.config.html_title,
@@ -812,6 +1144,7 @@ def _write_reader_notebooks(app, exception):
 
 def setup(app):
     app.add_config_value("reader_notebooks_branch", DEFAULT_BRANCH, "html")
+    app.connect("source-read", _source_read)
     app.connect("html-page-context", _launch_to_reader, priority=900)
     app.connect("build-finished", _write_reader_notebooks, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}
@@ -842,6 +1175,7 @@ def main(argv=None):
         sys.exit(f"no {pickled}: build the HTML book first (make book)")
     with open(pickled, "rb") as f:
         env = pickle.load(f)
+    env.doctreedir = pickled.parent  # the pages' doctrees beside it
     _import_local_extensions(Path(env.srcdir))  # they may register citation styles
     data = BookData.from_env(env)
     html = build / "html"
