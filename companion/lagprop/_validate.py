@@ -234,14 +234,17 @@ def integer_ids(x, name, *, minimum=-1):
     return a
 
 
-def index(x, name, n, *, what="an index"):
-    """Return ``x`` (an int or an array of ints) checked to lie in ``0..n-1``."""
+def index(x, name, n, *, what="an index", context=""):
+    """Return ``x`` (an int or an array of ints) checked to lie in ``0..n-1``.
+
+    ``context`` follows the range in the message (" (the stream has 5 patterns)").
+    """
     a = np.asarray(x)
-    if a.dtype.kind not in "iu" or (isinstance(x, bool)):
-        raise TypeError(f"`{name}` must be {what}, an integer in 0..{n - 1}, got {_describe(x)}")
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"`{name}` must be {what}, an integer in 0..{n - 1}{context}, got {_describe(x)}")
     if a.size and (a.min() < 0 or a.max() >= n):
         bad = a.min() if a.min() < 0 else a.max()
-        raise ValueError(f"`{name}` must be {what} in 0..{n - 1}, got {int(bad)}")
+        raise ValueError(f"`{name}` must be {what} in 0..{n - 1}{context}, got {int(bad)}")
     return int(a) if a.ndim == 0 else a
 
 
