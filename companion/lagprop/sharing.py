@@ -38,7 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import activations as _act
-from ._validate import as_float_array, as_patterns, positive_int, positive_scalar, real_scalar
+from ._validate import (_describe, as_float_array, as_patterns, integer_ids, positive_int, positive_scalar,
+                        real_scalar)
 from .lagrangian import (
     _check_targets,
     _cost,
@@ -70,6 +71,10 @@ __all__ = [
     "reparam_descent",
     "iterations_to",
 ]
+
+
+def __dir__():
+    return list(__all__)
 
 
 # ----------------------------------------------------------------------------- the chain rule
@@ -119,26 +124,25 @@ def check_ties(ties, name="ties"):
     ValueError
         If ``ties`` is not a non-empty list of pairs ``(tie_W, tie_b)`` with ``tie_W`` 2-D and
         ``tie_b`` 1-D of ``tie_W.shape[0]`` entries, if consecutive layers do not chain, or if an
-        entry is not an integer >= -1.
+        entry is not an integer >= -1 (floats holding integers below 2**62 are accepted; NaN, inf,
+        fractions and larger values are not).
     """
     if isinstance(ties, np.ndarray) or not hasattr(ties, "__len__") or len(ties) == 0:
-        raise ValueError(f"`{name}` must be a non-empty list of (tie_W, tie_b) pairs, got {ties!r:.80}")
+        raise ValueError(f"`{name}` must be a non-empty list of (tie_W, tie_b) pairs, got {_describe(ties)}")
     out = []
     for k, layer in enumerate(ties, start=1):
         if not isinstance(layer, (tuple, list)) or len(layer) != 2:
-            raise ValueError(f"`{name}[{k - 1}]` must be a pair (tie_W, tie_b), got {type(layer).__name__}")
+            raise ValueError(f"`{name}[{k - 1}]` must be a pair (tie_W, tie_b), got {_describe(layer)}")
         arrs = []
         for part, nd in zip(layer, (2, 1)):
-            a = np.asarray(part)
+            try:
+                a = np.asarray(part)
+            except (TypeError, ValueError) as exc:  # ragged
+                raise ValueError(f"`{name}[{k - 1}]` must hold a 2-D and a 1-D array of ids, got "
+                                 f"{_describe(part)}") from exc
             if a.ndim != nd:
                 raise ValueError(f"`{name}[{k - 1}]` must hold a 2-D and a 1-D array, got shape {a.shape}")
-            if a.size and not np.issubdtype(a.dtype, np.integer):
-                if not (np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a))):
-                    raise ValueError(f"`{name}[{k - 1}]` must hold integer parameter ids, got dtype {a.dtype}")
-            a = a.astype(np.int64)
-            if a.size and a.min() < -1:
-                raise ValueError(f"`{name}[{k - 1}]` ids must be >= -1 (-1: not a parameter), got {a.min()}")
-            arrs.append(a)
+            arrs.append(integer_ids(a, f"{name}[{k - 1}]", minimum=-1))
         tW, tb = arrs
         if tb.shape[0] != tW.shape[0]:
             raise ValueError(f"`{name}[{k - 1}]` tie_b must have {tW.shape[0]} entries, got {tb.shape[0]}")
@@ -547,15 +551,22 @@ class UnfoldedRNN:
 def unfold_rnn(n_in, n_hidden, n_out, steps, *, activation="tanh"):
     r"""Unfold a recurrent network over ``steps`` time steps into a tied layered network.
 
+    The layers of the unfolding hold
+
     .. math::
 
-        X(0) = (x_1, \dots, x_T), \qquad X(t) = \big(h_t, x_{t+1}, \dots, x_T\big), \qquad
-        X(T+1) = y,
+        X(0) &= (x_1, \dots, x_T), \\
+        X(t) &= (h_t, x_{t+1}, \dots, x_T), \quad 1 \le t \le T, \\
+        X(T+1) &= y,
 
-        W(t) = \begin{pmatrix} W_{\mathrm{rec}} & W_{\mathrm{in}} & 0 \\ 0 & 0 & \mathrm{Id}
-        \end{pmatrix} \ (1 < t \le T), \qquad
-        W(1) = \begin{pmatrix} W_{\mathrm{in}} & 0 \\ 0 & \mathrm{Id} \end{pmatrix}, \qquad
-        W(T+1) = W_{\mathrm{out}}.
+    and its weight matrices are (the middle one for :math:`1 < t \le T`)
+
+    .. math::
+
+        W(1) &= \begin{pmatrix} W_{\mathrm{in}} & 0 \\ 0 & \mathrm{Id} \end{pmatrix}, \\
+        W(t) &= \begin{pmatrix} W_{\mathrm{rec}} & W_{\mathrm{in}} & 0 \\
+                 0 & 0 & \mathrm{Id} \end{pmatrix}, \\
+        W(T+1) &= W_{\mathrm{out}}.
 
     The blocks :math:`W_{\mathrm{in}}, W_{\mathrm{rec}}` (and the bias :math:`b`) carry the same
     ids in every layer; the identity blocks and zeros are fixed (id -1). See
@@ -564,10 +575,14 @@ def unfold_rnn(n_in, n_hidden, n_out, steps, *, activation="tanh"):
 
     Parameters
     ----------
-    n_in, n_hidden, n_out : int
-        Widths of :math:`x_t`, :math:`h_t` and :math:`y`.
+    n_in : int
+        Width of each input :math:`x_t`, >= 1.
+    n_hidden : int
+        Number of hidden units, the width of :math:`h_t`, >= 1.
+    n_out : int
+        Width of the output :math:`y`, read once from :math:`h_T`, >= 1.
     steps : int
-        :math:`T`, the number of time steps.
+        :math:`T`, the number of time steps, >= 1.
     activation : str, keyword-only
         The hidden units' :math:`f`.
 
@@ -609,30 +624,67 @@ def unfold_rnn(n_in, n_hidden, n_out, steps, *, activation="tanh"):
 def rnn_forward(W_in, W_rec, b, W_out, c, xs, *, activation="tanh"):
     r"""Run the recurrent network of :class:`UnfoldedRNN` directly, step by step.
 
-    .. math:: h_0 = 0, \quad h_t = f(W_{\mathrm{rec}} h_{t-1} + W_{\mathrm{in}} x_t + b), \quad
-              y = W_{\mathrm{out}} h_T + c
+    .. math::
+
+        h_0 = 0, \qquad
+        h_t = f(W_{\mathrm{rec}} h_{t-1} + W_{\mathrm{in}} x_t + b), \qquad
+        y = W_{\mathrm{out}} h_T + c.
+
+    Below, ``m``, ``h`` and ``o`` are the widths of :math:`x_t`, :math:`h_t` and :math:`y`.
 
     Parameters
     ----------
-    W_in : (n_hidden, n_in); W_rec : (n_hidden, n_hidden); b : (n_hidden,);
-    W_out : (n_out, n_hidden); c : (n_out,)
-    xs : array_like, shape (P, T, n_in) or (T, n_in)
+    W_in : array_like, shape ``(h, m)``
+        Input weights :math:`W_{\mathrm{in}}`, one row per hidden unit.
+    W_rec : array_like, shape ``(h, h)``
+        Recurrent weights :math:`W_{\mathrm{rec}}`, from :math:`h_{t-1}` to :math:`h_t`.
+    b : array_like, shape ``(h,)``
+        Hidden bias :math:`b`.
+    W_out : array_like, shape ``(o, h)``
+        Output weights :math:`W_{\mathrm{out}}`, read from the last hidden state.
+    c : array_like, shape ``(o,)``
+        Output bias :math:`c`.
+    xs : array_like, shape ``(P, T, m)`` or ``(T, m)``
+        P input sequences of T steps (one sequence if 2-D).
+    activation : str, keyword-only
+        The hidden units' :math:`f`.
 
     Returns
     -------
-    y : ndarray, shape (P, n_out)
-    H : ndarray, shape (P, T + 1, n_hidden)
+    y : ndarray, shape ``(P, o)``
+    H : ndarray, shape ``(P, T + 1, h)``
         The hidden states :math:`h_0, \dots, h_T`.
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not fit together (the message names the array and the shape it needs),
+        non-finite values, an unknown activation.
+    TypeError
+        Arrays that are not real numbers.
     """
     f = _act.get(activation, argname="activation").f
     W_in = as_float_array(W_in, "W_in", ndim=2)
+    h, m = W_in.shape
     W_rec = as_float_array(W_rec, "W_rec", ndim=2)
+    b = as_float_array(b, "b", ndim=1)
     W_out = as_float_array(W_out, "W_out", ndim=2)
-    b, c = as_float_array(b, "b", ndim=1), as_float_array(c, "c", ndim=1)
+    c = as_float_array(c, "c", ndim=1)
+    fits = f"to fit `W_in` of shape {(h, m)} ({h} hidden units, {m} inputs)"
+    for arr, what, shape in ((W_rec, "W_rec", (h, h)), (b, "b", (h,))):
+        if arr.shape != shape:
+            raise ValueError(f"`{what}` must have shape {shape} {fits}, got {arr.shape}")
+    if W_out.shape[1] != h:
+        hint = "; pass W_out.T" if W_out.shape[0] == h and W_out.shape[1] == c.size else ""
+        raise ValueError(f"`W_out` must have shape (n_out, {h}), one row per output and one column "
+                         f"per hidden unit, {fits}, got {W_out.shape}{hint}")
+    if c.shape != (W_out.shape[0],):
+        raise ValueError(f"`c` must have shape ({W_out.shape[0]},), one entry per row of `W_out` of "
+                         f"shape {W_out.shape}, got {c.shape}")
     xs = as_float_array(xs, "xs")
+    if xs.ndim not in (2, 3) or xs.shape[-1] != m:
+        raise ValueError(f"`xs` must have shape (P, T, {m}) or (T, {m}), got {xs.shape}")
     xs = xs[None] if xs.ndim == 2 else xs
-    if xs.ndim != 3 or xs.shape[2] != W_in.shape[1]:
-        raise ValueError(f"`xs` must have shape (P, T, {W_in.shape[1]}), got {xs.shape}")
     P, T, _ = xs.shape
     H = np.zeros((P, T + 1, W_rec.shape[0]))
     for t in range(1, T + 1):
