@@ -40,7 +40,8 @@ from typing import Callable, Optional
 import numpy as np
 import scipy.linalg
 
-from ._validate import as_float_array, check_masses, positive_int, positive_scalar, real_scalar
+from ._validate import (as_float_array, check_masses, positive_int, positive_scalar, real_scalar,
+                        returned_array)
 from .supervision import mollifier
 
 __all__ = [
@@ -61,6 +62,10 @@ __all__ = [
     "el_solve",
     "damped_oscillator",
 ]
+
+
+def __dir__():
+    return list(__all__)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -244,10 +249,8 @@ def _check_potential(potential, need):
 
 
 def _eval(potential, attr, t, w, shape):
-    out = np.asarray(getattr(potential, attr)(float(t), w.copy()), dtype=np.float64)
-    if out.shape != shape or not np.all(np.isfinite(out)):
-        raise ValueError(f"`potential.{attr}` must return finite values of shape {shape}, got {out!r}")
-    return out
+    return returned_array(getattr(potential, attr)(float(t), w.copy()), f"potential.{attr}", shape,
+                          where=f" at t = {float(t):.6g}")
 
 
 def discrete_action(w, *, t_end, beta, mu, potential=None, t0=0.0):
