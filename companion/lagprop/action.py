@@ -41,7 +41,7 @@ import numpy as np
 import scipy.linalg
 
 from ._validate import (as_float_array, check_masses, positive_int, positive_scalar, real_scalar,
-                        returned_array)
+                        returned_array, short_repr)
 from .supervision import mollifier
 
 __all__ = [
@@ -113,7 +113,7 @@ def quadratic_potential(k, center=0.0):
     """
     k = as_float_array(k, "k")
     if k.ndim > 1 or k.size == 0 or np.any(k < 0):
-        raise ValueError(f"`k` must be a scalar or 1-D array of numbers >= 0, got {k!r}")
+        raise ValueError(f"`k` must be a scalar or 1-D array of numbers >= 0, got {short_repr(k)}")
     c = as_float_array(center, "center")
 
     def V(t, w):

@@ -186,7 +186,7 @@ def _scalar_value(value):
         raise TypeError(f"`f` must return a real scalar, got {_describe(value)}")
     out = float(arr.reshape(()))
     if not np.isfinite(out):
-        raise ValueError(f"`f` must return a finite value near `x`, got {out!r}")
+        raise ValueError(f"`f` must return a finite value near `x`, got {short_repr(out)}")
     return out
 
 

@@ -35,7 +35,8 @@ import numpy as np
 from scipy import stats
 
 from . import activations, datasets
-from ._validate import as_float_array, index, positive_int, positive_scalar, real_scalar
+from ._validate import (as_float_array, index, positive_int, positive_scalar, real_scalar,
+                        short_repr)
 from .dynamics import fixed_mass_heavy_ball, matched_heavy_ball
 
 __all__ = [
@@ -92,7 +93,7 @@ def wilson_interval(successes, n, z=1.96):
     z = positive_scalar(z, "z")
     s = as_float_array(successes, "successes")
     if np.any(s < 0) or np.any(s > n) or np.any(s != np.round(s)):
-        raise ValueError(f"`successes` must be integers in [0, n] = [0, {n}], got {successes!r}")
+        raise ValueError(f"`successes` must be integers in [0, n] = [0, {n}], got {short_repr(successes)}")
     p = s / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
@@ -228,7 +229,7 @@ def holm(pvalues):
     """
     p = as_float_array(pvalues, "pvalues", ndim=1)
     if np.any(p < 0) or np.any(p > 1):
-        raise ValueError(f"`pvalues` must lie in [0, 1], got {pvalues!r}")
+        raise ValueError(f"`pvalues` must lie in [0, 1], got {short_repr(pvalues)}")
     m = p.size
     order = np.argsort(p, kind="stable")
     adj = np.maximum.accumulate(np.minimum(1.0, (m - np.arange(m)) * p[order]))
@@ -271,9 +272,9 @@ def heavy_ball_stable(step, momentum, lam):
     rho = as_float_array(momentum, "momentum")
     lam = as_float_array(lam, "lam")
     if np.any(s <= 0):
-        raise ValueError(f"`step` must be > 0, got {step!r}")
+        raise ValueError(f"`step` must be > 0, got {short_repr(step)}")
     if np.any(rho < 0) or np.any(rho >= 1):
-        raise ValueError(f"`momentum` must lie in [0, 1), got {momentum!r}")
+        raise ValueError(f"`momentum` must lie in [0, 1), got {short_repr(momentum)}")
     out = (s * lam > 0) & (s * lam < 2 * (1 + rho))
     return bool(out) if out.ndim == 0 else out
 
@@ -315,7 +316,7 @@ def stationary_variance(step, momentum, lam, sigma):
     lam = positive_scalar(lam, "lam")
     sigma = real_scalar(sigma, "sigma", low=0.0)
     if not s * lam < 2 * (1 + rho):
-        raise ValueError(f"unstable: `step` * `lam` = {s * lam!r} must be < 2 (1 + `momentum`) = "
+        raise ValueError(f"unstable: `step` * `lam` = {short_repr(s * lam)} must be < 2 (1 + `momentum`) = "
                          f"{2 * (1 + rho)!r}; there is no stationary variance")
     return (1 + rho) * s * sigma ** 2 / ((1 - rho) * lam * (2 * (1 + rho) - s * lam))
 
@@ -722,7 +723,7 @@ def _setup(rhos, eta, mu, spacing, n_seeds, n_epochs):
         raise ValueError(f"`rhos` must be a 1-D array of momenta, got shape {rhos.shape}")
     if (eta is None) == (mu is None):
         raise ValueError("give exactly one of `eta` (matched reading: fixed effective rate) and "
-                         f"`mu` (fixed-mass reading), got eta={eta!r}, mu={mu!r}")
+                         f"`mu` (fixed-mass reading), got eta={short_repr(eta)}, mu={short_repr(mu)}")
     try:
         if eta is not None:
             step, mom = matched_heavy_ball(eta, rhos)

@@ -17,6 +17,10 @@ from ._validate import (_describe, as_float_array, positive_int, positive_scalar
 __all__ = ["init_params", "check_sizes", "check_params", "sizes_of", "flatten", "unflatten", "n_params"]
 
 
+def __dir__():
+    return list(__all__)
+
+
 def init_params(sizes, *, seed=0, scale=1.0, bias=0.0):
     r"""Random parameters for a layered network with layer widths ``sizes``.
 

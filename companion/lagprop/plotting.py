@@ -25,6 +25,11 @@ __all__ = [
     "animation_html",
 ]
 
+
+def __dir__():
+    return list(__all__)
+
+
 #: The Okabe-Ito palette (Okabe and Ito, *Color Universal Design*, 2008), black moved last: a
 #: colour cycle that stays distinguishable under deuteranopia, protanopia and tritanopia.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442",

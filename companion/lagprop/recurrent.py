@@ -30,7 +30,7 @@ from scipy.optimize import root
 from . import activations as _act
 from ._errors import ConvergenceError
 from ._validate import (as_float_array, as_patterns, choice, number, positive_int, positive_scalar,
-                        tolerance)
+                        short_repr, tolerance)
 
 __all__ = [
     "FixedPoint",
@@ -145,7 +145,7 @@ def _check_outputs(outputs, n):
     arr = np.atleast_1d(arr)
     if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"`outputs` must be a non-empty 1-D array of integer indices or a boolean mask, "
-                         f"got {arr!r}")
+                         f"got {short_repr(arr)}")
     if arr.min() < 0 or arr.max() >= n:
         raise ValueError(f"`outputs` must hold indices in [0, {n - 1}], got {arr.tolist()}")
     if np.unique(arr).size != arr.size:
