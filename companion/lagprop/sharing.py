@@ -179,13 +179,13 @@ def _tie_ids(ties):
 def dense_ties(n_out, n_in, *, start=0, bias=True):
     r"""The tie map of an ordinary dense layer: every weight its own parameter.
 
-    Ids run from ``start`` row by row over :math:`W` (shape (n_out, n_in)), then over :math:`b`
+    Ids run from ``start`` row by row over :math:`W` (shape ``(n_out, n_in)``), then over :math:`b`
     (or the bias is fixed, id -1, when ``bias`` is False).
 
     Returns
     -------
-    tie_W : ndarray of int64, shape (n_out, n_in)
-    tie_b : ndarray of int64, shape (n_out,)
+    tie_W : ndarray of int64, shape ``(n_out, n_in)``
+    tie_b : ndarray of int64, shape ``(n_out,)``
     """
     n_out, n_in = positive_int(n_out, "n_out"), positive_int(n_in, "n_in")
     start = positive_int(start, "start", minimum=0)
@@ -528,7 +528,7 @@ class UnfoldedRNN:
         return expand(u, self.ties, fixed=self.fixed)
 
     def inputs(self, xs):
-        """Sequences ``xs`` of shape (P, T, n_in) (or (T, n_in)) as layer-0 rows of shape (P, T*n_in)."""
+        """Sequences ``xs`` of shape ``(P, T, n_in)`` (or ``(T, n_in)``) as layer-0 rows of shape ``(P, T*n_in)``."""
         xs = as_float_array(xs, "xs")
         if xs.ndim == 2:
             xs = xs[None]
@@ -921,7 +921,7 @@ def conv1d(x, kernels, bias, *, stride=1, padding=0):
 
     Returns
     -------
-    ndarray, shape (P, F, n_out)
+    ndarray, shape ``(P, F, n_out)``
         :math:`n_{out}` = :func:`conv1d_output_length`.
 
     Raises
@@ -958,7 +958,7 @@ def conv1d_costate(x, kernels, Y, *, stride=1, padding=0):
     x : array_like, shape (P, C, n)
         The layer's input, as given to :func:`conv1d`.
     kernels : array_like, shape (F, C, K)
-    Y : array_like, shape (P, F, n_out)
+    Y : array_like, shape ``(P, F, n_out)``
     stride, padding : int, keyword-only
 
     Returns

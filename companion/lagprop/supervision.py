@@ -189,9 +189,9 @@ class Stream:
     ----------
     times : ndarray, shape (K,)
         Instants, strictly increasing and >= 0.
-    inputs : ndarray, shape (K, n_in)
+    inputs : ndarray, shape ``(K, n_in)``
         One input pattern per instant.
-    targets : ndarray, shape (K, n_out)
+    targets : ndarray, shape ``(K, n_out)``
         One target per instant.
     """
 
@@ -229,7 +229,7 @@ def _count(inputs):
 
 
 def stream(times, inputs, targets):
-    """A :class:`Stream` from explicit instants, inputs (K, n_in) and targets (K, n_out).
+    """A :class:`Stream` from explicit instants, inputs ``(K, n_in)`` and targets ``(K, n_out)``.
 
     1-D ``inputs`` or ``targets`` are read as one scalar per instant. Raises ``ValueError`` as
     :func:`check_times` does, or when the row counts disagree.
@@ -242,7 +242,7 @@ def even_stream(inputs, targets, *, spacing, start=None):
 
     Parameters
     ----------
-    inputs, targets : array_like, shape (K, n_in), (K, n_out)
+    inputs, targets : array_like, shape ``(K, n_in)``, ``(K, n_out)``
         The pairs, in presentation order.
     spacing : float, keyword-only
         :math:`\Delta > 0`.
