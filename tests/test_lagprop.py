@@ -62,3 +62,56 @@ def test_tab_completion_shows_the_public_names_only():
         assert offered <= set(module.__all__), (name, offered - set(module.__all__))
     assert "plotting" in dir(lagprop) and "np" not in dir(lagprop)
     assert set(dir(lagprop)) == set(lagprop.__all__) | {"plotting"}
+
+
+def _docstrings(module):
+    import inspect
+
+    yield module.__name__, module.__doc__
+    for name in module.__all__:
+        obj = getattr(module, name)
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            yield f"{module.__name__}.{name}", obj.__doc__
+        if inspect.isclass(obj):
+            for key, value in vars(obj).items():
+                if isinstance(value, property):
+                    value = value.fget
+                if not key.startswith("_") and callable(value):
+                    yield f"{module.__name__}.{name}.{key}", value.__doc__
+
+
+def test_no_maths_in_the_api_pages_has_a_multi_letter_subscript():
+    """What the API pages typeset as maths (inline, displays, and the shapes they turn into maths)
+    holds no ``n_out``-like subscript, which would read as n_o times ut."""
+    import inspect
+    import re
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "book" / "_ext"))
+    try:
+        import api_pages
+    finally:
+        sys.path.pop(0)
+    bad = re.compile(r"(?<![\\A-Za-z])[A-Za-z]+_[A-Za-z][A-Za-z0-9]+")
+    found = []
+    for name in COMPLETED:
+        module = importlib.import_module(f"lagprop.{name}")
+        for where, doc in _docstrings(module):
+            if not doc:
+                continue
+            lines = inspect.cleandoc(doc).split("\n")
+            api_pages._shapes_as_math(None, None, None, None, None, lines)
+            maths, in_display = re.findall(r":math:`([^`]*)`", "\n".join(lines)), False
+            for line in lines:
+                if line.strip().startswith(".. math::"):
+                    in_display = True
+                    maths.append(line.strip()[9:])
+                elif in_display and (not line.strip() or line.startswith(" ")):
+                    maths.append(line)
+                else:
+                    in_display = False
+            found += [(where, m.group(0)) for tex in maths for m in bad.finditer(tex)]
+    assert found == []
+    # the check itself catches the defect it is for
+    lines = ["W : ndarray, shape (n_out, n_in)"]
+    api_pages._shapes_as_math(None, None, None, None, None, lines)
+    assert bad.search(re.findall(r":math:`([^`]*)`", lines[0])[0])
