@@ -48,7 +48,8 @@ def as_float_array(x, name, *, ndim=None, allow_1d=False, finite=True):
         raise TypeError(f"`{name}` must be real, got a complex array of shape {raw.shape}")
     if raw.dtype.kind in "USV" or (raw.dtype.kind == "O" and not all(
             isinstance(e, numbers.Real) for e in raw.ravel())):
-        raise TypeError(f"`{name}` must be array-like of real numbers, got {_describe(x)}")
+        raise TypeError(f"`{name}` must be array-like of real numbers, got "
+                        f"{_describe(x)}")
     if raw.dtype.kind not in "biuf":
         try:
             raw = np.asarray(x, dtype=np.float64)
@@ -78,11 +79,14 @@ def as_patterns(x, name, width):
         if np.ndim(x) == 1:  # promoted: report the 1-D shape passed
             hint = ""
             if arr.size % width == 0 and arr.size > width:
-                hint = (f"; for {arr.size // width} patterns of {width} value"
-                        f"{'s' if width != 1 else ''} pass `{name}.reshape(-1, {width})`")
-            raise ValueError(f"`{name}` must have {cols}, one row per pattern (a 1-D array is one "
-                             f"pattern), got a 1-D array of shape ({arr.size},){hint}")
-        raise ValueError(f"`{name}` must have {cols} (one row per pattern), got shape {arr.shape}")
+                hint = (f"; for {arr.size // width} patterns of {width} "
+                        f"value{'s' if width != 1 else ''} pass `{name}.reshape(-1, "
+                        f"{width})`")
+            raise ValueError(f"`{name}` must have {cols}, one row per pattern (a 1-D "
+                             "array is one pattern), got a 1-D array of shape "
+                             f"({arr.size},){hint}")
+        raise ValueError(f"`{name}` must have {cols} (one row per pattern), got shape "
+                         f"{arr.shape}")
     return arr
 
 
@@ -178,9 +182,11 @@ def check_masses(mu, m, name="mu"):
         return positive_scalar(mu, name)
     arr = as_float_array(mu, name, ndim=1)
     if arr.shape != (m,):
-        raise ValueError(f"`{name}` must be a scalar or have one mass per weight, shape ({m},), got {arr.shape}")
+        raise ValueError(f"`{name}` must be a scalar or have one mass per weight, "
+                         f"shape ({m},), got {arr.shape}")
     if np.any(arr <= 0):
-        raise ValueError(f"`{name}` must be > 0 for every weight, got min({name}) = {float(arr.min())!r}")
+        raise ValueError(f"`{name}` must be > 0 for every weight, got min({name}) = "
+                         f"{float(arr.min())!r}")
     return arr
 
 
@@ -193,18 +199,21 @@ def returned_array(value, name, shape=None, *, where=""):
     try:
         raw = np.asarray(value)
     except (TypeError, ValueError) as exc:  # ragged
-        raise TypeError(f"`{name}` must return real numbers, got {_describe(value)}{where}") from exc
+        raise TypeError(f"`{name}` must return real numbers, got "
+                        f"{_describe(value)}{where}") from exc
     if raw.dtype.kind == "c":
-        raise TypeError(f"`{name}` must return real numbers, got a complex array of shape "
-                        f"{raw.shape}{where}")
+        raise TypeError(f"`{name}` must return real numbers, got a complex array of "
+                        f"shape {raw.shape}{where}")
     if raw.dtype.kind not in "biuf":
-        if raw.dtype.kind != "O" or not all(isinstance(e, numbers.Real) for e in raw.ravel()):
-            raise TypeError(f"`{name}` must return real numbers, got {_describe(value)}{where}")
+        reals = raw.dtype.kind == "O" and all(isinstance(e, numbers.Real) for e in raw.ravel())
+        if not reals:
+            raise TypeError(f"`{name}` must return real numbers, got "
+                            f"{_describe(value)}{where}")
         raw = raw.astype(np.float64)
     arr = np.asarray(raw, dtype=np.float64)
     if shape is not None and arr.shape != tuple(shape):
-        raise ValueError(f"`{name}` must return an array of shape {tuple(shape)}, got shape "
-                         f"{arr.shape}{where}")
+        raise ValueError(f"`{name}` must return an array of shape {tuple(shape)}, got "
+                         f"shape {arr.shape}{where}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"`{name}` returned non-finite values (nan or inf){where}")
     return arr
@@ -241,10 +250,12 @@ def index(x, name, n, *, what="an index", context=""):
     """
     a = np.asarray(x)
     if a.dtype.kind not in "iu":
-        raise TypeError(f"`{name}` must be {what}, an integer in 0..{n - 1}{context}, got {_describe(x)}")
+        raise TypeError(f"`{name}` must be {what}, an integer in 0..{n - 1}{context}, "
+                        f"got {_describe(x)}")
     if a.size and (a.min() < 0 or a.max() >= n):
         bad = a.min() if a.min() < 0 else a.max()
-        raise ValueError(f"`{name}` must be {what} in 0..{n - 1}{context}, got {int(bad)}")
+        raise ValueError(f"`{name}` must be {what} in 0..{n - 1}{context}, got "
+                         f"{int(bad)}")
     return int(a) if a.ndim == 0 else a
 
 

@@ -113,7 +113,8 @@ def quadratic_potential(k, center=0.0):
     """
     k = as_float_array(k, "k")
     if k.ndim > 1 or k.size == 0 or np.any(k < 0):
-        raise ValueError(f"`k` must be a scalar or 1-D array of numbers >= 0, got {short_repr(k)}")
+        raise ValueError("`k` must be a scalar or 1-D array of numbers >= 0, got "
+                         f"{short_repr(k)}")
     c = as_float_array(center, "center")
 
     def V(t, w):
@@ -249,8 +250,8 @@ def _check_potential(potential, need):
 
 
 def _eval(potential, attr, t, w, shape):
-    return returned_array(getattr(potential, attr)(float(t), w.copy()), f"potential.{attr}", shape,
-                          where=f" at t = {float(t):.6g}")
+    value = getattr(potential, attr)(float(t), w.copy())
+    return returned_array(value, f"potential.{attr}", shape, where=f" at t = {float(t):.6g}")
 
 
 def discrete_action(w, *, t_end, beta, mu, potential=None, t0=0.0):

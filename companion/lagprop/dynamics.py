@@ -816,9 +816,11 @@ def phase_volume_factor(grad, w, w_prev, step, momentum, *, h=1e-6):
     m = w.size
     z0 = np.concatenate([w, w_prev])
 
+    per_weight = " (one entry per weight of `w`)"
+
     def phi(z):
         a, b = z[:m], z[m:]
-        g = returned_array(grad(a.copy()), "grad", (m,), where=" (one entry per weight of `w`)")
+        g = returned_array(grad(a.copy()), "grad", (m,), where=per_weight)
         return np.concatenate([a - step * g + momentum * (a - b), a])
 
     J = np.empty((2 * m, 2 * m))

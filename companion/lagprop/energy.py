@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, check_masses, positive_scalar, returned_array, short_repr
+from ._validate import (as_float_array, check_masses, positive_scalar, returned_array,
+                        short_repr)
 from .dynamics import ImpulseTrajectory, MollifiedTrajectory
 
 __all__ = ["Ledger", "kinetic", "kinetic_jumps", "ledger", "paper_energy"]
@@ -98,8 +99,10 @@ def _check_same_mu(traj, mu):
     """``mu`` checked as masses and against those the trajectory was simulated with."""
     m = traj.w0.size
     mu = check_masses(mu, m)
-    if not np.allclose(np.broadcast_to(mu, (m,)), np.broadcast_to(traj.mu, (m,)), rtol=1e-14, atol=0):
-        raise ValueError(f"`mu` must be the masses the trajectory was simulated with, "
+    same = np.allclose(np.broadcast_to(mu, (m,)), np.broadcast_to(traj.mu, (m,)), rtol=1e-14,
+                       atol=0)
+    if not same:
+        raise ValueError("`mu` must be the masses the trajectory was simulated with, "
                          f"{short_repr(traj.mu)}, got {short_repr(mu)}")
     return mu
 
@@ -235,7 +238,8 @@ def paper_energy(traj, losses, *, beta, mu, t=None):
     led = ledger(traj, beta=beta, mu=mu, t=t)
     if callable(losses):
         w_k = traj.w if isinstance(traj, ImpulseTrajectory) else traj.at(traj.times)[0]
-        losses = np.array([returned_array(losses(k, w_k[k].copy()), "losses", (), where=f" at k = {k}")
+        losses = np.array([returned_array(losses(k, w_k[k].copy()), "losses", (),
+                                          where=f" at k = {k}")
                            for k in range(traj.times.size)])
     losses = as_float_array(losses, "losses", ndim=1)
     if losses.shape != traj.times.shape:

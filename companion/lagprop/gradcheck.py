@@ -106,7 +106,8 @@ def _is_leaf(x):
     """A list or tuple holding no array (at any depth) is one array-like leaf, not a structure."""
     if not isinstance(x, (list, tuple)):
         return True
-    return all(e is not None and not isinstance(e, np.ndarray) and _is_leaf(e) for e in x)
+    return all(e is not None and not isinstance(e, np.ndarray) and _is_leaf(e)
+               for e in x)
 
 
 def _leaves(x, name):
@@ -132,10 +133,11 @@ def _pair(a, b):
     if not (sa == sb or flat_form(la, nb) or flat_form(lb, na) or stacked(la, lb)
             or stacked(lb, la)):
         if na != nb:
-            raise ValueError(f"`a` and `b` must have the same number of entries, got {na} and {nb}")
-        raise ValueError(f"`b` must have the shapes of `a`, {short_repr(_shapes(sa))}, got "
-                         f"{short_repr(_shapes(sb))}: entries are compared in place, never "
-                         f"broadcast or reshaped")
+            raise ValueError("`a` and `b` must have the same number of entries, got "
+                             f"{na} and {nb}")
+        raise ValueError(f"`b` must have the shapes of `a`, {short_repr(_shapes(sa))}, "
+                         f"got {short_repr(_shapes(sb))}: entries are compared in "
+                         "place, never broadcast or reshaped")
     empty = np.zeros(0)
     return (np.concatenate([x.ravel() for x in la] or [empty]),
             np.concatenate([x.ravel() for x in lb] or [empty]))
@@ -186,7 +188,8 @@ def _scalar_value(value):
         raise TypeError(f"`f` must return a real scalar, got {_describe(value)}")
     out = float(arr.reshape(()))
     if not np.isfinite(out):
-        raise ValueError(f"`f` must return a finite value near `x`, got {short_repr(out)}")
+        raise ValueError("`f` must return a finite value near `x`, got "
+                         f"{short_repr(out)}")
     return out
 
 

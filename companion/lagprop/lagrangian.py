@@ -128,9 +128,11 @@ def _check_states(X, params, name):
 
 def _overflow_message(call, where, params, X0):
     big = max(float(np.max(np.abs(W))) for W, _ in params)
-    return (f"{call} overflowed float64 {where} of this {len(params)}-layer network: the weights "
-            f"`params` (largest |W_k| = {number(big, '.3g')}) or the `inputs` (largest |x| = "
-            f"{number(np.max(np.abs(X0), initial=0.0), '.3g')}) are too large for it; scale them down")
+    big_x = np.max(np.abs(X0), initial=0.0)
+    return (f"{call} overflowed float64 {where} of this {len(params)}-layer network: "
+            f"the weights `params` (largest |W_k| = {number(big, '.3g')}) or the "
+            f"`inputs` (largest |x| = {number(big_x, '.3g')}) are too large for it; "
+            "scale them down")
 
 
 def _first_overflow(fwd, co=None):
@@ -139,7 +141,8 @@ def _first_overflow(fwd, co=None):
         if not (np.all(np.isfinite(fwd.A[k])) and np.all(np.isfinite(fwd.X[k]))):
             return f"in the forward pass at layer {k}"
     for k in range(len(fwd.X) - 1, 0, -1):
-        if co is not None and not (np.all(np.isfinite(co.B[k])) and np.all(np.isfinite(co.Y[k]))):
+        if co is not None and not (np.all(np.isfinite(co.B[k]))
+                                   and np.all(np.isfinite(co.Y[k]))):
             return f"in the costate pass at layer {k}"
     return "in the cost or the gradient"
 
@@ -149,7 +152,8 @@ def _checked_forward(params, X0, F, call):
     with np.errstate(over="ignore", invalid="ignore"):
         fwd = _forward(params, X0, F)
     if not all(np.all(np.isfinite(a)) for a in fwd.A[1:] + fwd.X[1:]):
-        raise FloatingPointError(_overflow_message(call, _first_overflow(fwd), params, X0))
+        where = _first_overflow(fwd)
+        raise FloatingPointError(_overflow_message(call, where, params, X0))
     return fwd
 
 
@@ -158,7 +162,8 @@ def _checked_costate(params, fwd, D, F, call):
     with np.errstate(over="ignore", invalid="ignore"):
         co = _costate(params, fwd.X, fwd.A, D, F)
     if not all(np.all(np.isfinite(a)) for a in co.B[1:] + co.Y[1:]):
-        raise FloatingPointError(_overflow_message(call, _first_overflow(fwd, co), params, fwd.X[0]))
+        where = _first_overflow(fwd, co)
+        raise FloatingPointError(_overflow_message(call, where, params, fwd.X[0]))
     return co
 
 
@@ -433,7 +438,8 @@ def backprop(params, inputs, targets, *, activation="tanh", output_activation="i
         co = _costate(params, fwd.X, fwd.A, D, F)
         C, grads = _cost(fwd.X[-1], D), _weight_gradients(co.Y, fwd.X)
     if not (np.isfinite(C) and all(np.all(np.isfinite(g)) for pair in grads for g in pair)):
-        raise FloatingPointError(_overflow_message("backprop", _first_overflow(fwd, co), params, X0))
+        where = _first_overflow(fwd, co)
+        raise FloatingPointError(_overflow_message("backprop", where, params, X0))
     return C, grads
 
 
@@ -633,8 +639,9 @@ def gradient_descent(params, inputs, targets, *, lr, steps, activation="tanh", o
         if not (np.isfinite(losses[i]) and _all_finite(new)):
             last = losses[i - 1] if i else losses[0]
             raise ConvergenceError(
-                f"gradient descent diverged at step {i + 1} of {steps}: the weights overflowed "
-                f"(last finite cost {number(last, '.6g')}); use a smaller `lr` than {lr!r}",
+                f"gradient descent diverged at step {i + 1} of {steps}: the weights "
+                f"overflowed (last finite cost {number(last, '.6g')}); use a smaller "
+                f"`lr` than {lr!r}",
                 iterations=i + 1, residual=float(last))
         if losses[i] > _DIVERGENCE * losses[0]:
             raise _grown(losses, i, steps, lr)
@@ -642,8 +649,9 @@ def gradient_descent(params, inputs, targets, *, lr, steps, activation="tanh", o
     with np.errstate(over="ignore", invalid="ignore"):
         losses[steps] = _cost(_forward(params, X0, F).X[-1], D)
     if not np.isfinite(losses[steps]):
-        raise ConvergenceError(f"gradient descent diverged: the final cost overflowed after {steps} "
-                               f"steps; use a smaller `lr` than {lr!r}", iterations=steps,
+        raise ConvergenceError("gradient descent diverged: the final cost overflowed "
+                               f"after {steps} steps; use a smaller `lr` than {lr!r}",
+                               iterations=steps,
                                residual=float(losses[steps - 1]))
     if losses[steps] > _DIVERGENCE * losses[0]:
         raise _grown(losses, steps, steps, lr)
@@ -653,8 +661,9 @@ def gradient_descent(params, inputs, targets, *, lr, steps, activation="tanh", o
 def _grown(losses, i, steps, lr):
     return ConvergenceError(
         f"gradient descent diverged: after {i} of {steps} steps the cost grew from "
-        f"{number(losses[0], '.3g')} to {number(losses[i], '.3g')}, more than a million times its "
-        f"start; use a smaller `lr` than {lr!r}", iterations=i, residual=float(losses[i]))
+        f"{number(losses[0], '.3g')} to {number(losses[i], '.3g')}, more than a "
+        f"million times its start; use a smaller `lr` than {lr!r}", iterations=i,
+        residual=float(losses[i]))
 
 
 # --- The costate as influence function, the stage Hamiltonian, the cost of a gradient ---------

@@ -93,7 +93,8 @@ def wilson_interval(successes, n, z=1.96):
     z = positive_scalar(z, "z")
     s = as_float_array(successes, "successes")
     if np.any(s < 0) or np.any(s > n) or np.any(s != np.round(s)):
-        raise ValueError(f"`successes` must be integers in [0, n] = [0, {n}], got {short_repr(successes)}")
+        raise ValueError(f"`successes` must be integers in [0, n] = [0, {n}], got "
+                         f"{short_repr(successes)}")
     p = s / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
@@ -316,7 +317,8 @@ def stationary_variance(step, momentum, lam, sigma):
     lam = positive_scalar(lam, "lam")
     sigma = real_scalar(sigma, "sigma", low=0.0)
     if not s * lam < 2 * (1 + rho):
-        raise ValueError(f"unstable: `step` * `lam` = {short_repr(s * lam)} must be < 2 (1 + `momentum`) = "
+        raise ValueError(f"unstable: `step` * `lam` = {short_repr(s * lam)} must be < "
+                         "2 (1 + `momentum`) = "
                          f"{2 * (1 + rho)!r}; there is no stationary variance")
     return (1 + rho) * s * sigma ** 2 / ((1 - rho) * lam * (2 * (1 + rho) - s * lam))
 
@@ -381,10 +383,12 @@ class DoubleWellStream:
             ``p`` not an integer, ``w`` not real.
         """
         n = self.a.size
-        p = index(p, "p", n, what="a pattern index", context=f" (the stream has {n} patterns)")
+        context = f" (the stream has {n} patterns)"
+        p = index(p, "p", n, what="a pattern index", context=context)
         w = as_float_array(w, "w")
         if np.ndim(p) and np.shape(p) != w.shape:
-            raise ValueError(f"`p` as an array must have the shape of `w`, {w.shape}, got {np.shape(p)}")
+            raise ValueError(f"`p` as an array must have the shape of `w`, {w.shape}, "
+                             f"got {np.shape(p)}")
         return w ** 3 - w + self.a[p]
 
 
@@ -435,8 +439,8 @@ def _check_theta(theta):
     arr = as_float_array(theta, "theta")
     if arr.ndim != 2 or arr.shape[1] != 9 or arr.shape[0] == 0:
         hint = "; for one network pass `theta[None, :]`" if arr.shape == (9,) else ""
-        raise ValueError(f"`theta` must have shape (B, 9), B >= 1 networks of 9 parameters, got "
-                         f"shape {arr.shape}{hint}")
+        raise ValueError("`theta` must have shape (B, 9), B >= 1 networks of 9 "
+                         f"parameters, got shape {arr.shape}{hint}")
     return arr
 
 
@@ -445,14 +449,14 @@ def _check_batch(theta, x, d=None):
     B = theta.shape[0]
     x = as_float_array(x, "x")
     if x.shape != (B, 2):
-        raise ValueError(f"`x` must have shape (B, 2) = ({B}, 2), one input per network, got "
-                         f"shape {x.shape}")
+        raise ValueError(f"`x` must have shape (B, 2) = ({B}, 2), one input per "
+                         f"network, got shape {x.shape}")
     if d is None:
         return theta, x
     d = as_float_array(d, "d")
     if d.shape != (B,):
-        raise ValueError(f"`d` must have shape (B,) = ({B},), one target per network, got "
-                         f"shape {d.shape}")
+        raise ValueError(f"`d` must have shape (B,) = ({B},), one target per network, "
+                         f"got shape {d.shape}")
     return theta, x, d
 
 
@@ -723,7 +727,8 @@ def _setup(rhos, eta, mu, spacing, n_seeds, n_epochs):
         raise ValueError(f"`rhos` must be a 1-D array of momenta, got shape {rhos.shape}")
     if (eta is None) == (mu is None):
         raise ValueError("give exactly one of `eta` (matched reading: fixed effective rate) and "
-                         f"`mu` (fixed-mass reading), got eta={short_repr(eta)}, mu={short_repr(mu)}")
+                         f"`mu` (fixed-mass reading), got eta={short_repr(eta)}, "
+                         f"mu={short_repr(mu)}")
     try:
         if eta is not None:
             step, mom = matched_heavy_ball(eta, rhos)

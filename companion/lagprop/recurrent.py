@@ -306,8 +306,9 @@ def _failure(what, it, r, lam, h, *, linearisation, where="", advice=None):
     """
     if lam is None:
         return ConvergenceError(
-            f"{what} diverged after {it} iterations (last residual {number(r, '.3e')}){where}; no spectral "
-            "radius can be computed from a non-finite state", iterations=it, residual=r,
+            f"{what} diverged after {it} iterations (last residual "
+            f"{number(r, '.3e')}){where}; no spectral radius can be computed from a "
+            "non-finite state", iterations=it, residual=r,
             spectral_radius=None)
     rho, re = float(np.max(np.abs(lam))), float(np.max(lam.real))
     rad = rho if h == 1.0 else float(np.max(np.abs(1.0 - h + h * lam)))
@@ -321,9 +322,10 @@ def _failure(what, it, r, lam, h, *, linearisation, where="", advice=None):
         else:
             advice = " The iteration contracts: raise `max_iter`."
     return ConvergenceError(
-        f"{what} did not converge in {it} iterations: last residual {number(r, '.3e')}; {where}the "
-        f"spectral radius of the iteration is {number(rad)} (of {linearisation}: {number(rho)}, max "
-        f"Re lambda = {number(re)}).{advice}", iterations=it, residual=r, spectral_radius=rad)
+        f"{what} did not converge in {it} iterations: last residual "
+        f"{number(r, '.3e')}; {where}the spectral radius of the iteration is "
+        f"{number(rad)} (of {linearisation}: {number(rho)}, max Re lambda = "
+        f"{number(re)}).{advice}", iterations=it, residual=r, spectral_radius=rad)
 
 
 def _damped(what, h):
@@ -518,10 +520,10 @@ def _costate_solve(W, A, G, F):
             rho, re = float(np.max(np.abs(lam))), float(np.max(lam.real))
             gap = float(np.min(np.abs(lam - 1.0)))
             raise ConvergenceError(
-                "the direct costate solve (I - W^T F'(A)) B = -grad C failed: the matrix is "
-                f"singular, an eigenvalue of W^T F'(A) lies {number(gap, '.3g')} from 1 (spectral "
-                f"radius {number(rho)}, max Re lambda = {number(re)}); no costate exists at this "
-                "fixed point",
+                "the direct costate solve (I - W^T F'(A)) B = -grad C failed: the "
+                "matrix is singular, an eigenvalue of W^T F'(A) lies "
+                f"{number(gap, '.3g')} from 1 (spectral radius {number(rho)}, max Re "
+                f"lambda = {number(re)}); no costate exists at this fixed point",
                 iterations=0, residual=np.inf, spectral_radius=rho)
     return B, dF * B
 
@@ -603,13 +605,14 @@ def _bptt_rows(W, U, D, idx, F, K):
             dW -= Y.T @ Xs[k - 1]  # dC/dW = -sum_k Y_k x_{k-1}^T
             B = Y @ W  # B_{k-1} = W^T Y_k
     if not (np.isfinite(C) and np.all(np.isfinite(dW))):
-        first = next((k for k in range(1, K + 1) if not np.all(np.isfinite(Xs[k]))), None)
+        bad = [k for k in range(1, K + 1) if not np.all(np.isfinite(Xs[k]))]
+        first = bad[0] if bad else None
         where = (f"the state at step {first}" if first is not None
                  else "the cost or its gradient")
         raise FloatingPointError(
-            f"back-propagation through time overflowed float64 ({where} of {K}): the weights `W` "
-            f"(largest |W_ij| = {number(np.max(np.abs(W)), '.3g')}) are too large for `steps` = {K}; "
-            "scale them down or unroll fewer steps")
+            f"back-propagation through time overflowed float64 ({where} of {K}): the "
+            f"weights `W` (largest |W_ij| = {number(np.max(np.abs(W)), '.3g')}) are too "
+            f"large for `steps` = {K}; scale them down or unroll fewer steps")
     return C, dW
 
 
@@ -944,7 +947,8 @@ def train(W, inputs, targets, outputs, *, lr, epochs, activation="tanh", method=
             W = W - lr * dW
         if not np.all(np.isfinite(W)):
             raise ConvergenceError(f"training diverged at epoch {epoch + 1}: the weights overflowed "
-                                   f"(last cost {number(C, '.6g')}); use a smaller `lr` than {lr!r}",
+                                   f"(last cost {number(C, '.6g')}); use a smaller "
+                                   f"`lr` than {lr!r}",
                                    iterations=epoch + 1, residual=C)
         hist.append(W.copy())
     loss.append(_batch_gradient(W, U, D, idx, F, method, steps, tol, max_iter, h)[0])

@@ -38,8 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import activations as _act
-from ._validate import (_describe, as_float_array, as_patterns, integer_ids, positive_int, positive_scalar,
-                        real_scalar)
+from ._validate import (_describe, as_float_array, as_patterns, integer_ids, positive_int,
+                        positive_scalar, real_scalar)
 from .lagrangian import (
     _check_targets,
     _cost,
@@ -128,17 +128,20 @@ def check_ties(ties, name="ties"):
         fractions and larger values are not).
     """
     if isinstance(ties, np.ndarray) or not hasattr(ties, "__len__") or len(ties) == 0:
-        raise ValueError(f"`{name}` must be a non-empty list of (tie_W, tie_b) pairs, got {_describe(ties)}")
+        raise ValueError(f"`{name}` must be a non-empty list of (tie_W, tie_b) pairs, "
+                         f"got {_describe(ties)}")
     out = []
     for k, layer in enumerate(ties, start=1):
         if not isinstance(layer, (tuple, list)) or len(layer) != 2:
-            raise ValueError(f"`{name}[{k - 1}]` must be a pair (tie_W, tie_b), got {_describe(layer)}")
+            raise ValueError(f"`{name}[{k - 1}]` must be a pair (tie_W, tie_b), got "
+                             f"{_describe(layer)}")
         arrs = []
         for part, nd in zip(layer, (2, 1)):
             try:
                 a = np.asarray(part)
             except (TypeError, ValueError) as exc:  # ragged
-                raise ValueError(f"`{name}[{k - 1}]` must hold a 2-D and a 1-D array of ids, got "
+                raise ValueError(f"`{name}[{k - 1}]` must hold a 2-D and a 1-D array "
+                                 "of ids, got "
                                  f"{_describe(part)}") from exc
             if a.ndim != nd:
                 raise ValueError(f"`{name}[{k - 1}]` must hold a 2-D and a 1-D array, got shape {a.shape}")
@@ -528,7 +531,8 @@ class UnfoldedRNN:
         return expand(u, self.ties, fixed=self.fixed)
 
     def inputs(self, xs):
-        """Sequences ``xs`` of shape ``(P, T, n_in)`` (or ``(T, n_in)``) as layer-0 rows of shape ``(P, T*n_in)``."""
+        """Sequences ``xs`` of shape ``(P, T, n_in)`` (or ``(T, n_in)``) as layer-0 rows of
+        shape ``(P, T*n_in)``."""
         xs = as_float_array(xs, "xs")
         if xs.ndim == 2:
             xs = xs[None]
@@ -675,12 +679,14 @@ def rnn_forward(W_in, W_rec, b, W_out, c, xs, *, activation="tanh"):
         if arr.shape != shape:
             raise ValueError(f"`{what}` must have shape {shape} {fits}, got {arr.shape}")
     if W_out.shape[1] != h:
-        hint = "; pass W_out.T" if W_out.shape[0] == h and W_out.shape[1] == c.size else ""
-        raise ValueError(f"`W_out` must have shape (n_out, {h}), one row per output and one column "
-                         f"per hidden unit, {fits}, got {W_out.shape}{hint}")
+        transposed = W_out.shape[0] == h and W_out.shape[1] == c.size
+        hint = "; pass W_out.T" if transposed else ""
+        raise ValueError(f"`W_out` must have shape (n_out, {h}), one row per output "
+                         f"and one column per hidden unit, {fits}, got "
+                         f"{W_out.shape}{hint}")
     if c.shape != (W_out.shape[0],):
-        raise ValueError(f"`c` must have shape ({W_out.shape[0]},), one entry per row of `W_out` of "
-                         f"shape {W_out.shape}, got {c.shape}")
+        raise ValueError(f"`c` must have shape ({W_out.shape[0]},), one entry per row "
+                         f"of `W_out` of shape {W_out.shape}, got {c.shape}")
     xs = as_float_array(xs, "xs")
     if xs.ndim not in (2, 3) or xs.shape[-1] != m:
         raise ValueError(f"`xs` must have shape (P, T, {m}) or (T, {m}), got {xs.shape}")

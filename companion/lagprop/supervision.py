@@ -63,8 +63,8 @@ EPS_MIN = _smallest_eps()
 def _check_eps(eps):
     eps = positive_scalar(eps, "eps")
     if eps < EPS_MIN:
-        raise ValueError(f"`eps` must be >= {EPS_MIN:.3g} (below it the mollifier's height "
-                         f"1/(eps I1) overflows float64), got {eps!r}")
+        raise ValueError(f"`eps` must be >= {EPS_MIN:.3g} (below it the mollifier's "
+                         f"height 1/(eps I1) overflows float64), got {eps!r}")
     return eps
 
 
