@@ -496,3 +496,22 @@ def test_rnn_forward_of_one_sequence_is_the_first_of_a_batch():
     h1 = np.tanh(args["W_in"] @ xs[0] + args["b"])
     h2 = np.tanh(args["W_rec"] @ h1 + args["W_in"] @ xs[1] + args["b"])
     assert np.allclose(H1[0, 2], h2, rtol=1e-14, atol=0)
+
+
+def test_reparam_descent_with_a_step_far_too_large_stops_like_gradient_descent():
+    from lagprop import ConvergenceError, mlp
+
+    params = mlp.init_params([3, 4, 1], seed=0)
+    rng = np.random.default_rng(0)
+    X, D = rng.normal(size=(8, 3)), 3.0 * np.ones((8, 1))
+    with pytest.raises(ConvergenceError) as info:
+        sharing.reparam_descent(params, [None, None], X, D, lr=10.0, steps=50)
+    e = info.value
+    # the costs of single plain steps (M = identity), computed independently
+    costs, p = [], params
+    for _ in range(e.iterations + 1):
+        C, p = lagrangian.descent_step(p, X, D, lr=10.0)
+        costs.append(C)
+    assert e.residual == pytest.approx(costs[e.iterations], rel=1e-10)
+    assert e.residual > 1e6 * costs[0] and max(costs[:e.iterations]) <= 1e6 * costs[0]
+    assert f"use a smaller `lr` than {10.0!r}" in e.diagnosis

@@ -41,10 +41,12 @@ from . import activations as _act
 from ._validate import (_describe, as_float_array, as_patterns, integer_ids, positive_int,
                         positive_scalar, real_scalar)
 from .lagrangian import (
+    _DIVERGENCE,
     _check_targets,
     _cost,
     _costate,
     _forward,
+    _grown,
     _layer_activations,
     _weight_gradients,
     backprop,
@@ -770,6 +772,17 @@ def reparam_descent(params_U, M, inputs, targets, *, lr, steps, activation="tanh
         After the last step.
     losses : ndarray, shape (steps + 1,)
         The cost before each step and after the last.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments (as for :func:`linear_transform` and
+        :func:`lagprop.lagrangian.gradient_descent`).
+    lagprop.ConvergenceError
+        The iteration diverged: the cost grew to more than a million times its starting value,
+        as :func:`lagprop.lagrangian.gradient_descent` stops; the message names ``lr``.
+    FloatingPointError
+        A step overflowed float64 before that (see :func:`lagprop.lagrangian.backprop`).
     """
     lr = positive_scalar(lr, "lr")
     steps = positive_int(steps, "steps", minimum=0)
@@ -779,10 +792,14 @@ def reparam_descent(params_U, M, inputs, targets, *, lr, steps, activation="tanh
     losses = np.empty(steps + 1)
     for i in range(steps):
         losses[i], gW = backprop(linear_transform(params_U, M), inputs, targets, **kw)
+        if losses[i] > _DIVERGENCE * losses[0]:
+            raise _grown(losses, i, steps, lr)
         gU = linear_transform_gradient(gW, M)
         params_U = [(U - lr * g, c - lr * gc) for (U, c), (g, gc) in zip(params_U, gU)]
     fwd = forward(linear_transform(params_U, M), inputs, **kw)
     losses[steps] = cost(fwd.X[-1], _check_targets(targets, params_U, fwd.X[0].shape[0]))
+    if losses[steps] > _DIVERGENCE * losses[0]:
+        raise _grown(losses, steps, steps, lr)
     return params_U, losses
 
 
