@@ -576,3 +576,12 @@ def test_gradient_descent_with_a_step_far_too_large_stops_before_the_overflow():
     # a step that suits the cost still runs to the end
     _, losses = lagrangian.gradient_descent(params, X, D, lr=0.01, steps=50)
     assert losses.shape == (51,) and losses[-1] < losses[0]
+
+
+def test_targets_of_one_pattern_for_many_inputs_are_reported_as_passed():
+    params = mlp.init_params([3, 4, 2], seed=0)
+    with pytest.raises(ValueError, match=r"^`targets` must have one row per pattern \(8\), got a 1-D "
+                       r"array of shape \(2,\) \(one pattern\)$"):
+        lagrangian.backprop(params, np.ones((8, 3)), np.ones(2))
+    with pytest.raises(ValueError, match=r"^`targets` must have one row per pattern \(8\), got shape \(3, 2\)$"):
+        lagrangian.backprop(params, np.ones((8, 3)), np.ones((3, 2)))

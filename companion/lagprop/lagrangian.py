@@ -101,7 +101,9 @@ def _layer_activations(n_layers, activation, output_activation):
 def _check_targets(targets, params, P):
     D = as_patterns(targets, "targets", params[-1][0].shape[0])
     if D.shape[0] != P:
-        raise ValueError(f"`targets` must have one row per pattern ({P}), got shape {D.shape}")
+        got = (f"a 1-D array of shape {np.shape(targets)} (one pattern)"
+               if np.ndim(targets) == 1 else f"shape {D.shape}")
+        raise ValueError(f"`targets` must have one row per pattern ({P}), got {got}")
     return D
 
 
