@@ -59,12 +59,13 @@ _STYLE = {
 
 
 def _kind(obj, module, cls, name):
-    """Check that ``obj`` is a ``lagprop.<module>.<cls>`` (imported here: no cycle at import)."""
+    """Check that ``obj`` is a ``lagprop.<module>.<cls>`` (imported here, not at import)."""
     import importlib
 
     kind = getattr(importlib.import_module(f"lagprop.{module}"), cls)
     if not isinstance(obj, kind):
-        raise TypeError(f"`{name}` must be a lagprop.{module}.{cls}, got {type(obj).__name__}")
+        raise TypeError(f"`{name}` must be a lagprop.{module}.{cls}, got "
+                        f"{type(obj).__name__}")
     return obj
 
 
@@ -74,7 +75,8 @@ def _series(x, name, m=None):
 
     arr = as_float_array(x, name, ndim=1)
     if m is not None and arr.shape != (m,):
-        raise ValueError(f"`{name}` must have shape ({m},) like the x values, got {arr.shape}")
+        raise ValueError(f"`{name}` must have shape ({m},) like the x values, got "
+                         f"{arr.shape}")
     return arr
 
 
@@ -196,8 +198,8 @@ def tie_map(tie, ax=None, *, fixed=None, title=None, annotate=None):
 
     tie = integer_ids(tie, "tie", minimum=-1)
     if tie.ndim != 2 or tie.size == 0:
-        raise ValueError(f"`tie` must be a non-empty 2-D array of parameter ids, got shape "
-                         f"{tie.shape}")
+        raise ValueError("`tie` must be a non-empty 2-D array of parameter ids, got "
+                         f"shape {tie.shape}")
     if fixed is not None:
         fixed = as_float_array(fixed, "fixed")
         if fixed.shape != tie.shape:
@@ -254,16 +256,16 @@ def influence_plot(eps, actual, predicted, ax=None):
     Raises
     ------
     ValueError
-        ``eps`` empty, not 1-D or not positive; ``actual`` or ``predicted`` of another length;
-        non-finite values.
+        ``eps`` empty, not 1-D or not positive; ``actual`` or ``predicted`` of another
+        length; non-finite values.
     """
     import numpy as np
 
     eps = _series(eps, "eps")
     if eps.size == 0 or np.any(eps <= 0):
         raise ValueError("`eps` must hold at least one perturbation size, all > 0")
-    actual, predicted = _series(actual, "actual", eps.size), _series(predicted, "predicted",
-                                                                       eps.size)
+    actual = _series(actual, "actual", eps.size)
+    predicted = _series(predicted, "predicted", eps.size)
     ax = axes(ax)
     rem = np.abs(actual - predicted)
     ax.loglog(eps, np.abs(actual), "o", ms=4, label=r"actual $|\Delta C|$")
@@ -308,9 +310,10 @@ def gradient_cost_plot(x, series, *, xlabel, ylabel="cost in forward passes", lo
                         f"{type(series).__name__}")
     checked = {}
     for label, pair in series.items():
-        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[1], str)):
-            raise TypeError(f"`series[{label!r}]` must be a pair (values, format string), got "
-                            f"{type(pair).__name__}")
+        pair_ok = isinstance(pair, (tuple, list)) and len(pair) == 2
+        if not (pair_ok and isinstance(pair[1], str)):
+            raise TypeError(f"`series[{label!r}]` must be a pair (values, format string), "
+                            f"got {type(pair).__name__}")
         checked[label] = (_series(pair[0], f"series[{label!r}]", x.size), pair[1])
     ax = axes(ax)
     for label, (values, style) in checked.items():

@@ -779,8 +779,9 @@ def reparam_descent(params_U, M, inputs, targets, *, lr, steps, activation="tanh
         Bad arguments (as for :func:`linear_transform` and
         :func:`lagprop.lagrangian.gradient_descent`).
     lagprop.ConvergenceError
-        The iteration diverged: the cost grew to more than a million times its starting value,
-        as :func:`lagprop.lagrangian.gradient_descent` stops; the message names ``lr``.
+        The iteration diverged: the cost grew to more than a million times its starting
+        value, as :func:`lagprop.lagrangian.gradient_descent` stops; the message names
+        ``lr``.
     FloatingPointError
         A step overflowed float64 before that (see :func:`lagprop.lagrangian.backprop`).
     """
