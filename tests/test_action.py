@@ -263,6 +263,13 @@ def test_large_beta_t_is_computed_in_scaled_form():
     np.testing.assert_allclose(np.sort(ev), np.sort(q + 1.0), rtol=1e-9)  # V = 0 against k = 1
 
 
+def _pot(**changes):
+    """A good quadratic potential on two weights with one callable replaced."""
+    base = dict(V=lambda t, w: 0.5 * float(w @ w), grad=lambda t, w: w, hess=lambda t, w: np.eye(w.size))
+    base.update(changes)
+    return A.Potential(**base)
+
+
 _BAD_ACTION = [
     ("residual: coarse", lambda: A.el_residual(np.zeros(3), t_end=100.0, beta=50.0, mu=1.0), ValueError, r"`beta` \* h / 2 = 1250 exceeds 700"),
     ("spectrum: coarse", lambda: A.second_variation_spectrum(np.zeros(3), t_end=100.0, beta=50.0, mu=1.0), ValueError, "overflows float64 on this grid; use n >= 4"),
@@ -274,6 +281,18 @@ _BAD_ACTION = [
     ("time_grid: n float", lambda: A.time_grid(1.0, 4.0), TypeError, "`n` must be an integer"),
     ("action: w complex", lambda: A.discrete_action(np.zeros(4) + 0j, t_end=1.0, beta=1.0, mu=1.0), TypeError, "`w` must be real"),
     ("action: potential", lambda: A.discrete_action(np.zeros(4), t_end=1.0, beta=1.0, mu=1.0, potential=3), TypeError, "`potential` must be a lagprop.action.Potential"),
+    ("gradient: grad shape", lambda: A.action_gradient(np.ones((4, 2)), t_end=1.0, beta=1.0, mu=1.0, potential=_pot(grad=lambda t, w: np.zeros(3))),
+     ValueError, r"^`potential.grad` must return an array of shape \(2,\), got shape \(3,\) at t = 0.333333$"),
+    ("gradient: grad complex", lambda: A.action_gradient(np.ones((4, 2)), t_end=1.0, beta=1.0, mu=1.0, potential=_pot(grad=lambda t, w: w + 1j)),
+     TypeError, r"^`potential.grad` must return real numbers, got a complex array of shape \(2,\) at t = 0.333333$"),
+    ("action: V vector", lambda: A.discrete_action(np.ones((4, 2)), t_end=1.0, beta=1.0, mu=1.0, potential=_pot(V=lambda t, w: w)),
+     ValueError, r"^`potential.V` must return an array of shape \(\), got shape \(2,\) at t = 0$"),
+    ("action: V nan", lambda: A.discrete_action(np.ones((4, 2)), t_end=1.0, beta=1.0, mu=1.0, potential=_pot(V=lambda t, w: np.nan)),
+     ValueError, r"^`potential.V` returned non-finite values \(nan or inf\) at t = 0$"),
+    ("action: V text", lambda: A.discrete_action(np.ones((4, 2)), t_end=1.0, beta=1.0, mu=1.0, potential=_pot(V=lambda t, w: "V")),
+     TypeError, r"^`potential.V` must return real numbers, got str 'V' at t = 0$"),
+    ("hessian: hess shape", lambda: A.action_hessian(np.ones((4, 2)), t_end=1.0, beta=1.0, mu=1.0, potential=_pot(hess=lambda t, w: np.eye(3))),
+     ValueError, r"^`potential.hess` must return an array of shape \(2, 2\), got shape \(3, 3\) at t = 0.333333$"),
 ]
 
 

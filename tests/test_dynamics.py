@@ -272,18 +272,29 @@ def test_bad_t_end():
         dy.simulate_mollified(good_grad, [1.0], np.zeros(2), beta=1.0, mu=1.0, eps=0.1, t_end=1.05)
 
 
-@pytest.mark.parametrize("bad,match", [
-    (lambda k, w: np.zeros(3), r"`grad` must return an array shaped like the weights \(2,\), got shape \(3,\)"),
-    (lambda k, w: np.full(2, np.nan), "`grad` returned non-finite values"),
-    (lambda k, w: np.full(2, np.inf) if k == 1 else w, "non-finite values .* at k = 1"),
+@pytest.mark.parametrize("bad,exc,match", [
+    (lambda k, w: np.zeros(3), ValueError,
+     r"^`grad` must return an array of shape \(2,\), got shape \(3,\) at k = 0$"),
+    (lambda k, w: np.full(2, np.nan), ValueError, r"^`grad` returned non-finite values \(nan or inf\) at k = 0$"),
+    (lambda k, w: np.full(2, np.inf) if k == 1 else w, ValueError, "non-finite values .* at k = 1$"),
+    (lambda k, w: w * (1 + 1j), TypeError,
+     r"^`grad` must return real numbers, got a complex array of shape \(2,\) at k = 0$"),
+    (lambda k, w: w + 0j, TypeError, r"got a complex array"),  # even with zero imaginary part
+    (lambda k, w: None, TypeError, r"^`grad` must return real numbers, got NoneType None at k = 0$"),
+    (lambda k, w: ["a", "b"], TypeError, r"^`grad` must return real numbers, got list \['a', 'b'\] at k = 0$"),
+    (lambda k, w: [[1.0], [1.0, 2.0]], TypeError, r"^`grad` must return real numbers, got list"),
 ])
-def test_bad_gradient(bad, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_gradient(bad, exc, match):
+    with pytest.raises(exc, match=match):
         dy.simulate_impulses(bad, [1.0, 2.0], np.zeros(2), beta=1.0, mu=1.0)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(exc, match=match):
         dy.simulate_mollified(bad, [1.0, 2.0], np.zeros(2), beta=1.0, mu=1.0, eps=0.1)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(exc, match=match):
         dy.heavy_ball_positions(bad, np.zeros(2), 3, 0.1, 0.5)
+    if "k = 1" in match:
+        return  # phase_volume_factor calls grad(w) without an index
+    with pytest.raises(exc, match=match.replace(" at k = 0", "").rstrip("$")):
+        dy.phase_volume_factor(lambda w: bad(0, w), np.zeros(2), np.zeros(2), 0.1, 0.5)
 
 
 def test_bad_heavy_ball_args():
@@ -443,7 +454,7 @@ def test_mollified_work_against_the_supervision_is_the_integral_of_F_dot_v():
 
 
 _BAD_DY2 = [
-    ("grad returns text", lambda: dy.simulate_impulses(lambda k, w: "g", [1.0], [0.0], beta=1.0, mu=1.0), ValueError, r"^`grad` must return an array of real numbers, got str at k = 0$"),
+    ("grad returns text", lambda: dy.simulate_impulses(lambda k, w: "g", [1.0], [0.0], beta=1.0, mu=1.0), TypeError, r"^`grad` must return real numbers, got str 'g' at k = 0$"),
     ("w0 2-D", lambda: dy.simulate_impulses(_grad0, [1.0], np.zeros((2, 2)), beta=1.0, mu=1.0), ValueError, r"^`w0` must be a scalar or 1-D array of weights, got shape \(2, 2\)$"),
     ("response g 2-D", lambda: dy.impulse_response([1.0], 0.0, np.ones((2, 2)), beta=1.0, mu=1.0), ValueError, r"^`g` must be a scalar or 1-D array"),
     ("response t nan", lambda: dy.impulse_response([np.nan], 0.0, 1.0, beta=1.0, mu=1.0), ValueError, r"^`t` must be finite"),

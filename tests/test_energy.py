@@ -105,7 +105,8 @@ def test_ledger_bad_input(rng):
     tr = dy.simulate_impulses(grad, [1.0, 2.0], np.zeros(2), beta=1.0, mu=1.0)
     with pytest.raises(ValueError, match="`beta` = 2.0 differs"):
         en.ledger(tr, beta=2.0, mu=1.0)
-    with pytest.raises(ValueError, match="`mu` differs"):
+    with pytest.raises(ValueError, match=r"^`mu` must be the masses the trajectory was simulated with, "
+                       r"1.0, got array\(\[1., 2.\]\)$"):
         en.ledger(tr, beta=1.0, mu=[1.0, 2.0])
     with pytest.raises(ValueError, match="`beta` must be a finite number > 0"):
         en.ledger(tr, beta=-1.0, mu=1.0)
@@ -142,13 +143,25 @@ def _energy_bad_table():
         ("ledger: t negative", lambda: en.ledger(tr, beta=1.0, mu=1.0, t=[-1.0]), ValueError, "`t` must be >= 0"),
         ("ledger: t 2-D", lambda: en.ledger(tr, beta=1.0, mu=1.0, t=[[1.0]]), ValueError, "`t` must be a scalar or 1-D"),
         ("ledger: traj", lambda: en.ledger(None, beta=1.0, mu=1.0), TypeError, "`traj` must be an ImpulseTrajectory or MollifiedTrajectory"),
-        ("paper: losses nan", lambda: en.paper_energy(tr, lambda k, w: np.nan, beta=1.0, mu=1.0), ValueError, "`losses` must be finite"),
+        ("paper: losses nan", lambda: en.paper_energy(tr, lambda k, w: np.nan, beta=1.0, mu=1.0), ValueError,
+         r"^`losses` returned non-finite values \(nan or inf\) at k = 0$"),
         ("paper: losses text", lambda: en.paper_energy(tr, "ab", beta=1.0, mu=1.0), TypeError, "`losses` must be array-like"),
         ("paper: losses length", lambda: en.paper_energy(tr, [1.0], beta=1.0, mu=1.0), ValueError, "one value per instant"),
         ("kinetic: complex", lambda: en.kinetic([1j], 1.0), TypeError, "`v` must be real"),
         ("kinetic: mu shape", lambda: en.kinetic([1.0, 2.0], [1.0, 2.0, 3.0]), ValueError, "one mass per weight"),
         ("jumps: traj", lambda: en.kinetic_jumps(None, mu=1.0), TypeError, "`traj` must be an ImpulseTrajectory"),
         ("jumps: mu nan", lambda: en.kinetic_jumps(tr, mu=np.nan), ValueError, "`mu` must be a finite number > 0"),
+        ("jumps: mu differs", lambda: en.kinetic_jumps(tr, mu=2.0), ValueError,
+         r"^`mu` must be the masses the trajectory was simulated with, 1.0, got 2.0$"),
+        ("jumps: mu per weight differs", lambda: en.kinetic_jumps(tr, mu=[3.0]), ValueError,
+         r"^`mu` must be the masses the trajectory was simulated with, 1.0, got array\(\[3.\]\)$"),
+        ("jumps: mu shape", lambda: en.kinetic_jumps(tr, mu=[1.0, 1.0]), ValueError, r"one mass per weight, shape \(1,\)"),
+        ("paper: losses complex", lambda: en.paper_energy(tr, lambda k, w: 1j, beta=1.0, mu=1.0), TypeError,
+         r"^`losses` must return real numbers, got a complex array of shape \(\) at k = 0$"),
+        ("paper: losses None", lambda: en.paper_energy(tr, lambda k, w: None, beta=1.0, mu=1.0), TypeError,
+         r"^`losses` must return real numbers, got NoneType None at k = 0$"),
+        ("paper: losses vector", lambda: en.paper_energy(tr, lambda k, w: w, beta=1.0, mu=1.0), ValueError,
+         r"^`losses` must return an array of shape \(\), got shape \(1,\) at k = 0$"),
     ]
 
 
@@ -193,3 +206,12 @@ def test_kinetic_jumps_sum_over_the_weights_of_each_instant():
     # and they are the jumps of T itself
     T_before, T_after = en.kinetic(traj.v_before, mu), en.kinetic(traj.v_after, mu)
     np.testing.assert_allclose(en.kinetic_jumps(traj, mu=mu), T_after - T_before, rtol=1e-12)
+
+
+def test_kinetic_jumps_with_the_trajectorys_masses_match_the_velocity_jumps():
+    from lagprop import dynamics
+
+    mu = np.array([0.5, 2.0])
+    tr = dynamics.simulate_impulses(lambda k, w: w - 1, [1.0, 2.5], [0.3, -0.2], beta=0.8, mu=mu)
+    T = lambda v: 0.5 * np.sum(mu * v ** 2, axis=-1)  # noqa: E731
+    assert np.allclose(en.kinetic_jumps(tr, mu=mu), T(tr.v_after) - T(tr.v_before), rtol=1e-13, atol=1e-15)

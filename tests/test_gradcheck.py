@@ -167,7 +167,43 @@ _BAD = [
     ("dot: in_shape", lambda: gradcheck.dot_product_test(lambda u: u, lambda v: v, "ab", (2,)), TypeError, "`in_shape` must be a tuple of positive integers"),
     ("dot: vjp", lambda: gradcheck.dot_product_test(lambda u: u, None, (2,), (2,)), TypeError, "`vjp` must be callable"),
     ("rel: a None", lambda: gradcheck.relative_error(None, [1.0]), TypeError, "`a` must be array-like"),
+    ("rel: transposed", lambda: gradcheck.relative_error(np.zeros((2, 3)), np.zeros((3, 2))), ValueError,
+     r"^`b` must have the shapes of `a`, \(2, 3\), got \(3, 2\): entries are compared in place, never "
+     r"broadcast or reshaped$"),
+    ("rel: column vs row", lambda: gradcheck.relative_error(np.ones((3, 1)), np.ones((1, 3))), ValueError,
+     r"^`b` must have the shapes of `a`, \(3, 1\), got \(1, 3\)"),
+    ("rel: params transposed", lambda: gradcheck.relative_error(
+        [(np.ones((2, 3)), np.ones(2))], [(np.ones((3, 2)), np.ones(2))]), ValueError,
+     r"^`b` must have the shapes of `a`, \[\(2, 3\), \(2,\)\], got \[\(3, 2\), \(2,\)\]"),
+    ("rel: count", lambda: gradcheck.relative_error(np.ones(3), np.ones(2)), ValueError,
+     r"^`a` and `b` must have the same number of entries, got 3 and 2$"),
+    ("rel: b text", lambda: gradcheck.relative_error([1.0], ["1"]), TypeError, r"^`b` must be array-like of real numbers"),
+    ("entry: transposed", lambda: gradcheck.entrywise_error(np.ones((2, 3)), np.ones((3, 2))), ValueError,
+     r"^`b` must have the shapes of `a`, \(2, 3\), got \(3, 2\)"),
 ]
+
+
+def test_relative_error_compares_entries_in_place_and_accepts_flat_forms():
+    from lagprop import mlp
+
+    A = np.arange(6.0).reshape(2, 3)
+    assert gradcheck.relative_error(A, A.T.copy().T) == 0.0
+    # a flat vector stands for any structure of its size: params against flatten(params)
+    params = mlp.init_params([3, 4, 2], seed=0)
+    theta = mlp.flatten(params)
+    assert gradcheck.relative_error(params, theta) == 0.0
+    assert gradcheck.relative_error(theta, params) == 0.0
+    assert gradcheck.relative_error(A, A.ravel()) == 0.0
+    # stacked equal-shaped arrays against the list of them; nested lists of numbers are one array
+    assert gradcheck.relative_error([A[0], A[1]], A) == 0.0
+    assert gradcheck.relative_error([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]], A) == 0.0
+    # the distance itself, against a hand computation (max |a - b| over the largest entry)
+    B = A.copy()
+    B[1, 2] += 0.5
+    assert gradcheck.relative_error(A, B) == 0.5 / 5.5
+    # None entries (index 0 of a Forward's or Costate's lists) are skipped on both sides
+    assert gradcheck.relative_error([None, A], [None, A]) == 0.0
+
 
 
 @pytest.mark.parametrize("call, exc, match", [c[1:] for c in _BAD], ids=[c[0] for c in _BAD])

@@ -631,3 +631,85 @@ def test_shared_private_kernels_keep_the_signatures_the_module_docstring_lists()
         params = list(inspect.signature(getattr(lagrangian, name)).parameters)
         assert params[:len(leading)] == leading, name
         assert f"``{name}(" in lagrangian.__doc__, name
+
+
+def test_one_dimensional_targets_get_the_shape_passed_and_a_reshape_hint():
+    params = mlp.init_params([3, 4, 1], seed=0)
+    X = np.ones((8, 3))
+    with pytest.raises(ValueError, match=r"^`targets` must have 1 column, one row per pattern \(a 1-D "
+                       r"array is one pattern\), got a 1-D array of shape \(8,\); for 8 patterns "
+                       r"of 1 value pass `targets.reshape\(-1, 1\)`$"):
+        lagrangian.backprop(params, X, np.ones(8))
+    # the hint reads the array as rows, and then the call works
+    C, _ = lagrangian.backprop(params, X, np.ones(8).reshape(-1, 1))
+    assert np.isfinite(C)
+    # no hint where no reshape could help
+    with pytest.raises(ValueError, match=r"got a 1-D array of shape \(3,\)$"):
+        lagrangian.backprop(mlp.init_params([3, 2], seed=0), X[:1], np.ones(3))
+
+
+def test_a_transposed_weight_is_named_and_a_flat_vector_is_described_in_one_line():
+    params = mlp.init_params([3, 4, 1], seed=0)
+    X, D = np.ones((8, 3)), np.ones((8, 1))
+    swapped = [(params[0][0].T, params[0][1]), params[1]]
+    with pytest.raises(ValueError, match=r"^`params\[0\]\[0\]` \(W_1\) looks transposed: .*pass W_1.T$"):
+        lagrangian.backprop(swapped, X, D)
+    with pytest.raises(ValueError) as info:
+        lagrangian.backprop(mlp.flatten(params), X, D)
+    assert "\n" not in str(info.value) and "flat array of shape (21,)" in str(info.value)
+    assert "mlp.unflatten" in str(info.value)
+
+
+def test_overflow_of_a_deep_linear_net_raises_naming_the_layer_not_nan():
+    N, n = 120, 4
+    params = [(1e3 * np.eye(n), np.zeros(n)) for _ in range(N)]
+    X, D = np.ones((2, n)), np.zeros((2, n))
+    kw = dict(activation="identity")
+    # X(k) = 1e3^k: float64 holds 1e306 (k = 102) but not 1e309 (k = 103)
+    with pytest.raises(FloatingPointError, match=r"^backprop overflowed float64 in the forward pass at "
+                       r"layer 103 of this 120-layer network: the weights `params` \(largest \|W_k\| = "
+                       r"1e\+03\) or the `inputs` \(largest \|x\| = 1\) are too large for it; scale them down$"):
+        lagrangian.backprop(params, X, D, **kw)
+    with pytest.raises(FloatingPointError, match=r"^forward overflowed float64 in the forward pass at layer 103"):
+        lagrangian.forward(params, X, **kw)
+    # 100 layers: the outputs (1e300) are finite but the costate 2 (D - X) * 1e3^k overflows
+    short = params[:100]
+    fwd = lagrangian.forward(short, X, **kw)
+    assert fwd.X[-1][0, 0] == pytest.approx(1e300, rel=1e-12)
+    with pytest.raises(FloatingPointError, match=r"^costate overflowed float64 in the costate pass at layer"):
+        lagrangian.costate(short, fwd, D, **kw)
+    with pytest.raises(FloatingPointError, match=r"^backprop overflowed float64 in the"):
+        lagrangian.backprop(short, X, D, **kw)
+    # saturating units keep everything finite: no false alarm, and the gradient is the exact 0
+    C, grads = lagrangian.backprop([(1e200 * np.eye(n), np.zeros(n))] * 3, X, D, output_activation="tanh")
+    assert np.isfinite(C) and all(np.all(np.isfinite(g)) for pair in grads for g in pair)
+
+
+def test_gradient_descent_with_a_step_far_too_large_stops_before_the_overflow():
+    params = mlp.init_params([3, 4, 1], seed=0)
+    rng = np.random.default_rng(0)
+    X, D = rng.normal(size=(8, 3)), 3.0 * np.ones((8, 1))
+    with pytest.raises(ConvergenceError) as info:
+        lagrangian.gradient_descent(params, X, D, lr=10.0, steps=50)
+    e = info.value
+    # the costs it reports are those of an independent run of single steps
+    costs, p = [], params
+    for _ in range(e.iterations + 1):
+        C, p = lagrangian.descent_step(p, X, D, lr=10.0)
+        costs.append(C)
+    assert e.iterations < 10 and e.residual == pytest.approx(costs[e.iterations], rel=1e-12)
+    assert e.residual > 1e6 * costs[0] and max(costs[:e.iterations]) <= 1e6 * costs[0]
+    assert f"use a smaller `lr` than {10.0!r}" in e.diagnosis and "-0" not in e.diagnosis
+    assert f"after {e.iterations} of 50 steps the cost grew from {costs[0]:.3g}" in e.diagnosis
+    # a step that suits the cost still runs to the end
+    _, losses = lagrangian.gradient_descent(params, X, D, lr=0.01, steps=50)
+    assert losses.shape == (51,) and losses[-1] < losses[0]
+
+
+def test_targets_of_one_pattern_for_many_inputs_are_reported_as_passed():
+    params = mlp.init_params([3, 4, 2], seed=0)
+    with pytest.raises(ValueError, match=r"^`targets` must have one row per pattern \(8\), got a 1-D "
+                       r"array of shape \(2,\) \(one pattern\)$"):
+        lagrangian.backprop(params, np.ones((8, 3)), np.ones(2))
+    with pytest.raises(ValueError, match=r"^`targets` must have one row per pattern \(8\), got shape \(3, 2\)$"):
+        lagrangian.backprop(params, np.ones((8, 3)), np.ones((3, 2)))

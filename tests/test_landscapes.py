@@ -349,3 +349,52 @@ def test_settled_counts_successes_converged_over_the_end_of_the_budget():
     np.testing.assert_array_equal(r.settled(0.1), np.sum(r.success & ~late, axis=1))
     # at fixed mass and rho = 0.99 the runs are still hopping between the wells at the end
     assert r.successes[1] > 0 and r.settled(0.1)[1] < r.successes[1]
+
+
+_STREAM = landscapes.tilted_double_well(0.25, n_patterns=5)
+_TH, _X = np.zeros((2, 9)), np.zeros((2, 2))
+BAD_SHAPES = [
+    ("grad p past the end", lambda: _STREAM.grad(6, 0.5), ValueError,
+     r"^`p` must be a pattern index in 0..4 \(the stream has 5 patterns\), got 6$"),
+    ("grad p negative", lambda: _STREAM.grad(np.array([0, -1]), np.zeros(2)), ValueError,
+     r"^`p` must be a pattern index in 0..4 \(the stream has 5 patterns\), got -1$"),
+    ("grad p float", lambda: _STREAM.grad(1.5, 0.5), TypeError,
+     r"^`p` must be a pattern index, an integer in 0..4 \(the stream has 5 patterns\), got float 1.5$"),
+    ("grad p shape", lambda: _STREAM.grad(np.array([0, 1, 2]), np.zeros(2)), ValueError,
+     r"^`p` as an array must have the shape of `w`, \(2,\), got \(3,\)$"),
+    ("grad w nan", lambda: _STREAM.grad(0, np.nan), ValueError, r"^`w` must be finite"),
+    ("potential w text", lambda: _STREAM.potential("a"), TypeError, r"^`w` must be array-like of real numbers"),
+    ("forward one network", lambda: landscapes.xor_forward(np.zeros(9), [0.0, 1.0]), ValueError,
+     r"^`theta` must have shape \(B, 9\), B >= 1 networks of 9 parameters, got shape \(9,\); for one "
+     r"network pass `theta\[None, :\]`$"),
+    ("forward no network", lambda: landscapes.xor_forward(np.zeros((0, 9)), np.zeros((0, 2))), ValueError,
+     r"^`theta` must have shape \(B, 9\), B >= 1 networks of 9 parameters, got shape \(0, 9\)$"),
+    ("forward 3-D", lambda: landscapes.xor_forward(np.zeros((1, 1, 9)), np.zeros((1, 2))), ValueError,
+     r"got shape \(1, 1, 9\)$"),
+    ("forward x 1-D", lambda: landscapes.xor_forward(np.zeros((1, 9)), [0.0, 1.0]), ValueError,
+     r"^`x` must have shape \(B, 2\) = \(1, 2\), one input per network, got shape \(2,\)$"),
+    ("forward x ragged", lambda: landscapes.xor_forward(_TH, [[0.0, 1.0], [1.0]]), TypeError,
+     r"^`x` must be array-like of real numbers, got list \[\[0.0, 1.0\], \[1.0\]\]$"),
+    ("forward theta text", lambda: landscapes.xor_forward([["1"] * 9], [[0, 1]]), TypeError,
+     r"^`theta` must be array-like of real numbers"),
+    ("grad d 2-D", lambda: landscapes.xor_grad(_TH, _X, np.zeros((2, 1))), ValueError,
+     r"^`d` must have shape \(B,\) = \(2,\), one target per network, got shape \(2, 1\)$"),
+    ("cost list of 8", lambda: landscapes.xor_cost([[0.0] * 8]), ValueError,
+     r"^`theta` must have shape \(B, 9\), B >= 1 networks of 9 parameters, got shape \(1, 8\)$"),
+    ("cost ragged", lambda: landscapes.xor_cost([[0.0] * 9, [0.0] * 8]), TypeError,
+     r"^`theta` must be array-like of real numbers, got list"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in BAD_SHAPES], ids=[c[0] for c in BAD_SHAPES])
+def test_bad_shapes_raise_naming_the_argument(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_double_well_gradient_is_the_derivative_of_its_pattern_potential():
+    p, w = np.array([0, 4, 2]), np.array([-1.3, 0.2, 0.9])
+    h = 1e-6
+    V = lambda w: 0.25 * (w * w - 1) ** 2 + _STREAM.a[p] * w  # noqa: E731
+    assert np.allclose(_STREAM.grad(p, w), (V(w + h) - V(w - h)) / (2 * h), rtol=1e-8, atol=1e-9)
+    assert _STREAM.grad(np.int64(4), 0.5).shape == ()

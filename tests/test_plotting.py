@@ -151,3 +151,54 @@ def test_animation_frames_have_twice_the_pixels_and_alt_text():
     assert int.from_bytes(png[16:20], "big") == 200, "frames hold twice the displayed pixels"
     with pytest.raises(ValueError, match="`scale`"):
         plotting.animation_html(anim, scale=0)
+
+
+_E, _A = np.array([1e-3, 1e-2, 1e-1]), np.array([1e-6, 1e-4, 1e-2])
+_BAD_PLOTS = [
+    ("tie 1-D", lambda: plotting.tie_map(np.arange(3)), ValueError,
+     r"^`tie` must be a non-empty 2-D array of parameter ids, got shape \(3,\)$"),
+    ("tie fractional", lambda: plotting.tie_map(np.array([[0.5, 1.0]])), ValueError,
+     r"^`tie` must hold integer ids, got a fractional value$"),
+    ("tie below -1", lambda: plotting.tie_map(np.array([[0, -2]])), ValueError, r"^`tie` ids must be >= -1, got -2$"),
+    ("tie huge", lambda: plotting.tie_map(np.array([[1e20]])), ValueError, r"^`tie` must hold integer ids below 2\*\*62"),
+    ("fixed shape", lambda: plotting.tie_map(np.zeros((2, 2), int), fixed=np.zeros((2, 3))), ValueError,
+     r"^`fixed` must have the shape of `tie`, \(2, 2\), got \(2, 3\)$"),
+    ("influence eps 0", lambda: plotting.influence_plot([0.0, 1.0], [1.0, 1.0], [1.0, 1.0]), ValueError,
+     r"^`eps` must hold at least one perturbation size, all > 0$"),
+    ("influence length", lambda: plotting.influence_plot(_E, _A[:2], _A), ValueError,
+     r"^`actual` must have shape \(3,\) like the x values, got \(2,\)$"),
+    ("influence nan", lambda: plotting.influence_plot(_E, _A, [np.nan, 1.0, 1.0]), ValueError, r"^`predicted` must be finite"),
+    ("cost series dict", lambda: plotting.gradient_cost_plot([1, 2], [([1, 2], "o-")], xlabel="n"), TypeError,
+     r"^`series` must be a dict label -> \(values, style\), got list$"),
+    ("cost series pair", lambda: plotting.gradient_cost_plot([1, 2], {"a": [1, 2]}, xlabel="n"), TypeError,
+     r"^`series\['a'\]` must be a pair \(values, format string\), got list$"),
+    ("cost series length", lambda: plotting.gradient_cost_plot([1, 2], {"a": ([1, 2, 3], "o-")}, xlabel="n"),
+     ValueError, r"^`series\['a'\]` must have shape \(2,\) like the x values, got \(3,\)$"),
+    ("ledger kind", lambda: plotting.plot_ledger({"t": [0.0]}), TypeError, r"^`ledger` must be a lagprop.energy.Ledger, got dict$"),
+    ("sweep kind", lambda: plotting.convergence_times(None), TypeError,
+     r"^`sweep` must be a lagprop.landscapes.MomentumSweep, got NoneType$"),
+    ("sweeps kind", lambda: plotting.success_rates([1], ["a"]), TypeError,
+     r"^`sweeps\[0\]` must be a lagprop.landscapes.MomentumSweep, got int$"),
+    ("adjoint kind", lambda: plotting.adjoint_convergence("sweep"), TypeError,
+     r"^`sweep` must be a lagprop.adjoint.ConvergenceSweep, got str$"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in _BAD_PLOTS], ids=[c[0] for c in _BAD_PLOTS])
+def test_bad_input_raises_before_drawing(call, exc, match):
+    before = plt.get_fignums()
+    with pytest.raises(exc, match=match):
+        call()
+    assert plt.get_fignums() == before, "no figure is left behind by a refused call"
+
+
+def test_success_rates_needs_one_label_per_sweep():
+    from lagprop import landscapes
+
+    stream = landscapes.tilted_double_well(0.25, n_patterns=5)
+    sweep = landscapes.sweep_double_well(stream, [0.0, 0.5], eta=0.1, n_seeds=4, n_epochs=3)
+    with pytest.raises(ValueError, match=r"^`labels` must hold one label per sweep \(1\), got 2$"):
+        plotting.success_rates([sweep], ["a", "b"])
+    ax = plotting.success_rates([sweep], ["a"])
+    assert len(ax.lines) == 1
+    plt.close("all")

@@ -623,3 +623,31 @@ def test_a_diverging_training_reports_the_epoch_and_the_last_cost():
     assert info.value.iterations == 1
     x = np.linalg.solve(np.eye(3) - W0, U.T).T
     assert info.value.residual == pytest.approx(float(np.sum((D[:, 0] - x[:, 0]) ** 2)), rel=1e-9)
+
+
+def test_bptt_with_weights_too_large_for_its_steps_raises_instead_of_nan():
+    W, u = 30.0 * np.eye(3), np.ones(3)
+    # x_k = sum_j 30^j: finite (and so are C and dC/dW) for 100 steps, beyond float64 at 400
+    C, g = rc.bptt(W, u, [0.0], [0], steps=100, activation="identity")
+    assert np.isfinite(C) and np.all(np.isfinite(g))
+    msg = (r"^back-propagation through time overflowed float64 \(the state at step 210 of 400\): the "
+           r"weights `W` \(largest \|W_ij\| = 30\) are too large for `steps` = 400; scale them down or "
+           r"unroll fewer steps$")
+    with pytest.raises(FloatingPointError, match=msg):
+        rc.bptt(W, u, [0.0], [0], steps=400, activation="identity")
+    with pytest.raises(FloatingPointError, match=msg):
+        rc.gradient(W, u, [0.0], [0], method="bptt", steps=400, activation="identity")
+    # 1e308 of both signs: from x_1 = u the sums of the second step overflow (inf - inf is NaN)
+    big = np.array([[1e308, 1e308, -1e308]] * 3)
+    with pytest.raises(FloatingPointError, match=r"overflowed float64 \(the state at step 2 of 3\)"):
+        rc.gradient(big, np.ones(3), [0.0], [0], method="bptt", steps=3, activation="relu")
+    # saturating units stay finite: the exact gradient is zero, and no error
+    C, g = rc.bptt(1e200 * np.ones((3, 3)), u, [0.0], [0], steps=5)
+    assert C == 1.0 and np.all(g == 0.0)
+
+
+def test_a_convergence_message_never_prints_a_signed_zero():
+    lam = np.array([-0.0 + 0.5j, -0.0 - 0.5j, -0.0])
+    assert np.signbit(np.max(lam.real))  # the largest real part is -0.0
+    e = rc._failure("the relaxation", 10, 1e-3, lam, 1.0, linearisation="F'(A) W")
+    assert "max Re lambda = 0)." in e.diagnosis and "= -0" not in e.diagnosis

@@ -200,7 +200,7 @@ def test_bad_input_raises():
         sharing.expand(np.zeros(2), ties)
     with pytest.raises(ValueError, match="`ties\\[0\\]` ids must be >= -1"):
         sharing.expand(np.zeros(3), [(np.full((2, 2), -2), np.zeros(2, int))])
-    with pytest.raises(ValueError, match="integer parameter ids"):
+    with pytest.raises(ValueError, match=r"^`ties\[0\]` must hold integer ids, got a fractional value$"):
         sharing.n_shared([(np.full((2, 2), 0.5), np.zeros(2, int))])
     with pytest.raises(ValueError, match="`ties` must be a non-empty list"):
         sharing.n_shared([])
@@ -429,3 +429,89 @@ _BAD_SH2 = [
 def test_still_more_messages_name_the_argument(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def _rnn_args(m=2, h=3, o=1, T=4, seed=0):
+    r = np.random.default_rng(seed)
+    return dict(W_in=r.normal(size=(h, m)), W_rec=r.normal(size=(h, h)), b=r.normal(size=h),
+                W_out=r.normal(size=(o, h)), c=r.normal(size=o)), r.normal(size=(T, m))
+
+
+def _rnn(xs=None, **changes):
+    args, xs0 = _rnn_args()
+    args.update(changes)
+    return lambda: sharing.rnn_forward(*args.values(), xs0 if xs is None else xs)
+
+
+_A, _XS = _rnn_args()
+_BAD_RNN_TIES = [
+    ("rnn b short", _rnn(b=_A["b"][:2]), ValueError,
+     r"^`b` must have shape \(3,\) to fit `W_in` of shape \(3, 2\) \(3 hidden units, 2 inputs\), got \(2,\)$"),
+    ("rnn W_rec wrong", _rnn(W_rec=_A["W_rec"][:2]), ValueError, r"^`W_rec` must have shape \(3, 3\) to fit `W_in`"),
+    ("rnn W_out transposed", _rnn(W_out=_A["W_out"].T), ValueError,
+     r"^`W_out` must have shape \(n_out, 3\), one row per output and one column per hidden unit, to fit "
+     r"`W_in` of shape \(3, 2\) \(3 hidden units, 2 inputs\), got \(3, 1\); pass W_out.T$"),
+    ("rnn W_out wrong width", _rnn(W_out=np.zeros((1, 2))), ValueError, r"^`W_out` must have shape \(n_out, 3\).*got \(1, 2\)$"),
+    ("rnn c short", _rnn(c=np.zeros(0)), ValueError,
+     r"^`c` must have shape \(1,\), one entry per row of `W_out` of shape \(1, 3\), got \(0,\)$"),
+    ("rnn c long", _rnn(c=np.zeros(2)), ValueError, r"^`c` must have shape \(1,\)"),
+    ("rnn xs narrow", _rnn(xs=_XS[:, :1]), ValueError, r"^`xs` must have shape \(P, T, 2\) or \(T, 2\), got \(4, 1\)$"),
+    ("rnn xs 1-D", _rnn(xs=np.zeros(2)), ValueError, r"^`xs` must have shape \(P, T, 2\) or \(T, 2\), got \(2,\)$"),
+    ("rnn xs complex", _rnn(xs=_XS + 0j), TypeError, r"^`xs` must be real"),
+    ("ties 1e20", lambda: sharing.check_ties([(np.array([[1e20, 0.0]]), np.array([0.0]))]), ValueError,
+     r"^`ties\[0\]` must hold integer ids below 2\*\*62, got 1e\+20$"),
+    ("ties inf", lambda: sharing.n_shared([(np.array([[np.inf, 0.0]]), np.array([0.0]))]), ValueError,
+     r"^`ties\[0\]` must hold integer ids, got a non-finite value$"),
+    ("ties nan", lambda: sharing.expand(np.zeros(2), [(np.array([[np.nan]]), np.array([0.0]))]), ValueError,
+     r"^`ties\[0\]` must hold integer ids, got a non-finite value$"),
+    ("ties text", lambda: sharing.check_ties([(np.array([["a"]]), np.array([0]))]), ValueError,
+     r"^`ties\[0\]` must hold integer ids, got dtype <U1$"),
+    ("ties ragged", lambda: sharing.check_ties([([[0, 1], [2]], np.array([0, 0]))]), ValueError,
+     r"^`ties\[0\]` must hold a 2-D and a 1-D array of ids, got list \[\[0, 1\], \[2\]\]$"),
+    ("ties array", lambda: sharing.check_ties(np.zeros((2, 2), int)), ValueError,
+     r"^`ties` must be a non-empty list of \(tie_W, tie_b\) pairs, got an array of shape \(2, 2\)"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in _BAD_RNN_TIES], ids=[c[0] for c in _BAD_RNN_TIES])
+def test_rnn_forward_and_tie_maps_refuse_what_does_not_fit(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_integer_valued_float_ids_are_the_integer_ids():
+    ties = [(np.array([[0.0, 2.0], [-1.0, 1.0]]), np.array([3.0, -1.0]))]
+    out = sharing.check_ties(ties)
+    assert out[0][0].dtype == np.int64 and out[0][0].tolist() == [[0, 2], [-1, 1]]
+    assert sharing.n_shared(ties) == 4
+
+
+def test_rnn_forward_of_one_sequence_is_the_first_of_a_batch():
+    args, xs = _rnn_args(T=5)
+    y1, H1 = sharing.rnn_forward(*args.values(), xs)
+    yb, Hb = sharing.rnn_forward(*args.values(), np.stack([xs, 2 * xs]))
+    assert y1.shape == (1, 1) and np.allclose(y1[0], yb[0], rtol=1e-13, atol=0)
+    assert np.allclose(H1[0], Hb[0], rtol=1e-13, atol=0)
+    # by hand, independently of the loop: two steps of h_t = tanh(W_rec h + W_in x + b)
+    h1 = np.tanh(args["W_in"] @ xs[0] + args["b"])
+    h2 = np.tanh(args["W_rec"] @ h1 + args["W_in"] @ xs[1] + args["b"])
+    assert np.allclose(H1[0, 2], h2, rtol=1e-14, atol=0)
+
+
+def test_reparam_descent_with_a_step_far_too_large_stops_like_gradient_descent():
+    from lagprop import ConvergenceError, mlp
+
+    params = mlp.init_params([3, 4, 1], seed=0)
+    rng = np.random.default_rng(0)
+    X, D = rng.normal(size=(8, 3)), 3.0 * np.ones((8, 1))
+    with pytest.raises(ConvergenceError) as info:
+        sharing.reparam_descent(params, [None, None], X, D, lr=10.0, steps=50)
+    e = info.value
+    # the costs of single plain steps (M = identity), computed independently
+    costs, p = [], params
+    for _ in range(e.iterations + 1):
+        C, p = lagrangian.descent_step(p, X, D, lr=10.0)
+        costs.append(C)
+    assert e.residual == pytest.approx(costs[e.iterations], rel=1e-10)
+    assert e.residual > 1e6 * costs[0] and max(costs[:e.iterations]) <= 1e6 * costs[0]
+    assert f"use a smaller `lr` than {10.0!r}" in e.diagnosis

@@ -81,6 +81,11 @@ def test_mollifier_far_away_is_zero_without_overflow():
     (lambda: sv.even_stream(np.zeros((2, 1)), np.zeros((2, 1)), spacing=1.0, start=np.nan), "`start` must be a finite number >= 0"),
     (lambda: sv.even_stream(np.zeros((0, 1)), np.zeros((0, 1)), spacing=1.0), "`inputs` must be a non-empty"),
     (lambda: sv.check_times([]), "at least one supervision instant"),
+    (lambda: sv.mollifier_normaliser(1e-320),
+     r"^`eps` must be >= 4.61e-309 \(below it the mollifier's height 1/\(eps I1\) overflows float64\), got 1e-320$"),
+    (lambda: sv.mollifier(0.0, 5e-324), r"^`eps` must be >= 4.61e-309"),
+    (lambda: sv.check_windows([1.0], 1e-320), r"^`eps` must be >= 4.61e-309"),
+    (lambda: sv.mollifier_normaliser(np.inf), r"^`eps` must be a finite number > 0, got inf$"),
 ])
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
@@ -97,3 +102,13 @@ def test_bad_input(call, match):
 def test_bad_types(call, match):
     with pytest.raises(TypeError, match=match):
         call()
+
+
+def test_the_smallest_eps_has_a_finite_normaliser_and_its_predecessor_does_not():
+    Z = sv.mollifier_normaliser(sv.EPS_MIN)
+    assert np.isfinite(Z) and Z > 1e308
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(1.0 / (np.nextafter(sv.EPS_MIN, 0.0) * sv.I1))
+    assert np.isfinite(sv.mollifier([0.0, sv.EPS_MIN / 2], sv.EPS_MIN)).all()
+    # the normaliser is 1/(eps I1) down there as well: its product with eps I1 is one
+    assert Z * (sv.EPS_MIN * sv.I1) == pytest.approx(1.0, rel=1e-12)

@@ -66,6 +66,11 @@ __all__ = [
 ]
 
 
+def __dir__():
+    # tab completion shows the public names only; plotting is imported on first use
+    return sorted(__all__ + ["plotting"])
+
+
 def __getattr__(name):
     # plotting needs matplotlib, an optional dependency: import it on first use
     if name == "plotting":

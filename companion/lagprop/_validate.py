@@ -9,19 +9,34 @@ import numbers
 import numpy as np
 
 
-def _describe(x):
+def _describe(x, limit=60):
+    """A one-line description of a received value: an array by its shape and dtype, anything
+    else by its type and a repr cut to ``limit`` characters (never a multi-line dump)."""
     if isinstance(x, np.ndarray):
         return f"an array of shape {x.shape} and dtype {x.dtype}"
-    text = repr(x)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{type(x).__name__} {text}"
+    return f"{type(x).__name__} {short_repr(x, limit)}"
+
+
+def short_repr(x, limit=60):
+    """``repr(x)`` on one line (runs of whitespace collapsed), cut to ``limit`` characters."""
+    text = " ".join(repr(x).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def number(x, spec=".4g"):
+    """``format(x, spec)`` for a message, with a signed zero printed as 0 (never "-0")."""
+    x = float(x)
+    text = format(x + 0.0, spec)  # -0.0 + 0.0 == +0.0
+    if text.lstrip("-").strip("0.") == "" and text.startswith("-"):
+        text = text[1:]  # a tiny negative number rounded to zero by the format
+    return text
 
 
 def as_float_array(x, name, *, ndim=None, allow_1d=False, finite=True):
     """Return ``x`` as a float64 array, checking its dimension and that it is finite.
 
     With ``allow_1d`` a 1-D array is accepted where ``ndim == 2`` and is promoted to one row.
+    Text, None, complex numbers and ragged nested lists raise ``TypeError``.
     """
     if x is None:
         raise TypeError(f"`{name}` must be array-like of real numbers, got None")
@@ -31,6 +46,10 @@ def as_float_array(x, name, *, ndim=None, allow_1d=False, finite=True):
         raise TypeError(f"`{name}` must be array-like of real numbers, got {_describe(x)}") from exc
     if raw.dtype.kind == "c":
         raise TypeError(f"`{name}` must be real, got a complex array of shape {raw.shape}")
+    if raw.dtype.kind in "USV" or (raw.dtype.kind == "O" and not all(
+            isinstance(e, numbers.Real) for e in raw.ravel())):
+        raise TypeError(f"`{name}` must be array-like of real numbers, got "
+                        f"{_describe(x)}")
     if raw.dtype.kind not in "biuf":
         try:
             raw = np.asarray(x, dtype=np.float64)
@@ -49,10 +68,25 @@ def as_float_array(x, name, *, ndim=None, allow_1d=False, finite=True):
 
 
 def as_patterns(x, name, width):
-    """Return ``x`` as a float64 (P, width) array of patterns as rows; a 1-D array is one pattern."""
+    """Return ``x`` as a float64 (P, width) array of patterns as rows; a 1-D array is one pattern.
+
+    A width mismatch reports the shape that was passed (not the promoted one) and, where a 1-D
+    array holds several patterns, the ``reshape`` that reads it as rows.
+    """
     arr = as_float_array(x, name, ndim=2, allow_1d=True)
     if arr.shape[1] != width:
-        raise ValueError(f"`{name}` must have {width} columns (one row per pattern), got shape {arr.shape}")
+        cols = f"{width} column{'s' if width != 1 else ''}"
+        if np.ndim(x) == 1:  # promoted: report the 1-D shape passed
+            hint = ""
+            if arr.size % width == 0 and arr.size > width:
+                hint = (f"; for {arr.size // width} patterns of {width} "
+                        f"value{'s' if width != 1 else ''} pass `{name}.reshape(-1, "
+                        f"{width})`")
+            raise ValueError(f"`{name}` must have {cols}, one row per pattern (a 1-D "
+                             "array is one pattern), got a 1-D array of shape "
+                             f"({arr.size},){hint}")
+        raise ValueError(f"`{name}` must have {cols} (one row per pattern), got shape "
+                         f"{arr.shape}")
     return arr
 
 
@@ -148,7 +182,89 @@ def check_masses(mu, m, name="mu"):
         return positive_scalar(mu, name)
     arr = as_float_array(mu, name, ndim=1)
     if arr.shape != (m,):
-        raise ValueError(f"`{name}` must be a scalar or have one mass per weight, shape ({m},), got {arr.shape}")
+        raise ValueError(f"`{name}` must be a scalar or have one mass per weight, "
+                         f"shape ({m},), got {arr.shape}")
     if np.any(arr <= 0):
-        raise ValueError(f"`{name}` must be > 0 for every weight, got min({name}) = {float(arr.min())!r}")
+        raise ValueError(f"`{name}` must be > 0 for every weight, got min({name}) = "
+                         f"{float(arr.min())!r}")
     return arr
+
+
+def returned_array(value, name, shape=None, *, where=""):
+    """Check what a user's callable returned: real, finite numbers (of ``shape`` when given).
+
+    ``name`` names the callable (``grad``); ``where`` says at which call (" at k = 3"). Complex
+    results raise ``TypeError`` rather than losing their imaginary part with a warning.
+    """
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged
+        raise TypeError(f"`{name}` must return real numbers, got "
+                        f"{_describe(value)}{where}") from exc
+    if raw.dtype.kind == "c":
+        raise TypeError(f"`{name}` must return real numbers, got a complex array of "
+                        f"shape {raw.shape}{where}")
+    if raw.dtype.kind not in "biuf":
+        reals = raw.dtype.kind == "O" and all(isinstance(e, numbers.Real) for e in raw.ravel())
+        if not reals:
+            raise TypeError(f"`{name}` must return real numbers, got "
+                            f"{_describe(value)}{where}")
+        raw = raw.astype(np.float64)
+    arr = np.asarray(raw, dtype=np.float64)
+    if shape is not None and arr.shape != tuple(shape):
+        raise ValueError(f"`{name}` must return an array of shape {tuple(shape)}, got "
+                         f"shape {arr.shape}{where}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"`{name}` returned non-finite values (nan or inf){where}")
+    return arr
+
+
+def integer_ids(x, name, *, minimum=-1):
+    """Return ``x`` as an int64 array of ids >= ``minimum``: integers, or floats holding integer
+    values within int64's range (checked before the cast, so nothing is lost or warned about)."""
+    a = np.asarray(x)
+    if a.dtype.kind in "iu":
+        a = a.astype(np.int64)
+    elif a.size == 0:
+        return a.astype(np.int64)
+    elif a.dtype.kind == "f":
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"`{name}` must hold integer ids, got a non-finite value")
+        if np.any(a != np.round(a)):
+            raise ValueError(f"`{name}` must hold integer ids, got a fractional value")
+        if np.any(np.abs(a) >= 2.0 ** 62):
+            raise ValueError(f"`{name}` must hold integer ids below 2**62, got "
+                             f"{short_repr(float(np.max(np.abs(a))))}")
+        a = a.astype(np.int64)
+    else:
+        raise ValueError(f"`{name}` must hold integer ids, got dtype {a.dtype}")
+    if a.size and a.min() < minimum:
+        raise ValueError(f"`{name}` ids must be >= {minimum}, got {int(a.min())}")
+    return a
+
+
+def index(x, name, n, *, what="an index", context=""):
+    """Return ``x`` (an int or an array of ints) checked to lie in ``0..n-1``.
+
+    ``context`` follows the range in the message (" (the stream has 5 patterns)").
+    """
+    a = np.asarray(x)
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"`{name}` must be {what}, an integer in 0..{n - 1}{context}, "
+                        f"got {_describe(x)}")
+    if a.size and (a.min() < 0 or a.max() >= n):
+        bad = a.min() if a.min() < 0 else a.max()
+        raise ValueError(f"`{name}` must be {what} in 0..{n - 1}{context}, got "
+                         f"{int(bad)}")
+    return int(a) if a.ndim == 0 else a
+
+
+def check_overflow(arrays, message):
+    """Raise ``FloatingPointError(message)`` if any of ``arrays`` holds a non-finite value.
+
+    Used after a kernel that ran under ``np.errstate(over="ignore", invalid="ignore")`` on
+    finite, validated input: a non-finite result there means float64 overflowed, and the caller
+    gets an error that says which argument is too large instead of a silent NaN.
+    """
+    if not all(np.all(np.isfinite(a)) for a in arrays):
+        raise FloatingPointError(" ".join(message.split()))

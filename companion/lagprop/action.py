@@ -40,7 +40,8 @@ from typing import Callable, Optional
 import numpy as np
 import scipy.linalg
 
-from ._validate import as_float_array, check_masses, positive_int, positive_scalar, real_scalar
+from ._validate import (as_float_array, check_masses, positive_int, positive_scalar, real_scalar,
+                        returned_array, short_repr)
 from .supervision import mollifier
 
 __all__ = [
@@ -61,6 +62,10 @@ __all__ = [
     "el_solve",
     "damped_oscillator",
 ]
+
+
+def __dir__():
+    return list(__all__)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -108,7 +113,8 @@ def quadratic_potential(k, center=0.0):
     """
     k = as_float_array(k, "k")
     if k.ndim > 1 or k.size == 0 or np.any(k < 0):
-        raise ValueError(f"`k` must be a scalar or 1-D array of numbers >= 0, got {k!r}")
+        raise ValueError("`k` must be a scalar or 1-D array of numbers >= 0, got "
+                         f"{short_repr(k)}")
     c = as_float_array(center, "center")
 
     def V(t, w):
@@ -244,10 +250,8 @@ def _check_potential(potential, need):
 
 
 def _eval(potential, attr, t, w, shape):
-    out = np.asarray(getattr(potential, attr)(float(t), w.copy()), dtype=np.float64)
-    if out.shape != shape or not np.all(np.isfinite(out)):
-        raise ValueError(f"`potential.{attr}` must return finite values of shape {shape}, got {out!r}")
-    return out
+    value = getattr(potential, attr)(float(t), w.copy())
+    return returned_array(value, f"potential.{attr}", shape, where=f" at t = {float(t):.6g}")
 
 
 def discrete_action(w, *, t_end, beta, mu, potential=None, t0=0.0):

@@ -45,7 +45,8 @@ from scipy.integrate import solve_ivp
 
 from . import activations as _act
 from ._errors import ConvergenceError
-from ._validate import as_float_array, as_patterns, positive_int, positive_scalar, tolerance
+from ._validate import (as_float_array, as_patterns, positive_int, positive_scalar, short_repr,
+                        tolerance)
 from .gradcheck import fitted_order, relative_error
 
 __all__ = [
@@ -75,6 +76,10 @@ __all__ = [
     "rk_backprop",
     "rk_partner_adjoint",
 ]
+
+
+def __dir__():
+    return list(__all__)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -722,7 +727,7 @@ def _check_tableau(tableau):
     if isinstance(tableau, str):
         if tableau not in RK_TABLEAUS:
             raise ValueError(f"`tableau` must be one of {sorted(RK_TABLEAUS)} or a pair (a, b), "
-                             f"got {tableau!r}")
+                             f"got {short_repr(tableau)}")
         return RK_TABLEAUS[tableau]
     if not isinstance(tableau, (tuple, list)) or len(tableau) != 2:
         raise ValueError(f"`tableau` must be a name or a pair (a, b), got {type(tableau).__name__}")

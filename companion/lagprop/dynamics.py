@@ -39,7 +39,7 @@ from scipy.integrate import solve_ivp
 
 from ._errors import ConvergenceError
 from ._validate import (as_float_array, check_callable, check_masses, positive_int, positive_scalar,
-                        real_scalar, tolerance)
+                        real_scalar, returned_array, short_repr, tolerance)
 from .supervision import check_times, check_windows, mollifier
 
 __all__ = [
@@ -57,6 +57,10 @@ __all__ = [
     "cognitive_parameters",
     "phase_volume_factor",
 ]
+
+
+def __dir__():
+    return list(__all__)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -77,17 +81,8 @@ def _check_state(w0, v0):
 
 
 def _call_grad(grad, k, w):
-    g = grad(k, w.copy())
-    try:
-        g = np.asarray(g, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"`grad` must return an array of real numbers, got {type(g).__name__} at k = {k}") from exc
-    if g.shape != w.shape:
-        raise ValueError(f"`grad` must return an array shaped like the weights {w.shape}, "
-                         f"got shape {g.shape} at k = {k}")
-    if not np.all(np.isfinite(g)):
-        raise ValueError(f"`grad` returned non-finite values (nan or inf) at k = {k}; "
-                         f"the weights were finite, so the gradient itself is undefined there")
+    """``grad(k, w)`` checked: real, finite and shaped like ``w`` (complex is an error)."""
+    g = returned_array(grad(k, w.copy()), "grad", w.shape, where=f" at k = {k}")
     return g
 
 
@@ -251,6 +246,8 @@ def simulate_impulses(grad, times, w0, *, beta, mu, v0=None):
     ValueError
         For ``beta <= 0``, ``mu <= 0``, invalid ``times`` (negative, not strictly increasing), or a
         ``grad`` returning the wrong shape or non-finite values.
+    TypeError
+        If ``grad`` is not callable or returns complex or non-numeric values.
     """
     check_callable(grad, "grad")
     beta = positive_scalar(beta, "beta")
@@ -474,6 +471,8 @@ def simulate_mollified(grad, times, w0, *, beta, mu, eps, v0=None, rtol=1e-10, a
         (:math:`2\varepsilon` larger than a spacing) or a first window starting before t = 0;
         ``t_end`` before the end of the last window; ``grad`` returning the wrong shape or
         non-finite values.
+    TypeError
+        If ``grad`` is not callable or returns complex or non-numeric values.
     RuntimeError
         If ``solve_ivp`` fails inside a window.
     """
@@ -651,6 +650,8 @@ def heavy_ball_positions(grad, w0, n, step, momentum):
     ------
     ValueError
         If the coefficient shapes do not fit, or ``grad`` returns the wrong shape or non-finite values.
+    TypeError
+        If ``grad`` is not callable or returns complex or non-numeric values.
     """
     check_callable(grad, "grad")
     w, _ = _check_state(w0, None)
@@ -684,7 +685,7 @@ def _check_rho(rho, name="rho", *, allow_zero=True):
     low_ok = (rho >= 0) if allow_zero else (rho > 0)
     if not np.all(low_ok & (rho < 1)):
         interval = "[0, 1)" if allow_zero else "(0, 1)"
-        raise ValueError(f"`{name}` must lie in {interval}, got {rho!r}")
+        raise ValueError(f"`{name}` must lie in {interval}, got {short_repr(rho)}")
     return rho
 
 
@@ -799,9 +800,10 @@ def phase_volume_factor(grad, w, w_prev, step, momentum, *, h=1e-6):
     Raises
     ------
     ValueError
-        If ``w`` and ``w_prev`` differ in shape, a coefficient is not finite or ``h <= 0``.
+        If ``w`` and ``w_prev`` differ in shape, a coefficient is not finite, ``h <= 0``, or
+        ``grad`` returns other than one finite value per weight.
     TypeError
-        If ``grad`` is not callable.
+        If ``grad`` is not callable or returns complex or non-numeric values.
     """
     check_callable(grad, "grad")
     w = as_float_array(w, "w", ndim=1)
@@ -814,9 +816,12 @@ def phase_volume_factor(grad, w, w_prev, step, momentum, *, h=1e-6):
     m = w.size
     z0 = np.concatenate([w, w_prev])
 
+    per_weight = " (one entry per weight of `w`)"
+
     def phi(z):
         a, b = z[:m], z[m:]
-        return np.concatenate([a - step * np.asarray(grad(a), dtype=np.float64) + momentum * (a - b), a])
+        g = returned_array(grad(a.copy()), "grad", (m,), where=per_weight)
+        return np.concatenate([a - step * g + momentum * (a - b), a])
 
     J = np.empty((2 * m, 2 * m))
     for j in range(2 * m):

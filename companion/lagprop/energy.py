@@ -26,10 +26,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, check_masses, positive_scalar
+from ._validate import (as_float_array, check_masses, positive_scalar, returned_array,
+                        short_repr)
 from .dynamics import ImpulseTrajectory, MollifiedTrajectory
 
 __all__ = ["Ledger", "kinetic", "kinetic_jumps", "ledger", "paper_energy"]
+
+
+def __dir__():
+    return list(__all__)
 
 
 @dataclass(frozen=True)
@@ -90,14 +95,23 @@ def kinetic(v, mu):
     return 0.5 * np.sum(mu * v ** 2, axis=-1)
 
 
-def _check_same(traj, beta, mu):
-    beta = positive_scalar(beta, "beta")
+def _check_same_mu(traj, mu):
+    """``mu`` checked as masses and against those the trajectory was simulated with."""
     m = traj.w0.size
     mu = check_masses(mu, m)
+    same = np.allclose(np.broadcast_to(mu, (m,)), np.broadcast_to(traj.mu, (m,)), rtol=1e-14,
+                       atol=0)
+    if not same:
+        raise ValueError("`mu` must be the masses the trajectory was simulated with, "
+                         f"{short_repr(traj.mu)}, got {short_repr(mu)}")
+    return mu
+
+
+def _check_same(traj, beta, mu):
+    beta = positive_scalar(beta, "beta")
+    mu = _check_same_mu(traj, mu)
     if not np.isclose(beta, traj.beta, rtol=1e-14, atol=0):
         raise ValueError(f"`beta` = {beta!r} differs from the trajectory's beta = {traj.beta!r}")
-    if not np.allclose(np.broadcast_to(mu, (m,)), np.broadcast_to(traj.mu, (m,)), rtol=1e-14, atol=0):
-        raise ValueError("`mu` differs from the masses the trajectory was simulated with")
     return beta, mu
 
 
@@ -114,10 +128,18 @@ def kinetic_jumps(traj, *, mu):
     Returns
     -------
     ndarray, shape (K,)
+
+    Raises
+    ------
+    TypeError
+        If ``traj`` is not an :class:`~lagprop.dynamics.ImpulseTrajectory`.
+    ValueError
+        If ``mu`` is not positive or differs from the masses the trajectory was simulated with
+        (as for :func:`ledger`).
     """
     if not isinstance(traj, ImpulseTrajectory):
         raise TypeError(f"`traj` must be an ImpulseTrajectory, got {type(traj).__name__}")
-    mu = check_masses(mu, traj.w0.size)
+    mu = _check_same_mu(traj, mu)
     return np.sum(traj.g ** 2 / (2 * mu) - traj.g * traj.v_before, axis=-1)
 
 
@@ -216,7 +238,9 @@ def paper_energy(traj, losses, *, beta, mu, t=None):
     led = ledger(traj, beta=beta, mu=mu, t=t)
     if callable(losses):
         w_k = traj.w if isinstance(traj, ImpulseTrajectory) else traj.at(traj.times)[0]
-        losses = np.array([float(losses(k, w_k[k])) for k in range(traj.times.size)])
+        losses = np.array([returned_array(losses(k, w_k[k].copy()), "losses", (),
+                                          where=f" at k = {k}")
+                           for k in range(traj.times.size)])
     losses = as_float_array(losses, "losses", ndim=1)
     if losses.shape != traj.times.shape:
         raise ValueError(f"`losses` must have one value per instant ({traj.times.size}), got shape {losses.shape}")

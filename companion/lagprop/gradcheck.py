@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import _describe, as_float_array, check_callable, positive_int, positive_scalar
+from ._validate import (_describe, as_float_array, check_callable, positive_int, positive_scalar,
+                        short_repr)
 from .mlp import check_params
 
 __all__ = [
@@ -35,15 +36,27 @@ __all__ = [
 ]
 
 
+def __dir__():
+    return list(__all__)
+
+
 def relative_error(a, b):
     r"""Relative distance :math:`\lVert a - b\rVert_\infty / \max(\lVert a\rVert_\infty, \lVert b\rVert_\infty)`.
 
     ``a`` and ``b`` may be arrays or (nested) lists of arrays of matching structure, such as two
-    parameter-gradient lists. Returns 0.0 when both are zero.
+    parameter-gradient lists; either may also be the flat 1-D vector of the other (as
+    :func:`lagprop.mlp.flatten` makes it). Entries are compared in place: arrays of different
+    shapes are never broadcast or reshaped into each other. Returns 0.0 when both are zero.
+
+    Raises
+    ------
+    ValueError
+        ``a`` and ``b`` of different shapes or structures (a (2, 3) array against a (3, 2) one),
+        or non-finite values.
+    TypeError
+        Entries that are not arrays of real numbers.
     """
-    fa, fb = _flat(a, "a"), _flat(b, "b")
-    if fa.shape != fb.shape:
-        raise ValueError(f"`a` and `b` must have the same number of entries, got {fa.size} and {fb.size}")
+    fa, fb = _pair(a, b)
     scale = max(np.max(np.abs(fa), initial=0.0), np.max(np.abs(fb), initial=0.0))
     if scale == 0.0:
         return 0.0
@@ -80,10 +93,7 @@ def entrywise_error(a, b, *, atol=0.0):
     atol = float(atol)
     if not np.isfinite(atol) or atol < 0.0:
         raise ValueError(f"`atol` must be finite and >= 0, got {atol!r}")
-    fa, fb = _flat(a), _flat(b)
-    if fa.shape != fb.shape:
-        raise ValueError("`a` and `b` must have the same number of entries, "
-                         f"got {fa.size} and {fb.size}")
+    fa, fb = _pair(a, b)
     scale = np.maximum(np.maximum(np.abs(fa), np.abs(fb)), atol)
     diff = np.abs(fa - fb)
     both_zero = scale == 0.0
@@ -92,11 +102,49 @@ def entrywise_error(a, b, *, atol=0.0):
     return float(np.max(diff[~both_zero] / scale[~both_zero]))
 
 
-def _flat(x, name="a"):
-    if isinstance(x, (list, tuple)):
-        parts = [_flat(e, name) for e in x if e is not None]
-        return np.concatenate(parts) if parts else np.zeros(0)
-    return np.ravel(as_float_array(x, name))
+def _is_leaf(x):
+    """A list or tuple holding no array (at any depth) is one array-like leaf, not a structure."""
+    if not isinstance(x, (list, tuple)):
+        return True
+    return all(e is not None and not isinstance(e, np.ndarray) and _is_leaf(e)
+               for e in x)
+
+
+def _leaves(x, name):
+    if _is_leaf(x):
+        return [as_float_array(x, name)]
+    return [leaf for e in x if e is not None for leaf in _leaves(e, name)]
+
+
+def _pair(a, b):
+    """``a`` and ``b`` flattened, after checking that their entries correspond one to one."""
+    la, lb = _leaves(a, "a"), _leaves(b, "b")
+    sa, sb = [x.shape for x in la], [x.shape for x in lb]
+    na, nb = sum(x.size for x in la), sum(x.size for x in lb)
+
+    def flat_form(leaves, n_other):  # one 1-D (or 0-D) array standing for the other's entries
+        return len(leaves) == 1 and leaves[0].ndim <= 1 and leaves[0].size == n_other
+
+    def stacked(leaves, other):  # one array whose rows are the other's equal-shaped arrays
+        return (len(leaves) == 1 and leaves[0].ndim >= 1 and len(other) > 1
+                and leaves[0].shape == (len(other),) + other[0].shape
+                and all(o.shape == other[0].shape for o in other))
+
+    if not (sa == sb or flat_form(la, nb) or flat_form(lb, na) or stacked(la, lb)
+            or stacked(lb, la)):
+        if na != nb:
+            raise ValueError("`a` and `b` must have the same number of entries, got "
+                             f"{na} and {nb}")
+        raise ValueError(f"`b` must have the shapes of `a`, {short_repr(_shapes(sa))}, "
+                         f"got {short_repr(_shapes(sb))}: entries are compared in "
+                         "place, never broadcast or reshaped")
+    empty = np.zeros(0)
+    return (np.concatenate([x.ravel() for x in la] or [empty]),
+            np.concatenate([x.ravel() for x in lb] or [empty]))
+
+
+def _shapes(shapes):
+    return shapes[0] if len(shapes) == 1 else shapes
 
 
 def central_difference(f, x, *, h=1e-6):
@@ -140,7 +188,8 @@ def _scalar_value(value):
         raise TypeError(f"`f` must return a real scalar, got {_describe(value)}")
     out = float(arr.reshape(()))
     if not np.isfinite(out):
-        raise ValueError(f"`f` must return a finite value near `x`, got {out!r}")
+        raise ValueError("`f` must return a finite value near `x`, got "
+                         f"{short_repr(out)}")
     return out
 
 

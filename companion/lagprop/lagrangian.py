@@ -73,7 +73,7 @@ import numpy as np
 
 from . import activations as _act
 from ._errors import ConvergenceError
-from ._validate import as_float_array, as_patterns, positive_int, positive_scalar
+from ._validate import as_float_array, as_patterns, number, positive_int, positive_scalar
 from .mlp import _flatten, _unflatten, check_params, check_sizes
 
 __all__ = [
@@ -99,6 +99,10 @@ __all__ = [
     "pattern_gradient",
     "pattern_loss",
 ]
+
+
+def __dir__():
+    return list(__all__)
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,9 @@ def _layer_activations(n_layers, activation, output_activation):
 def _check_targets(targets, params, P):
     D = as_patterns(targets, "targets", params[-1][0].shape[0])
     if D.shape[0] != P:
-        raise ValueError(f"`targets` must have one row per pattern ({P}), got shape {D.shape}")
+        got = (f"a 1-D array of shape {np.shape(targets)} (one pattern)"
+               if np.ndim(targets) == 1 else f"shape {D.shape}")
+        raise ValueError(f"`targets` must have one row per pattern ({P}), got {got}")
     return D
 
 
@@ -166,6 +172,47 @@ def _check_states(X, params, name):
             raise ValueError(f"`{name}[{k}]` must have {P} rows like the others, got shape {arr.shape}")
         out.append(arr)
     return out
+
+
+def _overflow_message(call, where, params, X0):
+    big = max(float(np.max(np.abs(W))) for W, _ in params)
+    big_x = np.max(np.abs(X0), initial=0.0)
+    return (f"{call} overflowed float64 {where} of this {len(params)}-layer network: "
+            f"the weights `params` (largest |W_k| = {number(big, '.3g')}) or the "
+            f"`inputs` (largest |x| = {number(big_x, '.3g')}) are too large for it; "
+            "scale them down")
+
+
+def _first_overflow(fwd, co=None):
+    """Where a pass first left float64's range: 'in the forward pass at layer k' or the like."""
+    for k in range(1, len(fwd.X)):
+        if not (np.all(np.isfinite(fwd.A[k])) and np.all(np.isfinite(fwd.X[k]))):
+            return f"in the forward pass at layer {k}"
+    for k in range(len(fwd.X) - 1, 0, -1):
+        if co is not None and not (np.all(np.isfinite(co.B[k]))
+                                   and np.all(np.isfinite(co.Y[k]))):
+            return f"in the costate pass at layer {k}"
+    return "in the cost or the gradient"
+
+
+def _checked_forward(params, X0, F, call):
+    """:func:`_forward` with float64 overflow reported as ``FloatingPointError`` (not inf/NaN)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        fwd = _forward(params, X0, F)
+    if not all(np.all(np.isfinite(a)) for a in fwd.A[1:] + fwd.X[1:]):
+        where = _first_overflow(fwd)
+        raise FloatingPointError(_overflow_message(call, where, params, X0))
+    return fwd
+
+
+def _checked_costate(params, fwd, D, F, call):
+    """:func:`_costate` with float64 overflow reported as ``FloatingPointError`` (not inf/NaN)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        co = _costate(params, fwd.X, fwd.A, D, F)
+    if not all(np.all(np.isfinite(a)) for a in co.B[1:] + co.Y[1:]):
+        where = _first_overflow(fwd, co)
+        raise FloatingPointError(_overflow_message(call, where, params, fwd.X[0]))
+    return co
 
 
 def cost(outputs, targets):
@@ -226,10 +273,13 @@ def forward(params, inputs, *, activation="tanh", output_activation="identity"):
     ------
     ValueError
         Malformed ``params``, ``inputs`` of the wrong width, non-finite values, unknown activation.
+    FloatingPointError
+        A state overflows float64; the message names the layer.
     """
     params = check_params(params)
     F = _layer_activations(len(params), activation, output_activation)
-    return _forward(params, as_patterns(inputs, "inputs", params[0][0].shape[1]), F)
+    X0 = as_patterns(inputs, "inputs", params[0][0].shape[1])
+    return _checked_forward(params, X0, F, "forward")
 
 
 def _forward(params, X0, F):
@@ -248,10 +298,12 @@ def costate(params, fwd, targets, *, activation="tanh", output_activation="ident
 
     .. math::
 
-        B(N) = 2\,(D - X(N)), \qquad B(k) = W(k+1)^\top \nabla F_{k+1}(A(k+1))\, B(k+1),
+        B(N) &= 2\,(D - X(N)), \\
+        B(k) &= W(k+1)^\top \nabla F_{k+1}(A(k+1))\, B(k+1), \\
+        Y(k) &= \nabla F_k(A(k))\, B(k),
 
-        Y(k) = \nabla F_k(A(k))\, B(k), \qquad\text{so}\qquad
-        Y(N) = 2 \nabla F_N(A(N)) (D - X(N)), \quad Y(k) = \nabla F_k(A(k))\, W(k+1)^\top Y(k+1).
+    so that :math:`Y(N) = 2 \nabla F_N(A(N))\, (D - X(N))` and
+    :math:`Y(k) = \nabla F_k(A(k))\, W(k+1)^\top Y(k+1)` for :math:`k < N`.
 
     (The paper prints the Jacobian in the B recursion as :math:`\nabla F_k(A(k+1))` and the range
     of the Y recursion as :math:`[0, n-1]`; the subscript is k+1 and the range 1..N-1.)
@@ -273,12 +325,21 @@ def costate(params, fwd, targets, *, activation="tanh", output_activation="ident
     -------
     Costate
         ``B`` = [None, B(1), ..., B(N)] and ``Y`` = [None, Y(1), ..., Y(N)], each (P, n_k).
+
+    Raises
+    ------
+    ValueError
+        Malformed ``params``, a ``fwd`` that does not fit them, ``targets`` of the wrong shape.
+    TypeError
+        ``fwd`` is not a :class:`Forward`.
+    FloatingPointError
+        A multiplier overflows float64; the message names the layer.
     """
     params = check_params(params)
     X, A = _check_forward(fwd, params)
     D = _check_targets(targets, params, X[0].shape[0])
     F = _layer_activations(len(params), activation, output_activation)
-    return _costate(params, X, A, D, F)
+    return _checked_costate(params, Forward(X=X, A=A), D, F, "costate")
 
 
 def _check_forward(fwd, params):
@@ -386,7 +447,23 @@ def backprop(params, inputs, targets, *, activation="tanh", output_activation="i
         \frac{\partial C}{\partial W(k)} = -\sum_p Y_p(k)\, X_p(k-1)^\top, \qquad
         \frac{\partial C}{\partial b(k)} = -\sum_p Y_p(k)
 
-    (le Cun 1988, the optimality condition, eq. 4, and the update eq. 9), with :math:`Y` from :func:`costate`.
+    (le Cun 1988, the optimality condition, eq. 4, and the update eq. 9), with :math:`Y` from
+    :func:`costate` after :func:`forward`.
+
+    Parameters
+    ----------
+    params : list of (ndarray, ndarray)
+        ``[(W_1, b_1), ..., (W_N, b_N)]``, ``W_k`` of shape (n_k, n_{k-1}) (one row per unit of
+        layer k), ``b_k`` of shape (n_k,); :func:`lagprop.mlp.init_params` makes them.
+    inputs : array_like, shape (P, n_0) or (n_0,)
+        Input patterns as rows; a 1-D array is one pattern.
+    targets : array_like, shape (P, n_N) or (n_N,)
+        Desired outputs :math:`D`, one row per pattern. For P patterns of one output each pass
+        shape (P, 1) (``y.reshape(-1, 1)``): a 1-D array is one pattern.
+    activation : str, keyword-only
+        Activation of the hidden layers (``"identity"``, ``"tanh"``, ``"sigmoid"``, ``"relu"``).
+    output_activation : str, keyword-only
+        Activation of the output layer N.
 
     Returns
     -------
@@ -394,14 +471,30 @@ def backprop(params, inputs, targets, *, activation="tanh", output_activation="i
         :math:`\sum_p \lVert D_p - X_p(N) \rVert^2`.
     grads : list of (ndarray, ndarray)
         :math:`(\partial C/\partial W_k, \partial C/\partial b_k)`, the structure of ``params``.
+
+    Raises
+    ------
+    ValueError
+        Malformed ``params`` (the message names a transposed ``W_k``), ``inputs`` or ``targets``
+        of the wrong width or pattern count, non-finite values, an unknown activation.
+    TypeError
+        Arguments that are not arrays of real numbers.
+    FloatingPointError
+        The passes overflow float64 (weights or inputs far too large for the depth); the
+        message names the layer.
     """
     params = check_params(params)
     F = _layer_activations(len(params), activation, output_activation)
     X0 = as_patterns(inputs, "inputs", params[0][0].shape[1])
     D = _check_targets(targets, params, X0.shape[0])
-    fwd = _forward(params, X0, F)
-    co = _costate(params, fwd.X, fwd.A, D, F)
-    return _cost(fwd.X[-1], D), _weight_gradients(co.Y, fwd.X)
+    with np.errstate(over="ignore", invalid="ignore"):
+        fwd = _forward(params, X0, F)
+        co = _costate(params, fwd.X, fwd.A, D, F)
+        C, grads = _cost(fwd.X[-1], D), _weight_gradients(co.Y, fwd.X)
+    if not (np.isfinite(C) and all(np.all(np.isfinite(g)) for pair in grads for g in pair)):
+        where = _first_overflow(fwd, co)
+        raise FloatingPointError(_overflow_message("backprop", where, params, X0))
+    return C, grads
 
 
 def lagrange_function(params, X, B, targets, *, activation="tanh", output_activation="identity"):
@@ -568,6 +661,11 @@ def _all_finite(params):
     return all(np.all(np.isfinite(W)) and np.all(np.isfinite(b)) for W, b in params)
 
 
+# gradient_descent stops with a ConvergenceError once the cost exceeds this multiple of its
+# starting value: descent with a step that suits the cost never gets there
+_DIVERGENCE = 1e6
+
+
 def gradient_descent(params, inputs, targets, *, lr, steps, activation="tanh", output_activation="identity"):
     """Repeat :func:`descent_step` ``steps`` times.
 
@@ -583,8 +681,9 @@ def gradient_descent(params, inputs, targets, *, lr, steps, activation="tanh", o
     ValueError
         Bad arguments (as for :func:`descent_step`, and ``steps`` an integer >= 0).
     lagprop.ConvergenceError
-        The iteration diverged (the cost or a weight overflowed): the message gives the step and
-        the last finite cost.
+        The iteration diverged: the cost grew to more than a million times its
+        starting value, or the cost or a weight overflowed. The message gives the step, the
+        costs and ``lr``.
     """
     params, X0, D, F, lr = _check_descent(params, inputs, targets, lr, activation, output_activation)
     steps = positive_int(steps, "steps", minimum=0)
@@ -594,17 +693,31 @@ def gradient_descent(params, inputs, targets, *, lr, steps, activation="tanh", o
         if not (np.isfinite(losses[i]) and _all_finite(new)):
             last = losses[i - 1] if i else losses[0]
             raise ConvergenceError(
-                f"gradient descent diverged at step {i + 1} of {steps}: the weights overflowed "
-                f"(last finite cost {last:.6g}); use a smaller `lr` than {lr!r}",
+                f"gradient descent diverged at step {i + 1} of {steps}: the weights "
+                f"overflowed (last finite cost {number(last, '.6g')}); use a smaller "
+                f"`lr` than {lr!r}",
                 iterations=i + 1, residual=float(last))
+        if losses[i] > _DIVERGENCE * losses[0]:
+            raise _grown(losses, i, steps, lr)
         params = new
     with np.errstate(over="ignore", invalid="ignore"):
         losses[steps] = _cost(_forward(params, X0, F).X[-1], D)
     if not np.isfinite(losses[steps]):
-        raise ConvergenceError(f"gradient descent diverged: the final cost overflowed after {steps} "
-                               f"steps; use a smaller `lr` than {lr!r}", iterations=steps,
+        raise ConvergenceError("gradient descent diverged: the final cost overflowed "
+                               f"after {steps} steps; use a smaller `lr` than {lr!r}",
+                               iterations=steps,
                                residual=float(losses[steps - 1]))
+    if losses[steps] > _DIVERGENCE * losses[0]:
+        raise _grown(losses, steps, steps, lr)
     return params, losses
+
+
+def _grown(losses, i, steps, lr):
+    return ConvergenceError(
+        f"gradient descent diverged: after {i} of {steps} steps the cost grew from "
+        f"{number(losses[0], '.3g')} to {number(losses[i], '.3g')}, more than a "
+        f"million times its start; use a smaller `lr` than {lr!r}", iterations=i,
+        residual=float(losses[i]))
 
 
 # --- The costate as influence function, the stage Hamiltonian, the cost of a gradient ---------

@@ -35,7 +35,8 @@ import numpy as np
 from scipy import stats
 
 from . import activations, datasets
-from ._validate import as_float_array, positive_int, positive_scalar, real_scalar
+from ._validate import (as_float_array, index, positive_int, positive_scalar, real_scalar,
+                        short_repr)
 from .dynamics import fixed_mass_heavy_ball, matched_heavy_ball
 
 __all__ = [
@@ -55,6 +56,10 @@ __all__ = [
     "sweep_double_well",
     "sweep_xor",
 ]
+
+
+def __dir__():
+    return list(__all__)
 
 
 def wilson_interval(successes, n, z=1.96):
@@ -88,7 +93,8 @@ def wilson_interval(successes, n, z=1.96):
     z = positive_scalar(z, "z")
     s = as_float_array(successes, "successes")
     if np.any(s < 0) or np.any(s > n) or np.any(s != np.round(s)):
-        raise ValueError(f"`successes` must be integers in [0, n] = [0, {n}], got {successes!r}")
+        raise ValueError(f"`successes` must be integers in [0, n] = [0, {n}], got "
+                         f"{short_repr(successes)}")
     p = s / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
@@ -224,7 +230,7 @@ def holm(pvalues):
     """
     p = as_float_array(pvalues, "pvalues", ndim=1)
     if np.any(p < 0) or np.any(p > 1):
-        raise ValueError(f"`pvalues` must lie in [0, 1], got {pvalues!r}")
+        raise ValueError(f"`pvalues` must lie in [0, 1], got {short_repr(pvalues)}")
     m = p.size
     order = np.argsort(p, kind="stable")
     adj = np.maximum.accumulate(np.minimum(1.0, (m - np.arange(m)) * p[order]))
@@ -267,9 +273,9 @@ def heavy_ball_stable(step, momentum, lam):
     rho = as_float_array(momentum, "momentum")
     lam = as_float_array(lam, "lam")
     if np.any(s <= 0):
-        raise ValueError(f"`step` must be > 0, got {step!r}")
+        raise ValueError(f"`step` must be > 0, got {short_repr(step)}")
     if np.any(rho < 0) or np.any(rho >= 1):
-        raise ValueError(f"`momentum` must lie in [0, 1), got {momentum!r}")
+        raise ValueError(f"`momentum` must lie in [0, 1), got {short_repr(momentum)}")
     out = (s * lam > 0) & (s * lam < 2 * (1 + rho))
     return bool(out) if out.ndim == 0 else out
 
@@ -311,7 +317,8 @@ def stationary_variance(step, momentum, lam, sigma):
     lam = positive_scalar(lam, "lam")
     sigma = real_scalar(sigma, "sigma", low=0.0)
     if not s * lam < 2 * (1 + rho):
-        raise ValueError(f"unstable: `step` * `lam` = {s * lam!r} must be < 2 (1 + `momentum`) = "
+        raise ValueError(f"unstable: `step` * `lam` = {short_repr(s * lam)} must be < "
+                         "2 (1 + `momentum`) = "
                          f"{2 * (1 + rho)!r}; there is no stationary variance")
     return (1 + rho) * s * sigma ** 2 / ((1 - rho) * lam * (2 * (1 + rho) - s * lam))
 
@@ -350,12 +357,38 @@ class DoubleWellStream:
 
     def potential(self, w):
         r"""The average potential :math:`\tfrac14 (w^2-1)^2 + \bar a w`."""
-        w = np.asarray(w, dtype=np.float64)
+        w = as_float_array(w, "w")
         return 0.25 * (w * w - 1) ** 2 + self.tilt * w
 
     def grad(self, p, w):
-        r"""Gradient of pattern ``p``: :math:`w^3 - w + a_p` (``p`` an int or int array like ``w``)."""
-        w = np.asarray(w, dtype=np.float64)
+        r"""Gradient of pattern ``p``: :math:`w^3 - w + a_p`.
+
+        Parameters
+        ----------
+        p : int or array of int
+            The pattern, ``0 <= p < P`` (``P = a.size``); an array has the shape of ``w``.
+        w : float or array_like
+            The weight(s), finite.
+
+        Returns
+        -------
+        ndarray
+            The shape of ``w`` (a 0-d array for a scalar).
+
+        Raises
+        ------
+        ValueError
+            ``p`` out of range or of another shape than ``w``; ``w`` not finite.
+        TypeError
+            ``p`` not an integer, ``w`` not real.
+        """
+        n = self.a.size
+        context = f" (the stream has {n} patterns)"
+        p = index(p, "p", n, what="a pattern index", context=context)
+        w = as_float_array(w, "w")
+        if np.ndim(p) and np.shape(p) != w.shape:
+            raise ValueError(f"`p` as an array must have the shape of `w`, {w.shape}, "
+                             f"got {np.shape(p)}")
         return w ** 3 - w + self.a[p]
 
 
@@ -401,18 +434,29 @@ def _xor_units(theta, x):
     return th, x1, x2, h1, h2, _SIGMOID(th[6] * h1 + th[7] * h2 + th[8])
 
 
+def _check_theta(theta):
+    """A batch of B >= 1 flat 2-2-1 networks, shape (B, 9); one network (9,) gets a hint."""
+    arr = as_float_array(theta, "theta")
+    if arr.ndim != 2 or arr.shape[1] != 9 or arr.shape[0] == 0:
+        hint = "; for one network pass `theta[None, :]`" if arr.shape == (9,) else ""
+        raise ValueError("`theta` must have shape (B, 9), B >= 1 networks of 9 "
+                         f"parameters, got shape {arr.shape}{hint}")
+    return arr
+
+
 def _check_batch(theta, x, d=None):
-    theta = as_float_array(theta, "theta", ndim=2)
-    if theta.shape[1] != 9:
-        raise ValueError(f"`theta` must have shape (B, 9), got {theta.shape}")
-    x = as_float_array(x, "x", ndim=2)
-    if x.shape != (theta.shape[0], 2):
-        raise ValueError(f"`x` must have shape (B, 2) = ({theta.shape[0]}, 2), got {x.shape}")
+    theta = _check_theta(theta)
+    B = theta.shape[0]
+    x = as_float_array(x, "x")
+    if x.shape != (B, 2):
+        raise ValueError(f"`x` must have shape (B, 2) = ({B}, 2), one input per "
+                         f"network, got shape {x.shape}")
     if d is None:
         return theta, x
-    d = as_float_array(d, "d", ndim=1)
-    if d.shape != (theta.shape[0],):
-        raise ValueError(f"`d` must have shape (B,) = ({theta.shape[0]},), got {d.shape}")
+    d = as_float_array(d, "d")
+    if d.shape != (B,):
+        raise ValueError(f"`d` must have shape (B,) = ({B},), one target per network, "
+                         f"got shape {d.shape}")
     return theta, x, d
 
 
@@ -432,6 +476,13 @@ def xor_forward(theta, x):
     -------
     h : ndarray, shape (B, 2)
     y : ndarray, shape (B,)
+
+    Raises
+    ------
+    ValueError
+        ``theta`` not of shape (B, 9) with B >= 1, ``x`` not (B, 2), or non-finite values.
+    TypeError
+        Arguments that are not arrays of real numbers.
     """
     theta, x = _check_batch(theta, x)
     _, _, _, h1, h2, y = _xor_units(theta, x)
@@ -459,6 +510,13 @@ def xor_grad(theta, x, d):
         \nabla_{W_k} = -Y_k\, x_{k-1}^\top, \qquad \nabla_{b_k} = -Y_k.
 
     Shapes: ``theta`` (B, 9), ``x`` (B, 2), ``d`` (B,); returns (B, 9).
+
+    Raises
+    ------
+    ValueError
+        Other shapes, or non-finite values.
+    TypeError
+        Arguments that are not arrays of real numbers.
     """
     return _xor_grad(*_check_batch(theta, x, d))
 
@@ -475,11 +533,15 @@ def xor_cost(theta):
     r"""The total cost :math:`C = \sum_{p=1}^4 (d_p - y_p)^2` of each network, shape (B,).
 
     The patterns are those of :func:`lagprop.datasets.xor`; ``theta`` has shape (B, 9).
+
+    Raises
+    ------
+    ValueError
+        ``theta`` not of shape (B, 9) with B >= 1, or non-finite values.
+    TypeError
+        Arguments that are not arrays of real numbers.
     """
-    theta = as_float_array(theta, "theta", ndim=2)
-    if theta.shape[1] != 9:
-        raise ValueError(f"`theta` must have shape (B, 9), got {theta.shape}")
-    return _xor_cost(theta)
+    return _xor_cost(_check_theta(theta))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -665,7 +727,8 @@ def _setup(rhos, eta, mu, spacing, n_seeds, n_epochs):
         raise ValueError(f"`rhos` must be a 1-D array of momenta, got shape {rhos.shape}")
     if (eta is None) == (mu is None):
         raise ValueError("give exactly one of `eta` (matched reading: fixed effective rate) and "
-                         f"`mu` (fixed-mass reading), got eta={eta!r}, mu={mu!r}")
+                         f"`mu` (fixed-mass reading), got eta={short_repr(eta)}, "
+                         f"mu={short_repr(mu)}")
     try:
         if eta is not None:
             step, mom = matched_heavy_ball(eta, rhos)

@@ -11,9 +11,14 @@ explicit. The parameters of an N-layer network are the list ``params`` with
 
 import numpy as np
 
-from ._validate import as_float_array, positive_int, positive_scalar, real_scalar, seed_or_generator
+from ._validate import (_describe, as_float_array, positive_int, positive_scalar, real_scalar,
+                        seed_or_generator)
 
 __all__ = ["init_params", "check_sizes", "check_params", "sizes_of", "flatten", "unflatten", "n_params"]
+
+
+def __dir__():
+    return list(__all__)
 
 
 def init_params(sizes, *, seed=0, scale=1.0, bias=0.0):
@@ -85,29 +90,62 @@ def check_params(params, name="params"):
         ``b_k`` does not have ``W_k.shape[0]`` entries, consecutive layers do not chain
         (``W_k.shape[1] != W_{k-1}.shape[0]``), or a value is not finite.
     """
-    if isinstance(params, np.ndarray) or not hasattr(params, "__len__") or len(params) == 0:
-        raise ValueError(f"`{name}` must be a non-empty list of (W_k, b_k) pairs, got {params!r:.80}")
+    if isinstance(params, np.ndarray) and params.ndim == 1 and params.dtype.kind in "biuf":
+        raise ValueError(f"`{name}` must be a list of (W_k, b_k) pairs, got a flat "
+                         f"array of shape {params.shape}; use mlp.unflatten(theta, "
+                         "like) to split a parameter vector")
+    if (isinstance(params, (np.ndarray, str)) or not hasattr(params, "__len__")
+            or len(params) == 0):
+        raise ValueError(f"`{name}` must be a non-empty list of (W_k, b_k) pairs, got "
+                         f"{_describe(params)}")
     out = []
     for k, layer in enumerate(params, start=1):
-        if not isinstance(layer, (tuple, list)) or len(layer) != 2:
-            raise ValueError(f"`{name}[{k - 1}]` must be a pair (W_{k}, b_{k}), got {type(layer).__name__}")
+        if not _is_pair(layer):
+            raise ValueError(f"`{name}[{k - 1}]` must be a pair (W_{k}, b_{k}), got "
+                             f"{_describe(layer)}")
         W = as_float_array(layer[0], f"{name}[{k - 1}][0] (W_{k})", ndim=2)
         if 0 in W.shape:
-            raise ValueError(f"`{name}[{k - 1}][0]` (W_{k}) must have at least one row and column, "
-                             f"got shape {W.shape}")
+            raise ValueError(f"`{name}[{k - 1}][0]` (W_{k}) must have at least one row "
+                             f"and column, got shape {W.shape}")
         b = as_float_array(layer[1], f"{name}[{k - 1}][1] (b_{k})", ndim=1)
-        if b.shape[0] != W.shape[0]:
-            raise ValueError(
-                f"`{name}[{k - 1}][1]` (b_{k}) must have shape ({W.shape[0]},) to match W_{k} of shape "
-                f"{W.shape}, got {b.shape}"
-            )
-        if out and W.shape[1] != out[-1][0].shape[0]:
-            raise ValueError(
-                f"`{name}[{k - 1}][0]` (W_{k}) must have {out[-1][0].shape[0]} columns to follow layer {k - 1} "
-                f"of width {out[-1][0].shape[0]}, got shape {W.shape}"
-            )
+        prev = out[-1][0].shape[0] if out else None
+        if b.shape[0] != W.shape[0] or (prev is not None and W.shape[1] != prev):
+            nxt = np.shape(params[k][0]) if k < len(params) and _is_pair(params[k]) else ()
+            next_cols = nxt[1] if len(nxt) == 2 else None
+            _raise_layer_mismatch(name, k, W.shape, b.shape, prev, next_cols)
         out.append((W, b))
     return out
+
+
+def _is_pair(layer):
+    return isinstance(layer, (tuple, list)) and len(layer) == 2
+
+
+def _raise_layer_mismatch(name, k, W_shape, b_shape, prev, next_cols):
+    """Say which of W_k and b_k is wrong; a transposed W_k is named as such.
+
+    ``prev`` is the width of layer k-1 (None for k = 1) and ``next_cols`` the column count of
+    W_{k+1} (None for the last layer): the widths the neighbours say layer k has.
+    """
+    where = f"`{name}[{k - 1}][0]` (W_{k})"
+    rule = "W_k has shape (n_k, n_{k-1}), one row per unit of layer k"
+    n_b = b_shape[0]
+    if n_b != W_shape[0]:
+        could_be_transposed = W_shape[1] == n_b and (prev is None or W_shape[0] == prev)
+        if could_be_transposed and next_cols == n_b:
+            raise ValueError(f"{where} looks transposed: {rule}, so ({n_b}, "
+                             f"{W_shape[0]}) here, got shape {W_shape}; pass W_{k}.T")
+        if could_be_transposed and next_cols is None:
+            raise ValueError(f"{where} of shape {W_shape} and `{name}[{k - 1}][1]` "
+                             f"(b_{k}) of shape {b_shape} disagree: {rule}; if W_{k} "
+                             f"is transposed pass W_{k}.T, else give b_{k} shape "
+                             f"({W_shape[0]},)")
+        raise ValueError(f"`{name}[{k - 1}][1]` (b_{k}) must have shape "
+                         f"({W_shape[0]},) to match "
+                         f"W_{k} of shape {W_shape} ({rule}), got {b_shape}")
+    raise ValueError(f"{where} must have {prev} columns to follow layer {k - 1} of "
+                     f"width {prev} "
+                     f"({rule}), got shape {W_shape}")
 
 
 def sizes_of(params):

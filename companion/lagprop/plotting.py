@@ -25,6 +25,11 @@ __all__ = [
     "animation_html",
 ]
 
+
+def __dir__():
+    return list(__all__)
+
+
 #: The Okabe-Ito palette (Okabe and Ito, *Color Universal Design*, 2008), black moved last: a
 #: colour cycle that stays distinguishable under deuteranopia, protanopia and tritanopia.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442",
@@ -51,6 +56,28 @@ _STYLE = {
     "axes.spines.right": False,
     "legend.frameon": False,
 }
+
+
+def _kind(obj, module, cls, name):
+    """Check that ``obj`` is a ``lagprop.<module>.<cls>`` (imported here, not at import)."""
+    import importlib
+
+    kind = getattr(importlib.import_module(f"lagprop.{module}"), cls)
+    if not isinstance(obj, kind):
+        raise TypeError(f"`{name}` must be a lagprop.{module}.{cls}, got "
+                        f"{type(obj).__name__}")
+    return obj
+
+
+def _series(x, name, m=None):
+    """A finite 1-D array (of ``m`` entries when given)."""
+    from ._validate import as_float_array
+
+    arr = as_float_array(x, name, ndim=1)
+    if m is not None and arr.shape != (m,):
+        raise ValueError(f"`{name}` must have shape ({m},) like the x values, got "
+                         f"{arr.shape}")
+    return arr
 
 
 def _matplotlib():
@@ -125,6 +152,7 @@ def adjoint_convergence(sweep, ax=None):
     slope-one guide. Returns the Axes."""
     import numpy as np
 
+    _kind(sweep, "adjoint", "ConvergenceSweep", "sweep")
     ax = axes(ax)
     h = np.asarray(sweep.h)
     ax.loglog(h, sweep.state_error, "s-", label=f"state $X(N)$ (order {sweep.order_state:.1f})")
@@ -166,11 +194,20 @@ def tie_map(tie, ax=None, *, fixed=None, title=None, annotate=None):
     from matplotlib.colors import ListedColormap
     from matplotlib.ticker import MaxNLocator
 
+    from ._validate import as_float_array, integer_ids
+
+    tie = integer_ids(tie, "tie", minimum=-1)
+    if tie.ndim != 2 or tie.size == 0:
+        raise ValueError("`tie` must be a non-empty 2-D array of parameter ids, got "
+                         f"shape {tie.shape}")
+    if fixed is not None:
+        fixed = as_float_array(fixed, "fixed")
+        if fixed.shape != tie.shape:
+            raise ValueError(f"`fixed` must have the shape of `tie`, {tie.shape}, got "
+                             f"{fixed.shape}")
     ax = axes(ax)
-    tie = np.asarray(tie)
     n = max(int(tie.max()) + 1, 1)
     if fixed is not None:
-        fixed = np.asarray(fixed, dtype=float)
         grey = np.ma.masked_where((tie >= 0) | (fixed == 0), np.ones(tie.shape))
         ax.imshow(grey, cmap="Greys", vmin=0, vmax=4, interpolation="nearest", aspect="equal")
     cmap = ListedColormap(list(OKABE_ITO[:n])) if n <= 7 else "viridis"
@@ -215,11 +252,21 @@ def influence_plot(eps, actual, predicted, ax=None):
     Returns
     -------
     matplotlib Axes
+
+    Raises
+    ------
+    ValueError
+        ``eps`` empty, not 1-D or not positive; ``actual`` or ``predicted`` of another
+        length; non-finite values.
     """
     import numpy as np
 
+    eps = _series(eps, "eps")
+    if eps.size == 0 or np.any(eps <= 0):
+        raise ValueError("`eps` must hold at least one perturbation size, all > 0")
+    actual = _series(actual, "actual", eps.size)
+    predicted = _series(predicted, "predicted", eps.size)
     ax = axes(ax)
-    eps, actual, predicted = (np.asarray(a, dtype=float) for a in (eps, actual, predicted))
     rem = np.abs(actual - predicted)
     ax.loglog(eps, np.abs(actual), "o", ms=4, label=r"actual $|\Delta C|$")
     ax.loglog(eps, np.abs(predicted), "-", label=r"predicted $|\langle B(k), \delta\rangle|$")
@@ -249,9 +296,27 @@ def gradient_cost_plot(x, series, *, xlabel, ylabel="cost in forward passes", lo
     Returns
     -------
     matplotlib Axes
+
+    Raises
+    ------
+    TypeError
+        ``series`` not a dict of ``(values, style)`` pairs.
+    ValueError
+        ``x`` not 1-D, or values of another length or not finite.
     """
+    x = _series(x, "x")
+    if not isinstance(series, dict):
+        raise TypeError(f"`series` must be a dict label -> (values, style), got "
+                        f"{type(series).__name__}")
+    checked = {}
+    for label, pair in series.items():
+        pair_ok = isinstance(pair, (tuple, list)) and len(pair) == 2
+        if not (pair_ok and isinstance(pair[1], str)):
+            raise TypeError(f"`series[{label!r}]` must be a pair (values, format string), "
+                            f"got {type(pair).__name__}")
+        checked[label] = (_series(pair[0], f"series[{label!r}]", x.size), pair[1])
     ax = axes(ax)
-    for label, (values, style) in series.items():
+    for label, (values, style) in checked.items():
         ax.plot(x, values, style, label=label)
     if logx:
         ax.set_xscale("log", base=2)
@@ -269,6 +334,12 @@ def success_rates(sweeps, labels, ax=None):
     spaced). Returns the Axes."""
     import numpy as np
 
+    sweeps, labels = list(sweeps), list(labels)
+    for i, sw in enumerate(sweeps):
+        _kind(sw, "landscapes", "MomentumSweep", f"sweeps[{i}]")
+    if len(labels) != len(sweeps):
+        raise ValueError(f"`labels` must hold one label per sweep ({len(sweeps)}), got "
+                         f"{len(labels)}")
     ax = axes(ax)
     for sw, lab in zip(sweeps, labels):
         x = -np.log10(1 - sw.rho + 1e-3)
@@ -288,6 +359,7 @@ def success_rates(sweeps, labels, ax=None):
 def convergence_times(sweep, ax=None, *, title=None):
     """Box plots of the time to converge of the successful seeds of a
     :class:`lagprop.landscapes.MomentumSweep`, one box per momentum. Returns the Axes."""
+    _kind(sweep, "landscapes", "MomentumSweep", "sweep")
     ax = axes(ax)
     data = [sweep.time[r][sweep.success[r]] for r in range(sweep.rho.size)]
     keep = [i for i, d in enumerate(data) if d.size]
@@ -309,6 +381,9 @@ def plot_ledger(ledger, ax=None, *, instants=None):
     ``instants`` (optional, shape (K,)) marks the supervision instants with thin vertical lines.
     Returns the Axes.
     """
+    _kind(ledger, "energy", "Ledger", "ledger")
+    if instants is not None:
+        instants = _series(instants, "instants")
     ax = axes(ax)
     ax.plot(ledger.t, ledger.T, label="kinetic $T$")
     ax.plot(ledger.t, ledger.D, label="dissipated $D$")

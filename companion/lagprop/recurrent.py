@@ -29,7 +29,8 @@ from scipy.optimize import root
 
 from . import activations as _act
 from ._errors import ConvergenceError
-from ._validate import as_float_array, as_patterns, choice, positive_int, positive_scalar, tolerance
+from ._validate import (as_float_array, as_patterns, choice, number, positive_int, positive_scalar,
+                        short_repr, tolerance)
 
 __all__ = [
     "FixedPoint",
@@ -57,6 +58,10 @@ __all__ = [
     "train",
     "completion_error",
 ]
+
+
+def __dir__():
+    return list(__all__)
 
 #: The explicit gradient methods of :func:`gradient` (which also accepts ``"auto"``).
 METHODS = ("relaxation", "solve", "bptt")
@@ -140,7 +145,7 @@ def _check_outputs(outputs, n):
     arr = np.atleast_1d(arr)
     if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"`outputs` must be a non-empty 1-D array of integer indices or a boolean mask, "
-                         f"got {arr!r}")
+                         f"got {short_repr(arr)}")
     if arr.min() < 0 or arr.max() >= n:
         raise ValueError(f"`outputs` must hold indices in [0, {n - 1}], got {arr.tolist()}")
     if np.unique(arr).size != arr.size:
@@ -301,8 +306,9 @@ def _failure(what, it, r, lam, h, *, linearisation, where="", advice=None):
     """
     if lam is None:
         return ConvergenceError(
-            f"{what} diverged after {it} iterations (last residual {r:.3e}){where}; no spectral "
-            "radius can be computed from a non-finite state", iterations=it, residual=r,
+            f"{what} diverged after {it} iterations (last residual "
+            f"{number(r, '.3e')}){where}; no spectral radius can be computed from a "
+            "non-finite state", iterations=it, residual=r,
             spectral_radius=None)
     rho, re = float(np.max(np.abs(lam))), float(np.max(lam.real))
     rad = rho if h == 1.0 else float(np.max(np.abs(1.0 - h + h * lam)))
@@ -316,9 +322,10 @@ def _failure(what, it, r, lam, h, *, linearisation, where="", advice=None):
         else:
             advice = " The iteration contracts: raise `max_iter`."
     return ConvergenceError(
-        f"{what} did not converge in {it} iterations: last residual {r:.3e}; {where}the spectral "
-        f"radius of the iteration is {rad:.4g} (of {linearisation}: {rho:.4g}, max Re lambda = "
-        f"{re:.4g}).{advice}", iterations=it, residual=r, spectral_radius=rad)
+        f"{what} did not converge in {it} iterations: last residual "
+        f"{number(r, '.3e')}; {where}the spectral radius of the iteration is "
+        f"{number(rad)} (of {linearisation}: {number(rho)}, max Re lambda = "
+        f"{number(re)}).{advice}", iterations=it, residual=r, spectral_radius=rad)
 
 
 def _damped(what, h):
@@ -513,9 +520,10 @@ def _costate_solve(W, A, G, F):
             rho, re = float(np.max(np.abs(lam))), float(np.max(lam.real))
             gap = float(np.min(np.abs(lam - 1.0)))
             raise ConvergenceError(
-                "the direct costate solve (I - W^T F'(A)) B = -grad C failed: the matrix is "
-                f"singular, an eigenvalue of W^T F'(A) lies {gap:.3g} from 1 (spectral radius "
-                f"{rho:.4g}, max Re lambda = {re:.4g}); no costate exists at this fixed point",
+                "the direct costate solve (I - W^T F'(A)) B = -grad C failed: the "
+                "matrix is singular, an eigenvalue of W^T F'(A) lies "
+                f"{number(gap, '.3g')} from 1 (spectral radius {number(rho)}, max Re "
+                f"lambda = {number(re)}); no costate exists at this fixed point",
                 iterations=0, residual=np.inf, spectral_radius=rho)
     return B, dF * B
 
@@ -579,19 +587,32 @@ def costate(W, u, x, targets, outputs, *, activation="tanh", method="relaxation"
 
 
 def _bptt_rows(W, U, D, idx, F, K):
-    """K unrolled iterations from X = 0 and the reverse pass; returns C (summed), dC/dW."""
+    """K unrolled iterations from X = 0 and the reverse pass; returns C (summed), dC/dW.
+
+    Float64 overflow (weights too large for K steps) raises FloatingPointError, not NaN.
+    """
     Xs, As = [np.zeros_like(U)], [None]
-    for _ in range(K):
-        As.append(Xs[-1] @ W.T + U)
-        Xs.append(F.f(As[-1]))
-    XK = Xs[-1]
-    C = float(np.sum((D - XK[:, idx]) ** 2))
-    B = -_grad_cost(XK, D, idx)  # B_K = 2 (d - x_K) on the outputs
-    dW = np.zeros_like(W)
-    for k in range(K, 0, -1):
-        Y = F.df(As[k]) * B  # Y_k = F'(A_k) B_k
-        dW -= Y.T @ Xs[k - 1]  # dC/dW = -sum_k Y_k x_{k-1}^T
-        B = Y @ W  # B_{k-1} = W^T Y_k
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(K):
+            As.append(Xs[-1] @ W.T + U)
+            Xs.append(F.f(As[-1]))
+        XK = Xs[-1]
+        C = float(np.sum((D - XK[:, idx]) ** 2))
+        B = -_grad_cost(XK, D, idx)  # B_K = 2 (d - x_K) on the outputs
+        dW = np.zeros_like(W)
+        for k in range(K, 0, -1):
+            Y = F.df(As[k]) * B  # Y_k = F'(A_k) B_k
+            dW -= Y.T @ Xs[k - 1]  # dC/dW = -sum_k Y_k x_{k-1}^T
+            B = Y @ W  # B_{k-1} = W^T Y_k
+    if not (np.isfinite(C) and np.all(np.isfinite(dW))):
+        bad = [k for k in range(1, K + 1) if not np.all(np.isfinite(Xs[k]))]
+        first = bad[0] if bad else None
+        where = (f"the state at step {first}" if first is not None
+                 else "the cost or its gradient")
+        raise FloatingPointError(
+            f"back-propagation through time overflowed float64 ({where} of {K}): the "
+            f"weights `W` (largest |W_ij| = {number(np.max(np.abs(W)), '.3g')}) are too "
+            f"large for `steps` = {K}; scale them down or unroll fewer steps")
     return C, dW
 
 
@@ -926,7 +947,8 @@ def train(W, inputs, targets, outputs, *, lr, epochs, activation="tanh", method=
             W = W - lr * dW
         if not np.all(np.isfinite(W)):
             raise ConvergenceError(f"training diverged at epoch {epoch + 1}: the weights overflowed "
-                                   f"(last cost {C:.6g}); use a smaller `lr` than {lr!r}",
+                                   f"(last cost {number(C, '.6g')}); use a smaller "
+                                   f"`lr` than {lr!r}",
                                    iterations=epoch + 1, residual=C)
         hist.append(W.copy())
     loss.append(_batch_gradient(W, U, D, idx, F, method, steps, tol, max_iter, h)[0])

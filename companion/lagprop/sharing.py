@@ -38,12 +38,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import activations as _act
-from ._validate import as_float_array, as_patterns, positive_int, positive_scalar, real_scalar
+from ._validate import (_describe, as_float_array, as_patterns, integer_ids, positive_int,
+                        positive_scalar, real_scalar)
 from .lagrangian import (
+    _DIVERGENCE,
     _check_targets,
     _cost,
     _costate,
     _forward,
+    _grown,
     _layer_activations,
     _weight_gradients,
     backprop,
@@ -70,6 +73,10 @@ __all__ = [
     "reparam_descent",
     "iterations_to",
 ]
+
+
+def __dir__():
+    return list(__all__)
 
 
 # ----------------------------------------------------------------------------- the chain rule
@@ -119,26 +126,28 @@ def check_ties(ties, name="ties"):
     ValueError
         If ``ties`` is not a non-empty list of pairs ``(tie_W, tie_b)`` with ``tie_W`` 2-D and
         ``tie_b`` 1-D of ``tie_W.shape[0]`` entries, if consecutive layers do not chain, or if an
-        entry is not an integer >= -1.
+        entry is not an integer >= -1 (floats holding integers below 2**62 are accepted; NaN, inf,
+        fractions and larger values are not).
     """
     if isinstance(ties, np.ndarray) or not hasattr(ties, "__len__") or len(ties) == 0:
-        raise ValueError(f"`{name}` must be a non-empty list of (tie_W, tie_b) pairs, got {ties!r:.80}")
+        raise ValueError(f"`{name}` must be a non-empty list of (tie_W, tie_b) pairs, "
+                         f"got {_describe(ties)}")
     out = []
     for k, layer in enumerate(ties, start=1):
         if not isinstance(layer, (tuple, list)) or len(layer) != 2:
-            raise ValueError(f"`{name}[{k - 1}]` must be a pair (tie_W, tie_b), got {type(layer).__name__}")
+            raise ValueError(f"`{name}[{k - 1}]` must be a pair (tie_W, tie_b), got "
+                             f"{_describe(layer)}")
         arrs = []
         for part, nd in zip(layer, (2, 1)):
-            a = np.asarray(part)
+            try:
+                a = np.asarray(part)
+            except (TypeError, ValueError) as exc:  # ragged
+                raise ValueError(f"`{name}[{k - 1}]` must hold a 2-D and a 1-D array "
+                                 "of ids, got "
+                                 f"{_describe(part)}") from exc
             if a.ndim != nd:
                 raise ValueError(f"`{name}[{k - 1}]` must hold a 2-D and a 1-D array, got shape {a.shape}")
-            if a.size and not np.issubdtype(a.dtype, np.integer):
-                if not (np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a))):
-                    raise ValueError(f"`{name}[{k - 1}]` must hold integer parameter ids, got dtype {a.dtype}")
-            a = a.astype(np.int64)
-            if a.size and a.min() < -1:
-                raise ValueError(f"`{name}[{k - 1}]` ids must be >= -1 (-1: not a parameter), got {a.min()}")
-            arrs.append(a)
+            arrs.append(integer_ids(a, f"{name}[{k - 1}]", minimum=-1))
         tW, tb = arrs
         if tb.shape[0] != tW.shape[0]:
             raise ValueError(f"`{name}[{k - 1}]` tie_b must have {tW.shape[0]} entries, got {tb.shape[0]}")
@@ -175,13 +184,13 @@ def _tie_ids(ties):
 def dense_ties(n_out, n_in, *, start=0, bias=True):
     r"""The tie map of an ordinary dense layer: every weight its own parameter.
 
-    Ids run from ``start`` row by row over :math:`W` (shape (n_out, n_in)), then over :math:`b`
+    Ids run from ``start`` row by row over :math:`W` (shape ``(n_out, n_in)``), then over :math:`b`
     (or the bias is fixed, id -1, when ``bias`` is False).
 
     Returns
     -------
-    tie_W : ndarray of int64, shape (n_out, n_in)
-    tie_b : ndarray of int64, shape (n_out,)
+    tie_W : ndarray of int64, shape ``(n_out, n_in)``
+    tie_b : ndarray of int64, shape ``(n_out,)``
     """
     n_out, n_in = positive_int(n_out, "n_out"), positive_int(n_in, "n_in")
     start = positive_int(start, "start", minimum=0)
@@ -524,7 +533,8 @@ class UnfoldedRNN:
         return expand(u, self.ties, fixed=self.fixed)
 
     def inputs(self, xs):
-        """Sequences ``xs`` of shape (P, T, n_in) (or (T, n_in)) as layer-0 rows of shape (P, T*n_in)."""
+        """Sequences ``xs`` of shape ``(P, T, n_in)`` (or ``(T, n_in)``) as layer-0 rows of
+        shape ``(P, T*n_in)``."""
         xs = as_float_array(xs, "xs")
         if xs.ndim == 2:
             xs = xs[None]
@@ -547,15 +557,22 @@ class UnfoldedRNN:
 def unfold_rnn(n_in, n_hidden, n_out, steps, *, activation="tanh"):
     r"""Unfold a recurrent network over ``steps`` time steps into a tied layered network.
 
+    The layers of the unfolding hold
+
     .. math::
 
-        X(0) = (x_1, \dots, x_T), \qquad X(t) = \big(h_t, x_{t+1}, \dots, x_T\big), \qquad
-        X(T+1) = y,
+        X(0) &= (x_1, \dots, x_T), \\
+        X(t) &= (h_t, x_{t+1}, \dots, x_T), \quad 1 \le t \le T, \\
+        X(T+1) &= y,
 
-        W(t) = \begin{pmatrix} W_{\mathrm{rec}} & W_{\mathrm{in}} & 0 \\ 0 & 0 & \mathrm{Id}
-        \end{pmatrix} \ (1 < t \le T), \qquad
-        W(1) = \begin{pmatrix} W_{\mathrm{in}} & 0 \\ 0 & \mathrm{Id} \end{pmatrix}, \qquad
-        W(T+1) = W_{\mathrm{out}}.
+    and its weight matrices are (the middle one for :math:`1 < t \le T`)
+
+    .. math::
+
+        W(1) &= \begin{pmatrix} W_{\mathrm{in}} & 0 \\ 0 & \mathrm{Id} \end{pmatrix}, \\
+        W(t) &= \begin{pmatrix} W_{\mathrm{rec}} & W_{\mathrm{in}} & 0 \\
+                 0 & 0 & \mathrm{Id} \end{pmatrix}, \\
+        W(T+1) &= W_{\mathrm{out}}.
 
     The blocks :math:`W_{\mathrm{in}}, W_{\mathrm{rec}}` (and the bias :math:`b`) carry the same
     ids in every layer; the identity blocks and zeros are fixed (id -1). See
@@ -564,10 +581,14 @@ def unfold_rnn(n_in, n_hidden, n_out, steps, *, activation="tanh"):
 
     Parameters
     ----------
-    n_in, n_hidden, n_out : int
-        Widths of :math:`x_t`, :math:`h_t` and :math:`y`.
+    n_in : int
+        Width of each input :math:`x_t`, >= 1.
+    n_hidden : int
+        Number of hidden units, the width of :math:`h_t`, >= 1.
+    n_out : int
+        Width of the output :math:`y`, read once from :math:`h_T`, >= 1.
     steps : int
-        :math:`T`, the number of time steps.
+        :math:`T`, the number of time steps, >= 1.
     activation : str, keyword-only
         The hidden units' :math:`f`.
 
@@ -609,30 +630,69 @@ def unfold_rnn(n_in, n_hidden, n_out, steps, *, activation="tanh"):
 def rnn_forward(W_in, W_rec, b, W_out, c, xs, *, activation="tanh"):
     r"""Run the recurrent network of :class:`UnfoldedRNN` directly, step by step.
 
-    .. math:: h_0 = 0, \quad h_t = f(W_{\mathrm{rec}} h_{t-1} + W_{\mathrm{in}} x_t + b), \quad
-              y = W_{\mathrm{out}} h_T + c
+    .. math::
+
+        h_0 = 0, \qquad
+        h_t = f(W_{\mathrm{rec}} h_{t-1} + W_{\mathrm{in}} x_t + b), \qquad
+        y = W_{\mathrm{out}} h_T + c.
+
+    Below, ``m``, ``h`` and ``o`` are the widths of :math:`x_t`, :math:`h_t` and :math:`y`.
 
     Parameters
     ----------
-    W_in : (n_hidden, n_in); W_rec : (n_hidden, n_hidden); b : (n_hidden,);
-    W_out : (n_out, n_hidden); c : (n_out,)
-    xs : array_like, shape (P, T, n_in) or (T, n_in)
+    W_in : array_like, shape ``(h, m)``
+        Input weights :math:`W_{\mathrm{in}}`, one row per hidden unit.
+    W_rec : array_like, shape ``(h, h)``
+        Recurrent weights :math:`W_{\mathrm{rec}}`, from :math:`h_{t-1}` to :math:`h_t`.
+    b : array_like, shape ``(h,)``
+        Hidden bias :math:`b`.
+    W_out : array_like, shape ``(o, h)``
+        Output weights :math:`W_{\mathrm{out}}`, read from the last hidden state.
+    c : array_like, shape ``(o,)``
+        Output bias :math:`c`.
+    xs : array_like, shape ``(P, T, m)`` or ``(T, m)``
+        P input sequences of T steps (one sequence if 2-D).
+    activation : str, keyword-only
+        The hidden units' :math:`f`.
 
     Returns
     -------
-    y : ndarray, shape (P, n_out)
-    H : ndarray, shape (P, T + 1, n_hidden)
+    y : ndarray, shape ``(P, o)``
+    H : ndarray, shape ``(P, T + 1, h)``
         The hidden states :math:`h_0, \dots, h_T`.
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not fit together (the message names the array and the shape it needs),
+        non-finite values, an unknown activation.
+    TypeError
+        Arrays that are not real numbers.
     """
     f = _act.get(activation, argname="activation").f
     W_in = as_float_array(W_in, "W_in", ndim=2)
+    h, m = W_in.shape
     W_rec = as_float_array(W_rec, "W_rec", ndim=2)
+    b = as_float_array(b, "b", ndim=1)
     W_out = as_float_array(W_out, "W_out", ndim=2)
-    b, c = as_float_array(b, "b", ndim=1), as_float_array(c, "c", ndim=1)
+    c = as_float_array(c, "c", ndim=1)
+    fits = f"to fit `W_in` of shape {(h, m)} ({h} hidden units, {m} inputs)"
+    for arr, what, shape in ((W_rec, "W_rec", (h, h)), (b, "b", (h,))):
+        if arr.shape != shape:
+            raise ValueError(f"`{what}` must have shape {shape} {fits}, got {arr.shape}")
+    if W_out.shape[1] != h:
+        transposed = W_out.shape[0] == h and W_out.shape[1] == c.size
+        hint = "; pass W_out.T" if transposed else ""
+        raise ValueError(f"`W_out` must have shape (n_out, {h}), one row per output "
+                         f"and one column per hidden unit, {fits}, got "
+                         f"{W_out.shape}{hint}")
+    if c.shape != (W_out.shape[0],):
+        raise ValueError(f"`c` must have shape ({W_out.shape[0]},), one entry per row "
+                         f"of `W_out` of shape {W_out.shape}, got {c.shape}")
     xs = as_float_array(xs, "xs")
+    if xs.ndim not in (2, 3) or xs.shape[-1] != m:
+        raise ValueError(f"`xs` must have shape (P, T, {m}) or (T, {m}), got {xs.shape}")
     xs = xs[None] if xs.ndim == 2 else xs
-    if xs.ndim != 3 or xs.shape[2] != W_in.shape[1]:
-        raise ValueError(f"`xs` must have shape (P, T, {W_in.shape[1]}), got {xs.shape}")
     P, T, _ = xs.shape
     H = np.zeros((P, T + 1, W_rec.shape[0]))
     for t in range(1, T + 1):
@@ -712,6 +772,18 @@ def reparam_descent(params_U, M, inputs, targets, *, lr, steps, activation="tanh
         After the last step.
     losses : ndarray, shape (steps + 1,)
         The cost before each step and after the last.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments (as for :func:`linear_transform` and
+        :func:`lagprop.lagrangian.gradient_descent`).
+    lagprop.ConvergenceError
+        The iteration diverged: the cost grew to more than a million times its starting
+        value, as :func:`lagprop.lagrangian.gradient_descent` stops; the message names
+        ``lr``.
+    FloatingPointError
+        A step overflowed float64 before that (see :func:`lagprop.lagrangian.backprop`).
     """
     lr = positive_scalar(lr, "lr")
     steps = positive_int(steps, "steps", minimum=0)
@@ -721,10 +793,14 @@ def reparam_descent(params_U, M, inputs, targets, *, lr, steps, activation="tanh
     losses = np.empty(steps + 1)
     for i in range(steps):
         losses[i], gW = backprop(linear_transform(params_U, M), inputs, targets, **kw)
+        if losses[i] > _DIVERGENCE * losses[0]:
+            raise _grown(losses, i, steps, lr)
         gU = linear_transform_gradient(gW, M)
         params_U = [(U - lr * g, c - lr * gc) for (U, c), (g, gc) in zip(params_U, gU)]
     fwd = forward(linear_transform(params_U, M), inputs, **kw)
     losses[steps] = cost(fwd.X[-1], _check_targets(targets, params_U, fwd.X[0].shape[0]))
+    if losses[steps] > _DIVERGENCE * losses[0]:
+        raise _grown(losses, steps, steps, lr)
     return params_U, losses
 
 
@@ -869,7 +945,7 @@ def conv1d(x, kernels, bias, *, stride=1, padding=0):
 
     Returns
     -------
-    ndarray, shape (P, F, n_out)
+    ndarray, shape ``(P, F, n_out)``
         :math:`n_{out}` = :func:`conv1d_output_length`.
 
     Raises
@@ -906,7 +982,7 @@ def conv1d_costate(x, kernels, Y, *, stride=1, padding=0):
     x : array_like, shape (P, C, n)
         The layer's input, as given to :func:`conv1d`.
     kernels : array_like, shape (F, C, K)
-    Y : array_like, shape (P, F, n_out)
+    Y : array_like, shape ``(P, F, n_out)``
     stride, padding : int, keyword-only
 
     Returns

@@ -24,6 +24,7 @@ from ._validate import as_float_array, positive_scalar, real_scalar, seed_or_gen
 
 __all__ = [
     "I1",
+    "EPS_MIN",
     "mollifier",
     "mollifier_normaliser",
     "Stream",
@@ -34,13 +35,60 @@ __all__ = [
     "jittered_stream",
 ]
 
+
+def __dir__():
+    return list(__all__)
+
 #: :math:`\int_{-1}^{1} \exp(1 - 1/(1-s^2))\,ds`, computed with scipy.integrate.quad (checked in tests).
 I1 = 1.2069003224378765
 
 
+
+
+def _smallest_eps():
+    e = (1.0 / np.finfo(np.float64).max) / I1  # subnormal, so rounded: walk up to the first
+    with np.errstate(over="ignore"):          # whose normaliser is finite
+        while not np.isfinite(1.0 / (e * I1)):
+            e = np.nextafter(e, np.inf)
+        while np.isfinite(1.0 / (np.nextafter(e, 0.0) * I1)):
+            e = np.nextafter(e, 0.0)
+    return float(e)
+
+
+#: The smallest half-width whose normaliser :math:`1/(\varepsilon I_1)` is a finite float64
+#: (about 4.6e-309).
+EPS_MIN = _smallest_eps()
+
+
+def _check_eps(eps):
+    eps = positive_scalar(eps, "eps")
+    if eps < EPS_MIN:
+        raise ValueError(f"`eps` must be >= {EPS_MIN:.3g} (below it the mollifier's "
+                         f"height 1/(eps I1) overflows float64), got {eps!r}")
+    return eps
+
+
 def mollifier_normaliser(eps):
-    r"""The constant :math:`Z_\varepsilon = 1/(\varepsilon I_1)` that gives the mollifier unit mass."""
-    return 1.0 / (positive_scalar(eps, "eps") * I1)
+    r"""The constant :math:`Z_\varepsilon = 1/(\varepsilon I_1)` that gives the mollifier unit mass.
+
+    Parameters
+    ----------
+    eps : float
+        Half-width of the support, at least :data:`EPS_MIN` (about 4.6e-309).
+
+    Returns
+    -------
+    float
+        :math:`Z_\varepsilon`, finite.
+
+    Raises
+    ------
+    ValueError
+        If ``eps`` is not a finite number >= :data:`EPS_MIN`.
+    TypeError
+        If ``eps`` is not a real number.
+    """
+    return 1.0 / (_check_eps(eps) * I1)
 
 
 def mollifier(tau, eps):
@@ -69,11 +117,11 @@ def mollifier(tau, eps):
     Raises
     ------
     ValueError
-        If ``eps`` is not a finite positive number or ``tau`` is not finite.
+        If ``eps`` is not a finite number >= :data:`EPS_MIN` or ``tau`` is not finite.
     TypeError
         If ``tau`` is not real (None, complex, text).
     """
-    eps = positive_scalar(eps, "eps")
+    eps = _check_eps(eps)
     tau = as_float_array(tau, "tau")
     inside = np.abs(tau) < eps  # tested before squaring: no overflow for huge offsets
     s2 = (tau[inside] / eps) ** 2
@@ -117,7 +165,7 @@ def check_windows(times, eps, name="times"):
         overlap, or the first window starts before t = 0.
     """
     t = check_times(times, name)
-    eps = positive_scalar(eps, "eps")
+    eps = _check_eps(eps)
     if t.size > 1:
         gaps = np.diff(t)
         i = int(np.argmin(gaps))
@@ -141,9 +189,9 @@ class Stream:
     ----------
     times : ndarray, shape (K,)
         Instants, strictly increasing and >= 0.
-    inputs : ndarray, shape (K, n_in)
+    inputs : ndarray, shape ``(K, n_in)``
         One input pattern per instant.
-    targets : ndarray, shape (K, n_out)
+    targets : ndarray, shape ``(K, n_out)``
         One target per instant.
     """
 
@@ -181,7 +229,7 @@ def _count(inputs):
 
 
 def stream(times, inputs, targets):
-    """A :class:`Stream` from explicit instants, inputs (K, n_in) and targets (K, n_out).
+    """A :class:`Stream` from explicit instants, inputs ``(K, n_in)`` and targets ``(K, n_out)``.
 
     1-D ``inputs`` or ``targets`` are read as one scalar per instant. Raises ``ValueError`` as
     :func:`check_times` does, or when the row counts disagree.
@@ -194,7 +242,7 @@ def even_stream(inputs, targets, *, spacing, start=None):
 
     Parameters
     ----------
-    inputs, targets : array_like, shape (K, n_in), (K, n_out)
+    inputs, targets : array_like, shape ``(K, n_in)``, ``(K, n_out)``
         The pairs, in presentation order.
     spacing : float, keyword-only
         :math:`\Delta > 0`.
