@@ -922,7 +922,7 @@ BAD_CALLS = [
         "vjp, cotangents width",
         lambda: G.vjp(W, X, {"x2": np.zeros((4, 2))}),
         ValueError,
-        r"`cotangents\['x2'\]` must have 1 columns",
+        r"`cotangents\['x2'\]` must have 1 column",
     ),
     (
         "vjp, cotangents rows",

@@ -139,7 +139,7 @@ def test_validation():
     v = _direction(params, 0)
     with pytest.raises(ValueError, match="`v` must have the structure of `params`"):
         lagrangian.hessian_vector(params, x, d, v[:1])
-    with pytest.raises(ValueError, match="`v\\[0\\]\\[1\\]`"):
+    with pytest.raises(ValueError, match="`v\\[0\\]\\[0\\]` \\(W_1\\) looks transposed"):
         lagrangian.hessian_vector(params, x, d, [(v[0][0].T, v[0][1])] + v[1:])
     wide = [(np.zeros((2, 4)), np.zeros(2)), (np.zeros((1, 2)), np.zeros(1))]
     with pytest.raises(ValueError, match="`v` must have the structure of `params`"):
