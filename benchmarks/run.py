@@ -12,7 +12,7 @@ without ``.git``) and the machine's load average, since the machine may be share
 Options: ``--quick`` (fewer repeats, for a smoke run), ``--skip-book`` (do not time the chapters
 again; the last recorded chapter times are kept), ``--book-only`` (time only the chapters; the
 other sections keep their last record, each with the date and commit it came from),
-``--commit SHA`` (the commit of an exported tree).
+``--commit SHA`` (the commit of an exported tree), ``--rounds N`` (rounds over the chapters).
 """
 
 import argparse
@@ -20,6 +20,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -246,16 +247,25 @@ def bench_book(repeats):
     env["PYTHONPATH"] = str(ROOT / "companion")
     chapters = toc_chapters()
     samples = {c: [] for c in chapters}
+    cpu = {c: [] for c in chapters}
+    load = []
     with tempfile.TemporaryDirectory() as out:
         for _ in range(repeats):
             for chapter in chapters:
                 nb = ROOT / chapter
+                load.append(os.getloadavg()[0])
+                c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 t0 = time.perf_counter()
                 subprocess.run(["nice", "-n", "10", str(jupyter), "nbconvert", "--to", "notebook",
                                 "--execute", "--output-dir", out, "--output", nb.stem, str(nb)],
                                cwd=nb.parent, env=env, check=True, capture_output=True)
                 samples[chapter].append(time.perf_counter() - t0)
-    return [{"chapter": c, "time_s": summary(np.array(samples[c]))} for c in chapters]
+                c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu[chapter].append(c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime)
+    bench_book.load = {"min": float(np.min(load)), "median": float(np.median(load)),
+                       "max": float(np.max(load))}
+    return [{"chapter": c, "time_s": summary(np.array(samples[c])),
+             "cpu_s": summary(np.array(cpu[c]))} for c in chapters]
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,13 +319,29 @@ def markdown(res):
     if res.get("book"):
         total = sum(r["time_s"]["median"] for r in res["book"])
         mb = res.get("book_machine", m)
+        lb = res.get("book_load")
+        during = (f" The 1-minute load average during the runs ranged from {lb['min']:.1f} to "
+                  f"{lb['max']:.1f} (median {lb['median']:.1f}), so the wall times include "
+                  "waiting for the CPU; the CPU time (user and system, of nbconvert and its "
+                  "kernel) depends much less on the load." if lb else "")
+        has_cpu = all("cpu_s" in r for r in res["book"])
         lines += ["", "## Executing the book", "",
                   describe(mb) + f" Each chapter of `_toc.yml` ({len(res['book'])}) ran under "
                   "`nice jupyter nbconvert --execute`, one at a time, "
                   f"{res['book'][0]['time_s']['repeats']} rounds; the time includes starting the "
-                  "kernel.", "", "| chapter | time |", "|---|---|"]
-        lines += [f"| `{r['chapter']}` | {r['time_s']['median']:.1f} s ± {r['time_s']['iqr']:.1f} |" for r in res["book"]]
-        lines.append(f"| **all chapters** | **{total:.1f} s** |")
+                  "kernel." + during, "",
+                  "| chapter | wall time | CPU time |" if has_cpu else "| chapter | time |",
+                  "|---|---|---|" if has_cpu else "|---|---|"]
+        for r in res["book"]:
+            row = f"| `{r['chapter']}` | {r['time_s']['median']:.1f} s ± {r['time_s']['iqr']:.1f} |"
+            if has_cpu:
+                row += f" {r['cpu_s']['median']:.1f} s ± {r['cpu_s']['iqr']:.1f} |"
+            lines.append(row)
+        if has_cpu:
+            cpu_total = sum(r["cpu_s"]["median"] for r in res["book"])
+            lines.append(f"| **all chapters** | **{total:.1f} s** | **{cpu_total:.1f} s** |")
+        else:
+            lines.append(f"| **all chapters** | **{total:.1f} s** |")
     return "\n".join(lines) + "\n"
 
 
@@ -326,13 +352,15 @@ def main(argv=None):
     ap.add_argument("--book-only", action="store_true",
                     help="time only the chapters; keep the other sections' last record")
     ap.add_argument("--commit", help="the commit of an exported tree without .git")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds over the chapters (default 3)")
     args = ap.parse_args(argv)
     reps = 5 if args.quick else 21
     if args.book_only:
         res = json.loads(OUT_JSON.read_text())
         print("book ...", flush=True)
         res["book_machine"] = machine(args.commit)
-        res["book"] = bench_book(1 if args.quick else 3)
+        res["book"] = bench_book(1 if args.quick else args.rounds)
+        res["book_load"] = bench_book.load
         OUT_JSON.write_text(json.dumps(res, indent=2) + "\n")
         OUT_MD.write_text(markdown(res))
         print(markdown(res))
@@ -346,11 +374,13 @@ def main(argv=None):
     res["dynamics"] = bench_dynamics(reps)
     if not args.skip_book:
         print("book ...", flush=True)
-        res["book"] = bench_book(1 if args.quick else 3)
+        res["book"] = bench_book(1 if args.quick else args.rounds)
+        res["book_load"] = bench_book.load
     elif OUT_JSON.exists():  # keep the chapters' last recorded times, with their own record
         old = json.loads(OUT_JSON.read_text())
         res["book"] = old.get("book")
         res["book_machine"] = old.get("book_machine", old["machine"])
+        res["book_load"] = old.get("book_load")
     OUT_JSON.write_text(json.dumps(res, indent=2) + "\n")
     OUT_MD.write_text(markdown(res))
     print(markdown(res))
