@@ -5,8 +5,14 @@ It writes ``benchmarks/results.json`` and ``benchmarks/results.md``; the book's 
 appendix shows the Markdown table. Times are medians over repeated runs, reported with their
 spread (the interquartile range); the machine they came from is recorded with them.
 
+Every record names the commit it measured (``git rev-parse HEAD``, marked "with uncommitted
+changes" when the tree differs from it, or the value of ``--commit`` when the tree is an export
+without ``.git``) and the machine's load average, since the machine may be shared.
+
 Options: ``--quick`` (fewer repeats, for a smoke run), ``--skip-book`` (do not time the chapters
-again; the last recorded chapter times are kept).
+again; the last recorded chapter times are kept), ``--book-only`` (time only the chapters; the
+other sections keep their last record, each with the date and commit it came from),
+``--commit SHA`` (the commit of an exported tree), ``--rounds N`` (rounds over the chapters).
 """
 
 import argparse
@@ -14,7 +20,10 @@ import datetime as _dt
 import json
 import os
 import platform
+import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 OUT_JSON = ROOT / "benchmarks" / "results.json"
 OUT_MD = ROOT / "benchmarks" / "results.md"
+TOC = ROOT / "_toc.yml"
 
 
 def summary(samples):
@@ -53,11 +63,28 @@ def timeit(fn, repeats):
     return summary(rotating_samples({"fn": fn}, repeats)["fn"])
 
 
-def machine():
+def commit(override=None):
+    """The commit the measured tree comes from, and whether the tree differs from it."""
+    if override:
+        return override
+    try:
+        sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "book",
+                                "companion", "benchmarks/run.py"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout; pass --commit)"
+    return sha + (" with uncommitted changes" if dirty else "")
+
+
+def machine(sha=None):
     import scipy
 
     info = {
         "date": _dt.date.today().isoformat(),
+        "commit": commit(sha),
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
@@ -189,22 +216,56 @@ def bench_dynamics(repeats):
 # 4. The book: execution time of each chapter
 
 
+def toc_chapters():
+    """The chapter notebooks listed in ``_toc.yml``, in the book's order (appendix pages are not
+    notebooks and are left out)."""
+    import yaml
+
+    toc = yaml.safe_load(TOC.read_text())
+    files = []
+
+    def walk(entries):
+        for e in entries or []:
+            if "file" in e:
+                files.append(e["file"])
+            walk(e.get("sections"))
+            walk(e.get("chapters"))
+
+    walk(toc.get("parts"))
+    return [f + ".ipynb" for f in files if (ROOT / (f + ".ipynb")).exists()]
+
+
 def bench_book(repeats):
-    import nbformat
-    from nbclient import NotebookClient
+    """Wall time of ``nice jupyter nbconvert --execute`` on each chapter, one at a time.
 
-    rows = []
-    for nb_path in sorted((ROOT / "book").rglob("*.ipynb")):
-        if ".ipynb_checkpoints" in nb_path.parts:
-            continue
-
-        def run():
-            nb = nbformat.read(nb_path, as_version=4)
-            NotebookClient(nb, timeout=120, kernel_name="python3",
-                           resources={"metadata": {"path": str(nb_path.parent)}}).execute()
-
-        rows.append({"chapter": nb_path.relative_to(ROOT).as_posix(), "time_s": timeit(run, repeats)})
-    return rows
+    The time includes starting the kernel, as a reader's ``nbconvert`` run would; the chapters
+    run one after another (never in parallel), ``repeats`` rounds, so a shared machine's drift
+    reaches all of them alike.
+    """
+    jupyter = Path(sys.executable).with_name("jupyter")
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env["PYTHONPATH"] = str(ROOT / "companion")
+    chapters = toc_chapters()
+    samples = {c: [] for c in chapters}
+    cpu = {c: [] for c in chapters}
+    load = []
+    with tempfile.TemporaryDirectory() as out:
+        for _ in range(repeats):
+            for chapter in chapters:
+                nb = ROOT / chapter
+                load.append(os.getloadavg()[0])
+                c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                t0 = time.perf_counter()
+                subprocess.run(["nice", "-n", "10", str(jupyter), "nbconvert", "--to", "notebook",
+                                "--execute", "--output-dir", out, "--output", nb.stem, str(nb)],
+                               cwd=nb.parent, env=env, check=True, capture_output=True)
+                samples[chapter].append(time.perf_counter() - t0)
+                c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu[chapter].append(c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime)
+    bench_book.load = {"min": float(np.min(load)), "median": float(np.median(load)),
+                       "max": float(np.max(load))}
+    return [{"chapter": c, "time_s": summary(np.array(samples[c])),
+             "cpu_s": summary(np.array(cpu[c]))} for c in chapters]
 
 
 # --------------------------------------------------------------------------------------------
@@ -214,11 +275,20 @@ def fmt(t):
     return "n/a" if t is None else f"{t['median'] * 1e3:.2f} ms ± {t['iqr'] * 1e3:.2f}"
 
 
+def describe(m):
+    """One sentence naming the date, commit, machine and load of a record."""
+    load = (f"; 1-minute load average {m['load_average_1min']:g} on {m['cpus']} CPUs when it "
+            "started (a shared machine: other work ran at the same time)"
+            if "load_average_1min" in m else "")
+    return (f"Recorded on {m['date']} at commit {m.get('commit', 'not recorded')}: {m['platform']}, "
+            f"{m['cpus']} CPUs, Python {m['python']}, NumPy {m['numpy']}, SciPy {m['scipy']}"
+            + (f", BLAS {', '.join(m['blas'])}" if m.get("blas") else "") + load + ".")
+
+
 def markdown(res):
     m = res["machine"]
     lines = [
-        f"Recorded on {m['date']}: {m['platform']}, {m['cpus']} CPUs, Python {m['python']}, "
-        f"NumPy {m['numpy']}, SciPy {m['scipy']}" + (f", BLAS {', '.join(m['blas'])}" if m.get("blas") else "") + ".",
+        describe(m),
         "Times are medians ± interquartile range.",
         "",
         "## The cost of a gradient",
@@ -248,9 +318,30 @@ def markdown(res):
                   f"{d['mollified_s']['median'] / d['exact_s']['median']:.0f}x |"]
     if res.get("book"):
         total = sum(r["time_s"]["median"] for r in res["book"])
-        lines += ["", "## Executing the book", "", "| chapter | time |", "|---|---|"]
-        lines += [f"| `{r['chapter']}` | {r['time_s']['median']:.1f} s ± {r['time_s']['iqr']:.1f} |" for r in res["book"]]
-        lines.append(f"| **all chapters** | **{total:.1f} s** |")
+        mb = res.get("book_machine", m)
+        lb = res.get("book_load")
+        during = (f" The 1-minute load average during the runs ranged from {lb['min']:.1f} to "
+                  f"{lb['max']:.1f} (median {lb['median']:.1f}), so the wall times include "
+                  "waiting for the CPU; the CPU time (user and system, of nbconvert and its "
+                  "kernel) depends much less on the load." if lb else "")
+        has_cpu = all("cpu_s" in r for r in res["book"])
+        lines += ["", "## Executing the book", "",
+                  describe(mb) + f" Each chapter of `_toc.yml` ({len(res['book'])}) ran under "
+                  "`nice jupyter nbconvert --execute`, one at a time, "
+                  f"{res['book'][0]['time_s']['repeats']} rounds; the time includes starting the "
+                  "kernel." + during, "",
+                  "| chapter | wall time | CPU time |" if has_cpu else "| chapter | time |",
+                  "|---|---|---|" if has_cpu else "|---|---|"]
+        for r in res["book"]:
+            row = f"| `{r['chapter']}` | {r['time_s']['median']:.1f} s ± {r['time_s']['iqr']:.1f} |"
+            if has_cpu:
+                row += f" {r['cpu_s']['median']:.1f} s ± {r['cpu_s']['iqr']:.1f} |"
+            lines.append(row)
+        if has_cpu:
+            cpu_total = sum(r["cpu_s"]["median"] for r in res["book"])
+            lines.append(f"| **all chapters** | **{total:.1f} s** | **{cpu_total:.1f} s** |")
+        else:
+            lines.append(f"| **all chapters** | **{total:.1f} s** |")
     return "\n".join(lines) + "\n"
 
 
@@ -258,9 +349,23 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats")
     ap.add_argument("--skip-book", action="store_true", help="do not time the chapters")
+    ap.add_argument("--book-only", action="store_true",
+                    help="time only the chapters; keep the other sections' last record")
+    ap.add_argument("--commit", help="the commit of an exported tree without .git")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds over the chapters (default 3)")
     args = ap.parse_args(argv)
     reps = 5 if args.quick else 21
-    res = {"machine": machine()}
+    if args.book_only:
+        res = json.loads(OUT_JSON.read_text())
+        print("book ...", flush=True)
+        res["book_machine"] = machine(args.commit)
+        res["book"] = bench_book(1 if args.quick else args.rounds)
+        res["book_load"] = bench_book.load
+        OUT_JSON.write_text(json.dumps(res, indent=2) + "\n")
+        OUT_MD.write_text(markdown(res))
+        print(markdown(res))
+        return 0
+    res = {"machine": machine(args.commit)}
     print("gradient cost ...", flush=True)
     res["gradient_cost"] = bench_gradient_cost(reps)
     print("recurrent ...", flush=True)
@@ -269,9 +374,13 @@ def main(argv=None):
     res["dynamics"] = bench_dynamics(reps)
     if not args.skip_book:
         print("book ...", flush=True)
-        res["book"] = bench_book(1 if args.quick else 3)
-    elif OUT_JSON.exists():  # keep the chapters' last recorded times
-        res["book"] = json.loads(OUT_JSON.read_text()).get("book")
+        res["book"] = bench_book(1 if args.quick else args.rounds)
+        res["book_load"] = bench_book.load
+    elif OUT_JSON.exists():  # keep the chapters' last recorded times, with their own record
+        old = json.loads(OUT_JSON.read_text())
+        res["book"] = old.get("book")
+        res["book_machine"] = old.get("book_machine", old["machine"])
+        res["book_load"] = old.get("book_load")
     OUT_JSON.write_text(json.dumps(res, indent=2) + "\n")
     OUT_MD.write_text(markdown(res))
     print(markdown(res))
