@@ -485,6 +485,8 @@ RICH = [
     "```{table} Costs\n:name: tab-a\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n```\n\n"
     "```{figure} pic.png\n:name: fig-a\n:alt: A dot\n\nThe *dot*.\n```\n\n"
     "\\begin{align}\na &= b\n\\end{align}",
+    "1. First\n\n   $$\n   z\n   $$ (eq-b)\n2. Next\n\n"
+    "```{code-block} python\n:caption: A listing\n:name: code-a\n\nx = 1\n```",
 ]
 TWO = ["# Two\n\n(sec-far)=\n## Far away\n\n```{prf:lemma}\n:label: lem-far\nL.\n```"]
 
@@ -558,6 +560,12 @@ def test_rich_definition_lists_tables_figures_and_amsmath(rich):
         "*Table 1.1:* Costs\n\n| a | b |\n|---|---:|\n| 1 | 2 |\n\n"
         "![A dot](pic.png)\n\n*Fig. 1.1:* The *dot*.\n\n"
         "$$\n\\begin{align}\na &= b \\tag{1.2}\n\\end{align}\n$$")
+
+
+def test_rich_display_math_stays_in_its_list_item_and_listings_are_numbered(rich):
+    assert _cell(rich, 5) == (
+        "1. First\n\n   $$\n   z \\tag{1.3}\n   $$\n\n2. Next\n\n"
+        "*Listing 1.1:* A listing\n\n```python\nx = 1\n```")
 
 
 def test_rich_code_cells_verbatim_and_figure_captions_after_them(rich):

@@ -259,7 +259,10 @@ class Renderer:
         if node.get("nb_element"):
             raise UnknownNode(f"{self.doc}: a MyST-NB {node['nb_element']} element "
                               f"(line {node.line}) inside a block")
-        return self.blocks(node)  # a {div}, a captioned code block: its content
+        if node.get("literal_block"):  # a code block with a caption (a listing)
+            return "\n\n".join(self._caption(node, c) if isinstance(c, nodes.caption)
+                                 else self.block(c) for c in node.children)
+        return self.blocks(node)  # a {div}: its content
 
     def _block_dropdown_main(self, node):
         """sphinx-design's dropdown (its HTML form): ``<details>`` with its title; the
