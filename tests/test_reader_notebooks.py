@@ -482,7 +482,8 @@ RICH = [
     "```{epigraph}\nA quote.\n```\n\n```{div} wide\nBody.\n```",
     "Costate\n: The multiplier.\n  Continued.\n\n"
     "- one\n- two\n\n3. three\n4. four\n\n"
-    "```{table} Costs\n:name: tab-a\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n```\n\n"
+    "```{table} Costs\n:name: tab-a\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n"
+    "| `x\\|y` | $u\\|v$ and p\\|q |\n```\n\n"
     "```{figure} pic.png\n:name: fig-a\n:alt: A dot\n\nThe *dot*.\n```\n\n"
     "\\begin{align}\na &= b\n\\end{align}",
     "1. First\n\n   $$\n   z\n   $$ (eq-b)\n2. Next\n\n"
@@ -557,7 +558,8 @@ def test_rich_definition_lists_tables_figures_and_amsmath(rich):
     assert _cell(rich, 4) == (
         "- **Costate**: The multiplier.\n  Continued.\n\n- one\n- two\n\n"
         "3. three\n4. four\n\n"
-        "*Table 1.1:* Costs\n\n| a | b |\n|---|---:|\n| 1 | 2 |\n\n"
+        "*Table 1.1:* Costs\n\n| a | b |\n|---|---:|\n| 1 | 2 |\n"
+        "| `x\\|y` | $u\\vert v$ and p\\|q |\n\n"
         "![A dot](pic.png)\n\n*Fig. 1.1:* The *dot*.\n\n"
         "$$\n\\begin{align}\na &= b \\tag{1.2}\n\\end{align}\n$$")
 

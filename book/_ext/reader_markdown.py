@@ -44,9 +44,8 @@ ADMONITION_TITLES = {
 PROOF_NODES = {  # sphinx-proof's numbered node types (one per counter), and its others
     "axiom_node", "theorem_node", "lemma_node", "algorithm_node", "definition_node",
     "remark_node", "conjecture_node", "corollary_node", "criterion_node",
-    "example_node",
-    "property_node", "observation_node", "proposition_node", "assumption_node",
-    "notation_node", "unenumerable_node"}
+    "example_node", "property_node", "observation_node", "proposition_node",
+    "assumption_node", "notation_node", "unenumerable_node"}
 # myst-parser's classes for a column's alignment
 ALIGN = {"text-left": ":---", "text-right": "---:", "text-center": ":---:"}
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -106,10 +105,11 @@ class Rendered:
     cited: list = field(default_factory=list)
 
 
-def _escape(text):
-    """Plain text as markdown that Jupyter shows as that text."""
+def _escape(text, table=False):
+    """Plain text as markdown that Jupyter shows as that text (in a table cell, when
+    ``table``)."""
     text = text.replace("\\", "\\\\")
-    text = re.sub(r"([*`$])", r"\\\1", text)
+    text = re.sub(r"([*`$|])" if table else r"([*`$])", r"\\\1", text)
     text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
     # what would open an HTML tag
     text = re.sub(r"<(?=[A-Za-z][A-Za-z0-9-]*[\s/>]|[/!?])", "&lt;", text)
@@ -169,7 +169,8 @@ class Renderer:
     # --- the page, cell by cell -------------------------------------------------------
     def render(self, doctree) -> Rendered:
         self._cell = 0
-        self._walk(doctree, 0)
+        self._table = False  # inside a table cell: "|" escaped
+        self._walk(doctree.children, 0)
         return self.rendered
 
     def _cell_of(self, node):
@@ -188,16 +189,14 @@ class Renderer:
             md = self.rendered.markdown
             md[cell] = md[cell] + "\n\n" + text if cell in md else text
 
-    def _walk(self, parent, level):
-        for node in parent.children:
-            if isinstance(node, nodes.section) and type(node) is nodes.section:
+    def _walk(self, children, level):
+        for node in children:
+            if type(node) is nodes.section:
                 title = node.children[0]
                 if not isinstance(title, nodes.title):
                     raise UnknownNode(f"{self.doc}: a section without a title")
                 self._add(self._cell_of(title), self._heading(node, title, level + 1))
-                node = node.deepcopy()
-                node.children = node.children[1:]
-                self._walk(node, level + 1)
+                self._walk(node.children[1:], level + 1)
             elif (isinstance(node, nodes.container)
                   and node.get("nb_element") == "cell_code"):
                 index = int(node["cell_index"])
@@ -236,7 +235,7 @@ class Renderer:
 
     def inline(self, node):
         if isinstance(node, nodes.Text):
-            return _escape(node.astext())
+            return _escape(node.astext(), self._table)
         name = type(node).__name__
         method = getattr(self, f"_inline_{name}", None)
         if method is None:
@@ -337,12 +336,8 @@ class Renderer:
             node[0], nodes.title) else ""
         return self._admonition(node, title)
 
-    def _named_admonition(self, node):
+    def _named_admonition(self, node):  # _block_note, _block_warning, ... (below)
         return self._admonition(node, ADMONITION_TITLES[type(node).__name__])
-
-    for _name in ADMONITION_TITLES:
-        locals()[f"_block_{_name}"] = _named_admonition
-    del _name
 
     def _block_topic(self, node):
         return self._block_admonition(node)
@@ -401,8 +396,11 @@ class Renderer:
                 for entry in row.children:
                     if entry.get("morecols") or entry.get("morerows"):
                         raise UnknownNode(f"{self.doc}: a table cell spanning cells")
-                    text = self.blocks(entry).replace("\n", " ")
-                    cells.append(text.replace("|", r"\|"))
+                    self._table = True
+                    try:
+                        cells.append(self.blocks(entry).replace("\n", " "))
+                    finally:
+                        self._table = False
                 line = "| " + " | ".join(cells) + " |"
                 if header is None:
                     header = len(cells)
@@ -492,9 +490,8 @@ class Renderer:
 
     def _proof(self, admonition):
         """*Proof.* and the text, closed by a square (as sphinx-proof's HTML)."""
-        first = admonition.children[0] if admonition.children else None
-        body = self.blocks(admonition)
-        if isinstance(first, nodes.paragraph) and body.startswith("Proof. "):
+        body = self.blocks(admonition)  # sphinx-proof put "Proof. " before the text
+        if body.startswith("Proof. "):
             body = "*Proof.* " + body[len("Proof. "):]
         elif body.startswith("Proof."):
             body = "*Proof.*" + body[len("Proof."):]
@@ -553,7 +550,7 @@ class Renderer:
         return f"**{self.inlines(node)}**"
 
     def _inline_literal(self, node):
-        text = node.astext()
+        text = node.astext().replace("|", "\\|") if self._table else node.astext()
         ticks = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
         pad = " " if text.startswith("`") or text.endswith("`") else ""
         return f"{ticks}{pad}{text}{pad}{ticks}"
@@ -561,7 +558,10 @@ class Renderer:
     _inline_literal_strong = _inline_literal_emphasis = _inline_literal
 
     def _inline_math(self, node):
-        return f"${node.astext()}$"
+        tex = node.astext()
+        if self._table:  # a "|" would split the cell
+            tex = tex.replace("|", r"\vert ")
+        return f"${tex}$"
 
     def _inline_inline(self, node):
         return self.inlines(node)
@@ -621,6 +621,11 @@ class Renderer:
 
     def _inline_footnote_reference(self, node):
         return f"<sup>{self.inlines(node)}</sup>"
+
+
+for _name in ADMONITION_TITLES:
+    setattr(Renderer, f"_block_{_name}", Renderer._named_admonition)
+del _name
 
 
 def render(doctree, numbers: BookData, docname: str) -> Rendered:
