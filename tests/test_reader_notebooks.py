@@ -388,16 +388,33 @@ def _markdown_cells(texts):
             for k, text in enumerate(texts)]
 
 
-def _small_book(tmp_path, markdown, numbered=False, after=(), two=None):
+BIB = """
+@article{knuth84, author = {Donald E. Knuth}, title = {Literate Programming},
+         journal = {The Computer Journal}, volume = {27}, number = {2},
+         pages = {97--111}, year = {1984}}
+@book{uncited, author = {No One}, title = {Never Cited}, publisher = {P}, year = {2000}}
+"""
+
+
+def _small_book(tmp_path, markdown, numbered=False, after=(), two=None, bib=False):
     """A book of one chapter (book/a/one.ipynb: these markdown cells, an install cell,
-    a reader-only widget, an html-only still, then the cells ``after``), and a second
-    chapter book/a/two.ipynb when ``two`` (its markdown cells) is given."""
+    a reader-only widget, an html-only still, then the cells ``after``), a second
+    chapter book/a/two.ipynb when ``two`` (its markdown cells) is given, and a page of
+    references when ``bib``."""
     src = tmp_path / "src"
     (src / "book" / "a").mkdir(parents=True)
-    (src / "conf.py").write_text(CONF.format(ext=str(ROOT / "book" / "_ext")))
+    conf = CONF.format(ext=str(ROOT / "book" / "_ext"))
+    if bib:
+        conf += ('extensions.append("sphinxcontrib.bibtex")\n'
+                 'bibtex_bibfiles = ["refs.bib"]\n'
+                 'bibtex_reference_style = "author_year"\n')
+        (src / "refs.bib").write_text(BIB)
+        (src / "references.md").write_text("# References\n\n```{bibliography}\n:all:\n```\n")
+    (src / "conf.py").write_text(conf)
     (src / "_config.yml").write_text(
         "repository:\n  url: https://github.com/org/repo\n")
-    docs = "book/a/one\n" + ("book/a/two\n" if two else "")
+    docs = ("book/a/one\n" + ("book/a/two\n" if two else "")
+            + ("references\n" if bib else ""))
     (src / "index.md").write_text("# Small book\n\n```{toctree}\n"
                                   + (":numbered:\n" if numbered else "") + docs + "```\n")
     widget = _code("slider", [rn.READER_ONLY])
@@ -487,7 +504,8 @@ RICH = [
     "```{figure} pic.png\n:name: fig-a\n:alt: A dot\n\nThe *dot*.\n```\n\n"
     "\\begin{align}\na &= b\n\\end{align}",
     "1. First\n\n   $$\n   z\n   $$ (eq-b)\n2. Next\n\n"
-    "```{code-block} python\n:caption: A listing\n:name: code-a\n\nx = 1\n```",
+    "```{code-block} python\n:caption: A listing\n:name: code-a\n\nx = 1\n```\n\n"
+    "As {cite:t}`knuth84` says {cite:p}`knuth84`.",
 ]
 TWO = ["# Two\n\n(sec-far)=\n## Far away\n\n```{prf:lemma}\n:label: lem-far\nL.\n```"]
 
@@ -502,7 +520,7 @@ def rich(tmp_path_factory):
                                               "name": "fig-plot"}})
     plot["outputs"] = [{"output_type": "display_data", "metadata": {},
                         "data": {"image/png": PNG, "text/plain": ["<Figure>"]}}]
-    src = _small_book(tmp, RICH, numbered=True, two=TWO,
+    src = _small_book(tmp, RICH, numbered=True, two=TWO, bib=True,
                       after=[plot, {"cell_type": "markdown", "id": "z", "metadata": {},
                                     "source": "After the plot."}])
     (src / "book" / "a" / "pic.png").write_bytes(base64.b64decode(PNG))
@@ -567,16 +585,25 @@ def test_rich_definition_lists_tables_figures_and_amsmath(rich):
 def test_rich_display_math_stays_in_its_list_item_and_listings_are_numbered(rich):
     assert _cell(rich, 5) == (
         "1. First\n\n   $$\n   z \\tag{1.3}\n   $$\n\n2. Next\n\n"
-        "*Listing 1.1:* A listing\n\n```python\nx = 1\n```")
+        "*Listing 1.1:* A listing\n\n```python\nx = 1\n```\n\n"
+        "As Knuth [1984] says [Knuth, 1984].")  # as the page shows them
 
 
 def test_rich_code_cells_verbatim_and_figure_captions_after_them(rich):
     cells = rich["cells"]
     code = [k for k, (t, _) in enumerate(cells) if t == "code"]
     assert [cells[k][1] for k in code] == ["install", "slider", "plot()"]
-    assert cells[code[-1] + 1:] == [("markdown", "*Fig. 1.2:* Costs by *layer*"),
-                                    ("markdown", "After the plot.")]
+    assert cells[code[-1] + 1:-1] == [("markdown", "*Fig. 1.2:* Costs by *layer*"),
+                                      ("markdown", "After the plot.")]
     assert_plain(rich["text"])
+
+
+def test_rich_the_works_cited_listed_at_the_end_as_the_reference_page_has_them(rich):
+    kind, text = rich["cells"][-1]
+    assert kind == "markdown" and text.startswith("**References**\n\n- ")
+    entries = text.split("\n")[2:]
+    assert len(entries) == 1 and "Knuth" in entries[0] and "Literate" in entries[0]
+    assert "*The Computer Journal*" in entries[0] and "Never Cited" not in text
 
 
 def test_rich_second_chapter_and_the_stored_rendering(rich):

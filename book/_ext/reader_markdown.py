@@ -61,8 +61,7 @@ class BookData:
 
     ``secnumbers``: docname -> {"#anchor" (or "" for the page's title): "2.1"};
     ``fignumbers``: docname -> {figtype: {node id: "2.1"}}; ``figtype``: the std
-    domain's ``get_enumerable_node_type`` (node -> figtype or None);
-    ``citations``: citation id -> bibliography key.
+    domain's ``get_enumerable_node_type`` (node -> figtype or None).
     """
 
     pages_url: str
@@ -70,13 +69,11 @@ class BookData:
     fignumbers: dict = field(default_factory=dict)
     numfig_format: dict = field(default_factory=dict)
     figtype: object = None
-    citations: dict = field(default_factory=dict)
     math_numsep: str | None = "."  # None: equations numbered per page (no math_numfig)
 
     @classmethod
     def from_env(cls, env, pages_url):
         std = env.get_domain("std")
-        cite = env.domaindata.get("cite", {})
         return cls(
             pages_url=pages_url,
             secnumbers={doc: {a: ".".join(map(str, n)) for a, n in nums.items()}
@@ -86,7 +83,6 @@ class BookData:
                         for doc, types in env.toc_fignumbers.items()},
             numfig_format=dict(env.config.numfig_format or {}),
             figtype=std.get_enumerable_node_type,
-            citations={c.citation_id: c.key for c in cite.get("citations", [])},
             math_numsep=(env.config.math_numsep
                          if env.config.math_numfig and env.config.numfig else None),
         )
@@ -98,7 +94,8 @@ class BookData:
 @dataclass
 class Rendered:
     """A chapter's markdown cells by notebook cell index, the captions to put after code
-    cells, and the bibliography keys it cites (in order of first citation)."""
+    cells, and the bibliography entries it cites (``(docname, citation id)``, in order
+    of first citation)."""
 
     markdown: dict = field(default_factory=dict)
     captions: dict = field(default_factory=dict)
@@ -170,6 +167,7 @@ class Renderer:
     def render(self, doctree) -> Rendered:
         self._cell = 0
         self._table = False  # inside a table cell: "|" escaped
+        self._citing = False  # inside a citation (sphinxcontrib-bibtex's text)
         self._walk(doctree.children, 0)
         return self.rendered
 
@@ -564,7 +562,13 @@ class Renderer:
         return f"${tex}$"
 
     def _inline_inline(self, node):
-        return self.inlines(node)
+        if "bibtex-citation" not in node["classes"]:
+            return self.inlines(node)
+        self._citing = True  # its references: to the reference list
+        try:
+            return self.inlines(node)
+        finally:
+            self._citing = False
 
     def _inline_abbreviation(self, node):
         return self.inlines(node)
@@ -595,9 +599,6 @@ class Renderer:
         if "refid" in node:
             return text
         uri = node.get("refuri", "")
-        cited = self._citation(node, uri)
-        if cited:
-            return text
         if not uri or uri.startswith("#"):
             return text
         if SCHEME.match(uri):
@@ -606,18 +607,17 @@ class Renderer:
         target = posixpath.normpath(posixpath.join(posixpath.dirname(self.doc), path))
         if target == f"{self.doc}.html":
             return text
+        if self._citing:  # the text, as the page shows it; the entry at the end
+            if not target.endswith(".html") or not anchor:
+                raise UnknownNode(f"{self.doc}: a citation of {uri!r}")
+            entry = (target[:-len(".html")], anchor)
+            if entry not in self.rendered.cited:
+                self.rendered.cited.append(entry)
+            return text
         url = self.numbers.pages_url + target + (f"#{anchor}" if anchor else "")
         return f"[{text}]({url})"
 
     _inline_number_reference = _inline_reference
-
-    def _citation(self, node, uri):
-        """The bibliography key a citation reference points at (recorded), or None."""
-        anchor = uri.partition("#")[2] or node.get("refid", "")
-        key = self.numbers.citations.get(anchor)
-        if key is not None and key not in self.rendered.cited:
-            self.rendered.cited.append(key)
-        return key
 
     def _inline_footnote_reference(self, node):
         return f"<sup>{self.inlines(node)}</sup>"
@@ -631,3 +631,17 @@ del _name
 def render(doctree, numbers: BookData, docname: str) -> Rendered:
     """The markdown of a chapter's resolved doctree, by notebook cell (see above)."""
     return Renderer(numbers, docname).render(doctree)
+
+
+def bibliography(doctree, numbers: BookData, docname: str) -> dict:
+    """The entries of the reference lists on a page, ``citation id -> (position,
+    markdown)``, as the page shows them (the label left out)."""
+    renderer = Renderer(numbers, docname)
+    renderer._table = renderer._citing = False
+    entries = {}
+    for k, citation in enumerate(doctree.findall(nodes.citation)):
+        start = 1 if citation.children and isinstance(citation[0], nodes.label) else 0
+        text = " ".join(renderer.blocks(citation, start).split())
+        for node_id in citation["ids"]:
+            entries[node_id] = (k, text)
+    return entries

@@ -26,8 +26,8 @@ page agree:
   proofs as "*Proof.*" and the text closed by a square; admonitions (notes, warnings,
   errata) as block quotes; solutions and dropdowns inside a closed ``<details>``
   element;
-- citations as the HTML shows them ("le Cun (1989)", "(le Cun, 1989)"), the chapter's
-  references listed at its end;
+- citations as the HTML shows them ("le Cun (1989)", "(le Cun, 1989)"), the works the
+  chapter cites listed at its end as the book's reference list shows them, in its order;
 - glossaries and definition lists as bullets, each term in bold before its definition;
   figures and tables under their numbered captions; index entries and targets dropped;
 - cells tagged ``remove-cell`` or ``html-only`` dropped; every other cell kept, code and
@@ -76,6 +76,7 @@ import sys
 from pathlib import Path
 
 import reader_markdown  # beside it: book/_ext is on the path (local_extensions)
+from docutils import nodes
 from reader_markdown import BookData, UnknownNode
 
 BOOK_DIR = "book"  # chapters live under book/; reader notebooks mirror that tree
@@ -106,61 +107,6 @@ def _repo_url_from_config(root):
 
     cfg = yaml.safe_load((Path(root) / "_config.yml").read_text())
     return cfg["repository"]["url"]
-
-
-
-
-class _RelativeBuilder:
-    """Enough of a builder for sphinxcontrib-bibtex's reference nodes (only their text
-    is used)."""
-
-    name = "html"
-
-    def get_relative_uri(self, fromdocname, todocname):
-        return ""
-
-
-def _citation_formatters(env, style=None):
-    """Citation labels and reference-list entries formatted by sphinxcontrib-bibtex's
-    own style (the labels order the chapter's list of references)."""
-    import pybtex.plugin
-    import pybtex_docutils
-    from sphinxcontrib.bibtex.plugin import find_plugin
-    from sphinxcontrib.bibtex.citation_target import parse_citation_targets
-    from sphinxcontrib.bibtex.domain import SphinxReferenceInfo
-    from sphinxcontrib.bibtex.style.referencing import format_references
-
-    if style is None:
-        style = find_plugin("sphinxcontrib.bibtex.style.referencing",
-                            env.config.bibtex_reference_style)()
-    citations, position = {}, {}
-    for cit in env.domaindata["cite"]["citations"]:
-        citations.setdefault(cit.key, cit)
-        position.setdefault(cit.key, len(position))
-    backend = pybtex_docutils.Backend()
-    markdown = pybtex.plugin.find_plugin("pybtex.backends", "markdown")()
-
-    def cite(role, target, docname):
-        refs = []  # in the bibliography's order, as the cite domain resolves them
-        targets = parse_citation_targets(target)
-        for tgt in sorted(targets, key=lambda t: position.get(t.key, -1)):
-            cit = citations.get(tgt.key)
-            if cit is None:
-                raise KeyError(f"unknown citation key {tgt.key!r} in {docname}")
-            info = SphinxReferenceInfo(builder=_RelativeBuilder(), fromdocname=docname,
-                                       todocname=cit.bibliography_key.docname,
-                                       citation_id=cit.citation_id, title=None,
-                                       pre_text=tgt.pre, post_text=tgt.post)
-            refs.append((cit.entry, cit.formatted_entry, info))
-        nodes = format_references(style, role, refs).render(backend)
-        return "".join(n.astext() for n in nodes)
-
-    def bib_entry(key):
-        return " ".join(citations[key].formatted_entry.text.render(markdown).split())
-
-    return cite, bib_entry
-
-
 
 
 INLINE = re.compile(
@@ -433,8 +379,38 @@ def _render(app, doctree, docname):
 
 
 def _doctree_resolved(app, doctree, docname):
-    if app.builder.format == "html" and _is_chapter(app, docname):
+    if app.builder.format != "html":
+        return
+    if _is_chapter(app, docname):
         _render(app, doctree, docname)
+    _read_bibliography(app, doctree, docname)
+
+
+def _read_bibliography(app, doctree, docname):
+    """The reference-list entries on a page (sphinxcontrib-bibtex's citation nodes),
+    kept for the chapters that cite them."""
+    if getattr(app, "_reader_bibliography", None) is None:
+        app._reader_bibliography = {}
+    if next(doctree.findall(nodes.citation), None) is not None:
+        app._reader_bibliography[docname] = reader_markdown.bibliography(
+            doctree, _book_data(app), docname)
+
+
+def _references(app, doc, cited):
+    """The entries of the works a chapter cites, in the order of the reference list."""
+    bib = app._reader_bibliography
+    entries = []
+    for page, node_id in cited:
+        if page not in bib:  # a page this build did not write
+            if page not in app.env.all_docs:
+                raise ConversionError(f"{doc}: a citation of {page!r}, not a page")
+            _read_bibliography(app, app.env.get_and_resolve_doctree(page, app.builder),
+                               page)
+        if node_id not in bib.get(page, {}):
+            raise ConversionError(f"{doc}: a citation of {page}#{node_id}, not an "
+                                  "entry of its reference list")
+        entries.append((page, *bib[page][node_id]))
+    return [text for _page, _k, text in sorted(entries)]
 
 
 def _write_reader_notebooks(app, exception):
@@ -443,8 +419,9 @@ def _write_reader_notebooks(app, exception):
     from sphinx.util import logging
 
     logger = logging.getLogger(__name__)
-    if getattr(app, "_reader_rendered", None) is None:
-        app._reader_rendered = {}
+    for name in ("_reader_rendered", "_reader_bibliography"):
+        if getattr(app, name, None) is None:
+            setattr(app, name, {})
     rendered = app._reader_rendered
     docs = sorted(d for d in app.env.found_docs if _is_chapter(app, d))
     for doc in docs:  # not written by this build (unchanged), or by a parallel writer
@@ -453,27 +430,26 @@ def _write_reader_notebooks(app, exception):
             if doc not in rendered:  # (the event above renders it, when connected)
                 _render(app, doctree, doc)
     failed = [str(rendered[d]) for d in docs if isinstance(rendered[d], Exception)]
-    if failed:
-        logger.warning("reader notebooks not written:\n  " + "\n  ".join(failed),
-                       type="reader_notebooks")
-        return
-    cite = app.env.domains.get("cite")  # sphinxcontrib-bibtex, when the book cites
-    formatters = (_citation_formatters(app.env, getattr(cite, "reference_style", None))
-                  if "cite" in app.env.domaindata else None)
     data = _book_data(app)
     chapters = {}
     for doc in docs:
         r = rendered[doc]
-        refs = []
-        if r.cited and formatters:
-            cite_text, bib_entry = formatters
-            keys = sorted(r.cited, key=lambda k: cite_text("t", k, doc).lower())
-            refs = [bib_entry(k) for k in keys]
+        if isinstance(r, Exception):
+            continue
+        try:
+            refs = _references(app, doc, r.cited)
+        except ConversionError as err:
+            failed.append(str(err))
+            continue
         chapters[doc] = {"title": app.env.titles[doc].astext(),
                          "page": f"{data.pages_url}{doc}.html",
                          "markdown": {str(k): v for k, v in sorted(r.markdown.items())},
                          "captions": {str(k): v for k, v in sorted(r.captions.items())},
                          "references": refs}
+    if failed:  # a warning: under -W the build fails, and says why
+        logger.warning("reader notebooks not written:\n  " + "\n  ".join(failed),
+                       type="reader_notebooks")
+        return
     store = {"srcdir": str(app.srcdir), "title": app.config.html_title,
              "chapters": chapters}
     Path(app.doctreedir, STORE).write_text(
@@ -482,7 +458,7 @@ def _write_reader_notebooks(app, exception):
     outdir = Path(app.outdir).parent / "notebooks"
     try:
         written = write_all(store, outdir, html_dir=app.outdir)
-    except ConversionError as err:  # a warning: under -W the build fails, and says why
+    except ConversionError as err:
         logger.warning(str(err), type="reader_notebooks")
         return
     logger.info(f"reader notebooks: {len(written)} written to {outdir}")
