@@ -156,7 +156,7 @@ def test_html_only_cells_dropped_reader_only_kept_and_widget_state_kept():
              {"cell_type": "markdown", "id": "r",
               "metadata": {"tags": [rn.READER_ONLY]}, "source": "Drag the *slider*."})
     nb["metadata"]["widgets"] = widgets
-    out = rn.convert_notebook(nb, _rendered(), "book/a/one")
+    out = rn.convert_notebook(nb, _rendered({2: "Drag nothing: ..."}), "book/a/one")
     assert ["".join(c["source"]) for c in out["cells"]] == [
         "slider()", "Drag the *slider*."]
     assert out["metadata"] == {"kernelspec": {"name": "python3"}, "widgets": widgets}
@@ -508,7 +508,8 @@ RICH = [
     "```{note}\nFirst line with $x$.\n\nSecond.\n```\n\n"
     "````{admonition} Erratum\n:class: warning\n\n"
     "The paper prints\n\n$$\ny\n$$\n````\n\n"
-    "```{epigraph}\nA quote.\n```\n\n```{div} wide\nBody.\n```",
+    "```{epigraph}\nA quote.\n```\n\n```{div} wide\nBody.\n```\n\n"
+    "<span class=\"x\">raw</span>",
     "Costate\n: The multiplier.\n  Continued.\n\n"
     "- one\n- two\n\n3. three\n4. four\n\n"
     "```{table} Costs\n:name: tab-a\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n"
@@ -534,7 +535,10 @@ def rich(tmp_path_factory):
                         "data": {"image/png": PNG, "text/plain": ["<Figure>"]}}]
     src = _small_book(tmp, RICH, numbered=True, two=TWO, bib=True,
                       after=[plot, {"cell_type": "markdown", "id": "z", "metadata": {},
-                                    "source": "After the plot."}])
+                                    "source": "After the plot."},
+                             {"cell_type": "markdown", "id": "h",
+                              "metadata": {"tags": [rn.HTML_ONLY]},
+                              "source": "Only on the page.\n\n<div>raw</div>"}])
     (src / "book" / "a" / "pic.png").write_bytes(base64.b64decode(PNG))
     run = _sphinx(src, tmp / "out")
     assert run.returncode == 0, run.stderr
@@ -583,7 +587,7 @@ def test_rich_admonitions_become_block_quotes(rich):
     assert _cell(rich, 3) == (
         "> **Note**\n>\n> First line with $x$.\n>\n> Second.\n\n"
         "> **Erratum**\n>\n> The paper prints\n>\n> $$\n> y\n> $$\n\n"
-        "> A quote.\n\nBody.")
+        "> A quote.\n\nBody.\n\n<span class=\"x\">raw</span>")
 
 
 def test_rich_definition_lists_tables_figures_and_amsmath(rich):
@@ -609,6 +613,9 @@ def test_rich_code_cells_verbatim_and_figure_captions_after_them(rich):
     assert [cells[k][1] for k in code] == ["install", "slider", "plot()"]
     assert cells[code[-1] + 1:-1] == [("markdown", "*Fig. 1.2:* Costs by *layer*"),
                                       ("markdown", "After the plot.")]
+    page = (rich["out"] / "html" / "book" / "a" / "one.html").read_text()
+    assert "Only on the page." in page and "<div>raw</div>" in page  # html-only
+    assert "Only on the page." not in rich["text"]
     assert_plain(rich["text"])
 
 

@@ -260,6 +260,8 @@ def convert_notebook(nb: dict, rendered: dict, docname: str, title: str = "") ->
     for index, cell in enumerate(nb["cells"]):
         tags = cell.get("metadata", {}).get("tags", [])
         if "remove-cell" in tags or HTML_ONLY in tags:
+            if HTML_ONLY in tags:  # the page shows it (rendered), the notebook not
+                used.add(index)
             continue
         if cell["cell_type"] == "markdown":
             if READER_ONLY in tags:  # the build never read it: as it is, plain markdown
