@@ -70,7 +70,8 @@ browser-deps:
 pdf: $(BOOK_STAMP) pdf-deps
 	rm -rf _build/latex _build/pdf
 	$(BIN)/jupyter-book build . --builder pdflatex -n -W --keep-going --path-output _build/pdf
-	mkdir -p _build/latex && cp _build/pdf/_build/latex/book.pdf _build/pdf/_build/latex/book.log _build/latex/
+	mkdir -p _build/latex && cp _build/pdf/_build/latex/book.pdf _build/pdf/_build/latex/book.log \
+	   _build/pdf/_build/latex/book.tex _build/latex/
 	test -s _build/latex/book.pdf
 	if [ -d _build/html ]; then cp _build/latex/book.pdf _build/html/book.pdf; fi
 
