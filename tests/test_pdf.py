@@ -218,26 +218,32 @@ def test_no_line_runs_past_the_margin():
     assert not over, f"{len(over)} lines past the margin by more than {OVERFULL_PT} pt:\n" + "\n".join(over)
 
 
-def _plain_runs(body):
+def _plain_runs(body, words=6):
     prose = re.sub(r"\$[^$]*\$|`[^`]*`|\{[^}]*\}|\([^)]*\)|\[[^\]]*\]", " | ", body)
-    return re.findall(r"(?:[A-Za-z][a-z]+,? ){5}[A-Za-z][a-z]+", prose)
+    return re.findall(rf"(?:[A-Za-z][a-z]+,? ){{{words - 1}}}[A-Za-z][a-z]+", prose)
 
 
 def test_no_figure_inside_a_solution(flat):
-    inside, checked = [], 0
+    """From a solution's title ("Solution to Exercise 1.1") to its last words, no caption."""
+    inside, checked, cursor = [], 0, 0  # chapters and their solutions in the PDF's order
     for p in CHAPTERS:
         md = _markdown(p)
         for m in re.finditer(r"^([:`]{3,})\{solution\}[^\n]*\n(.*?)^\1\s*$", md, flags=re.M | re.S):
-            runs = _plain_runs(re.sub(r"^:\w+:.*$", "", m.group(2), flags=re.M))
-            if len(runs) < 2:
+            body = re.sub(r"^:\w+:.*$", "", m.group(2), flags=re.M)
+            runs, tail = _plain_runs(body), _plain_runs(body, words=4)
+            if not runs:
                 continue
-            pattern = [r"\W+".join(re.findall(r"[A-Za-z]+", run)) for run in (runs[0], runs[-1])]
-            first = re.search(pattern[0], flat)
-            last = re.search(pattern[1], flat[first.end():]) if first else None
+            pattern = [r"\W+".join(re.findall(r"[A-Za-z]+", run)) for run in (runs[0], tail[-1])]
+            first = re.compile(pattern[0]).search(flat, cursor)
+            last = re.search(pattern[1], flat[first.start():]) if first else None
             if not (first and last):
                 continue  # the words are checked by test_every_solution_is_printed_in_full
+            title = flat.rfind("Solution to Exercise", cursor, first.start())
+            cursor = first.start() + last.end()
+            if title < 0:
+                continue
             checked += 1
-            between = flat[first.start():first.end() + last.end()]
+            between = flat[title:first.start() + last.end()]
             fig = re.search(r"\bFig\. \d+\.\d+:", between)
             if fig:
                 inside.append(f"{p.stem}: {fig.group(0)} inside the solution that opens {runs[0]!r}")
