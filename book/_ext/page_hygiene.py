@@ -11,6 +11,7 @@
 * A multi-line signature on the API pages (``python_maximum_signature_line_length``) is a
   ``<dl>`` of ``<dd>`` items without a ``<dt>``, which is not a definition list: it is marked as
   the list it is (``role="list"``, ``role="listitem"``).
+* The bibliography's entries are list items (``role="listitem"``) of their ``role="list"``.
 * The root ``index.html`` (a redirect to the first page) names the favicon, so that the browser
   does not ask for a missing ``/favicon.ico``.
 * (The colour mode on a first visit is set in ``_config.yml``, ``html_context.default_mode``.)
@@ -66,7 +67,13 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
     body = context.get("body")
     if body and SIGNATURE_ITEM in body:
         body = SIGNATURE_LIST.sub(r'<dl role="list">\1', body)
-        context["body"] = body.replace(SIGNATURE_ITEM, '<dd role="listitem"><em class="sig-param">')
+        body = body.replace(SIGNATURE_ITEM, '<dd role="listitem"><em class="sig-param">')
+    if body and 'role="doc-biblioentry"' in body:
+        # docutils' citation list is role="list", its entries role="doc-biblioentry", a role
+        # that is not a list item (deprecated in ARIA 1.3): they are list items
+        body = body.replace('role="doc-biblioentry"', 'role="listitem"')
+    if body is not None:
+        context["body"] = body
 
 
 def font_awesome_subset(source, icons=ICONS):

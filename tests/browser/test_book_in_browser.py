@@ -159,12 +159,29 @@ def test_chapter_renders(browser, site, page_path):
         page.close()
 
 
+def test_root_redirect_logs_no_error(browser, site):
+    page, errors = _open(browser, f"{site}/index.html")  # a redirect to book/index.html
+    try:
+        page.wait_for_url("**/book/index.html", timeout=20000)
+        page.wait_for_load_state("load")
+        assert not errors, f"console errors: {errors}"   # e.g. a favicon.ico that is not there
+    finally:
+        page.close()
+
+
 def test_search_finds_a_chapter_word(browser, site):
     page, errors = _open(browser, f"{site}/search.html?q=costate")
     try:
         page.wait_for_selector("#search-results ul.search li", timeout=20000)
         hits = page.evaluate("() => document.querySelectorAll('#search-results ul.search li').length")
         assert hits > 0
+        page.wait_for_timeout(2000)  # the results arrive one by one
+        titles = page.evaluate("() => Array.from(document.querySelectorAll('#search-results ul.search li > a'))"
+                               ".slice(0, 3).map(a => a.textContent)")
+        assert any("The costate: what the multipliers mean" in t for t in titles), titles
+        snippets = page.evaluate("() => Array.from(document.querySelectorAll('#search-results p.context'))"
+                                 ".map(p => p.textContent).join(' | ')")
+        assert snippets and "Contents" not in snippets, "snippets show the print-only contents"
         assert not errors, f"console errors: {errors}"
     finally:
         page.close()
