@@ -1,28 +1,40 @@
 # The README's two commands: `make book` (set up, build the book) and `make test` (set up, run every test).
-# Everything is installed into a local virtual environment, .venv, from the package registries.
+# Everything is installed into a local virtual environment, .venv, from the package registries:
+# `make book` installs the package with the `book` extra only; `make test` adds the `test` extra.
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+BOOK_STAMP := $(VENV)/.book-stamp
 
 .PHONY: book test setup clean benchmarks dist browser-deps conjecture experiments notebooks \
         notebooks-branch release-check site pdf pdf-deps mutation
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+# What the book needs (the `book` extra: Jupyter Book, the chapters' imports, MathJax); a venv
+# that `make test` set up already has it.
+$(BOOK_STAMP): pyproject.toml
+	if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then :; else \
+	  { [ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV); } && \
+	  $(BIN)/python -m pip install --quiet --upgrade pip && \
+	  $(BIN)/python -m pip install --quiet -e ".[book]"; fi
+	touch $(BOOK_STAMP)
+
+# Everything: the book's extra and the test extra (pytest, Playwright, nbval, build, ...).
+$(STAMP): $(BOOK_STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[book,test]"
 	touch $(STAMP)
 
 # Build the HTML book into _build/html, executing every chapter from a clean state.
 # Nitpicky, and any warning (broken reference, citation, failing cell) is an error.
-book: $(STAMP)
+# A PDF made before (make pdf) is copied in again, so that the download menu's link keeps working.
+book: $(BOOK_STAMP)
 	rm -rf _build/html _build/jupyter_execute _build/.doctrees
 	$(BIN)/jupyter-book build . -n -W --keep-going || { \
 	  for f in _build/html/reports/*.err.log; do [ -f "$$f" ] && { echo "== $$f"; cat "$$f"; }; done; exit 1; }
+	if [ -f _build/latex/book.pdf ]; then cp _build/latex/book.pdf _build/html/book.pdf; fi
 
 # Reader notebooks: every chapter as a plain Jupyter notebook (MyST resolved to what the HTML
 # shows), _build/notebooks/<path under book/>.ipynb. The HTML build writes them (extension
@@ -35,35 +47,46 @@ notebooks: $(STAMP)
 
 # Every test: build the book (which executes every chapter), the reader notebooks and the PDF, then the
 # unit tests and every chapter notebook under nbval (stored outputs compared) in one pytest run.
-test: book notebooks pdf browser-deps
+test: $(STAMP) book notebooks pdf browser-deps
 	$(BIN)/python -m pytest tests book --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 # The browser test drives Debian's Chromium; install it when missing and we may (root with apt-get).
+# It checks accessibility with axe-core, the npm package, installed into .venv/node (not committed).
+AXE := $(VENV)/node/node_modules/axe-core/axe.min.js
 browser-deps:
 	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is not at /usr/bin/chromium: the browser test will be skipped (CI installs it)"; fi; }
+	@test -f $(AXE) || { \
+	  if ! command -v npm >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; fi; \
+	  if command -v npm >/dev/null; then \
+	    npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/node axe-core@4; \
+	  else echo "npm is missing: the accessibility test (axe-core) will be skipped (CI installs it)"; fi; }
 
 # The whole book as one PDF, _build/latex/book.pdf: Jupyter Book's LaTeX builder (XeLaTeX), from
 # the chapters' stored outputs (those nbval checks; LAGPROP_PDF_EXECUTE=1 executes them again).
 # A copy goes into _build/html (when built) for the pages' download menu.
 # It builds in a tree of its own (_build/pdf), so that it never reuses the HTML build's
 # environment, whose numbering is the HTML's; the PDF is then copied to _build/latex/book.pdf.
-pdf: $(STAMP) pdf-deps
+pdf: $(BOOK_STAMP) pdf-deps
 	rm -rf _build/latex _build/pdf
 	$(BIN)/jupyter-book build . --builder pdflatex -n -W --keep-going --path-output _build/pdf
-	mkdir -p _build/latex && cp _build/pdf/_build/latex/book.pdf _build/latex/book.pdf
+	mkdir -p _build/latex && cp _build/pdf/_build/latex/book.pdf _build/pdf/_build/latex/book.log \
+	   _build/pdf/_build/latex/book.tex _build/latex/
 	test -s _build/latex/book.pdf
 	if [ -d _build/html ]; then cp _build/latex/book.pdf _build/html/book.pdf; fi
 
 # TeX Live from Debian's packages when missing and we may (root with apt-get), as for Chromium:
-# bbm.sty is in texlive-fonts-extra, the index needs xindy, the PDF test reads it with pdftotext.
-PDF_DEBS := texlive-latex-recommended texlive-latex-extra texlive-fonts-extra texlive-xetex \
-            texlive-plain-generic latexmk xindy fonts-freefont-otf poppler-utils
+# needspace.sty is in texlive-latex-extra, the index needs xindy, the PDF test reads it with
+# pdftotext. Not texlive-fonts-extra (1.4 GiB): the one file the LaTeX class asks of it, bbm.sty,
+# is replaced by a two-line stand-in that pdf_book.py writes (\mathbbm as \mathbb).
+PDF_DEBS := texlive-latex-recommended texlive-latex-extra texlive-xetex \
+            texlive-plain-generic latexmk xindy fonts-freefont-otf fonts-dejavu-core poppler-utils
 pdf-deps:
 	@{ command -v xelatex && command -v latexmk && command -v xindy && command -v pdftotext \
-	   && kpsewhich bbm.sty; } >/dev/null 2>&1 || { \
+	   && kpsewhich needspace.sty && fc-list | grep -q "DejaVu Sans Mono"; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_DEBS) >/dev/null; \
 	  else echo "TeX Live is missing; install the Debian packages $(PDF_DEBS)"; exit 1; fi; }

@@ -123,3 +123,16 @@ def test_every_figure_has_a_caption_and_real_alt_text(path):
         if not (mystnb.get("figure") or {}).get("name", "").startswith("fig-"):
             missing.append(f"cell {n}: no figure name fig-... (mystnb.figure.name) to reference it")
     assert not missing, "\n".join(missing)
+
+
+def test_install_story_before_and_after_a_release():
+    readme = (ROOT / "README.md").read_text()
+    two = readme.split("## The two commands", 1)[1].split("\n## ", 1)[0]
+    block = two.split("```bash", 1)[1].split("```", 1)[0]
+    assert [line.split()[1] for line in block.strip().splitlines()] == ["book", "test"]
+    run = readme.split("## Running a chapter", 1)[1].split("\n## ", 1)[0]
+    assert "Before the first release" in run
+    assert re.search(r'pip install "[^"]*\[notebooks\]"[^\n]*from a clone', run)
+    assert re.search(r'pip install "[^"]*lagprop-[\d.]+-py3-none-any\.whl\[notebooks\]"', run)
+    home = (ROOT / "book" / "index.md").read_text()
+    assert "lagprop[notebooks]" in home and "lagprop[plot]" not in home

@@ -1,10 +1,12 @@
 """The chapters' install cell, run as a reader runs it: its own source, in fresh environments.
 
-The three cases: the book's version is already there (nothing is installed, nothing printed);
-it is missing and the package index has it (a local wheel directory stands in for the index:
-``PIP_NO_INDEX=1``, ``PIP_FIND_LINKS=<dir>``); it is missing and cannot be installed (no index,
-and the repository cannot be reached), where the cell prints one short message that says how to
-install by hand, and no traceback.
+The cases: the book's version and its ``notebooks`` extra are already there (nothing is
+installed, nothing printed); the version is missing and the package index has it (a local wheel
+directory stands in for the index: ``PIP_NO_INDEX=1``, ``PIP_FIND_LINKS=<dir>``); the version is
+there but not the extra's packages (they are installed, or the cell stops); nothing can be
+installed (no index, and the repository cannot be reached), where the cell stops the notebook
+with one exception whose message gives pip's reason for each source and says how to install by
+hand, so that the next cell never fails on a missing module instead.
 """
 
 import pytest
@@ -54,17 +56,45 @@ def test_missing_version_installs_from_the_index():
     assert again.stdout == "" and again.returncode == 0   # and now it skips
 
 
-def test_failed_install_prints_one_short_message_and_no_traceback():
+def _stops_with_the_reason(proc):
+    """The cell raised one exception that says why and what to do; returns its message."""
+    assert proc.returncode != 0 and proc.stdout == "", proc.stdout
+    assert proc.stderr.count("Error:") == 1, proc.stderr
+    message = proc.stderr[proc.stderr.index("RuntimeError:"):]
+    assert f"lagprop {rv.version()} with its `notebooks` extra could not be installed" in message
+    # pip's own reason for each source, not a generic line
+    assert "from the package index: ERROR: No matching distribution" in message, message
+    assert f"from the repository's tag v{rv.version()}: fatal:" in message, message
+    assert f"pip install 'lagprop[notebooks]=={rv.version()}'" in message
+    assert "[notebooks]'   (before: see the README)" in message
+    return message
+
+
+def test_failed_install_stops_with_one_message_that_says_why():
     python = rv.fresh_venv("install-fails")
     empty = rv.workdir() / "empty-index-2"
     empty.mkdir(exist_ok=True)
     proc = rv.run([python, "-c", rv.install_cell()],
                   env=rv.clean_env(PIP_FIND_LINKS=str(empty), **OFFLINE))
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out
-    assert "Traceback" not in out and "Error" not in out and proc.stderr == ""
-    lines = proc.stdout.strip().splitlines()
-    assert 1 <= len(lines) <= 3, lines
-    assert lines[0].startswith(f"Could not install lagprop {rv.version()}")
-    assert f"pip install 'lagprop[notebooks]=={rv.version()}'" in proc.stdout
+    _stops_with_the_reason(proc)
     assert rv.run([python, "-c", "import lagprop"]).returncode != 0   # nothing half-installed
+
+
+def test_version_present_without_the_extra_installs_the_extra_or_stops():
+    python = rv.fresh_venv("no-extra")
+    bare = rv.run([python, "-m", "pip", "install", "-q", "--no-compile", "--no-index",
+                   "--find-links", rv.wheelhouse(), f"lagprop=={rv.version()}"])
+    assert bare.returncode == 0, bare.stderr[-3000:]
+    assert rv.run([python, "-c", "import sympy"]).returncode != 0
+    # no index that has the extra's packages: the cell stops, it does not skip
+    empty = rv.workdir() / "empty-index-3"
+    empty.mkdir(exist_ok=True)
+    proc = rv.run([python, "-c", rv.install_cell()],
+                  env=rv.clean_env(PIP_FIND_LINKS=str(empty), **OFFLINE))
+    _stops_with_the_reason(proc)
+    # with them on the index: they are installed, silently
+    proc = rv.run([python, "-c", rv.install_cell()],
+                  env=rv.clean_env(PIP_FIND_LINKS=str(rv.wheelhouse()), **OFFLINE))
+    assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == "", proc.stderr
+    check = rv.run([python, "-c", "import lagprop, matplotlib, sympy, sklearn, mnist1d"])
+    assert check.returncode == 0, check.stderr

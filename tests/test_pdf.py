@@ -3,7 +3,9 @@
 Every chapter and appendix is in it, every theorem, exercise and solution is printed (each
 solution's own words are there, not a collapsed title), the figures are included with their
 captions, no reference is left unresolved ("??"), and no raw LaTeX or MyST markup reaches the
-page (code cells and the package's source, which may hold backslashes, excepted).
+page (code cells and the package's source, which may hold backslashes, excepted). LaTeX's log
+(``_build/latex/book.log``, beside the PDF) may report no line more than a few points past the
+margin, and no figure may land between the first and the last words of a solution.
 
 It needs the PDF (``make pdf``) and ``pdftotext``/``pdfimages`` (Debian's poppler-utils, which
 ``make pdf`` installs). Outside CI a missing PDF skips the module; under ``CI=true`` it fails.
@@ -22,6 +24,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 PDF = Path(os.environ.get("LAGPROP_PDF", ROOT / "_build" / "latex" / "book.pdf"))
 IN_CI = os.environ.get("CI", "").lower() == "true"
+LOG = next((p for p in (PDF.with_suffix(".log"), ROOT / "_build" / "pdf" / "_build" / "latex" / "book.log")
+            if p.is_file()), PDF.with_suffix(".log"))
+OVERFULL_PT = 3.0  # a line may stick out by a hair (a hyphen, a thin space), not by a character
 
 
 def _missing():
@@ -194,3 +199,53 @@ def test_no_raw_latex_or_myst(text):
             continue  # a line of a code cell, an output or a docstring's source
         bad.append(probe[:100])
     assert not bad, f"{len(bad)} lines with raw markup, e.g.:\n" + "\n".join(bad[:10])
+
+
+def test_no_line_runs_past_the_margin():
+    if not LOG.is_file():
+        pytest.fail(f"LaTeX's log is missing: {LOG} (make pdf copies it beside the PDF)")
+    log = LOG.read_text(encoding="utf-8", errors="replace")
+    assert "Output written on" in log, "not the log of a finished run"
+    tex = LOG.with_suffix(".tex")
+    source = tex.read_text(encoding="utf-8").splitlines() if tex.is_file() else []
+    over = []
+    for m in re.finditer(r"^Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\)([^\n]*)\n", log, re.M):
+        if float(m.group(1)) > OVERFULL_PT:
+            line = re.search(r"lines? (\d+)", m.group(2))
+            n = int(line.group(1)) if line else 0
+            where = " ".join(source[max(n - 3, 0):n])[-140:] if n and source else m.group(2)
+            over.append(f"{float(m.group(1)):.0f} pt at book.tex{m.group(2)}: {where!r}")
+    assert not over, f"{len(over)} lines past the margin by more than {OVERFULL_PT} pt:\n" + "\n".join(over)
+
+
+def _plain_runs(body, words=6):
+    prose = re.sub(r"\$[^$]*\$|`[^`]*`|\{[^}]*\}|\([^)]*\)|\[[^\]]*\]", " | ", body)
+    return re.findall(rf"(?:[A-Za-z][a-z]+,? ){{{words - 1}}}[A-Za-z][a-z]+", prose)
+
+
+def test_no_figure_inside_a_solution(flat):
+    """From a solution's title ("Solution to Exercise 1.1") to its last words, no caption."""
+    inside, checked, cursor = [], 0, 0  # chapters and their solutions in the PDF's order
+    for p in CHAPTERS:
+        md = _markdown(p)
+        for m in re.finditer(r"^([:`]{3,})\{solution\}[^\n]*\n(.*?)^\1\s*$", md, flags=re.M | re.S):
+            body = re.sub(r"^:\w+:.*$", "", m.group(2), flags=re.M)
+            runs, tail = _plain_runs(body), _plain_runs(body, words=4)
+            if not runs:
+                continue
+            pattern = [r"\W+".join(re.findall(r"[A-Za-z]+", run)) for run in (runs[0], tail[-1])]
+            first = re.compile(pattern[0]).search(flat, cursor)
+            last = re.search(pattern[1], flat[first.start():]) if first else None
+            if not (first and last):
+                continue  # the words are checked by test_every_solution_is_printed_in_full
+            title = flat.rfind("Solution to Exercise", cursor, first.start())
+            cursor = first.start() + last.end()
+            if title < 0:
+                continue
+            checked += 1
+            between = flat[title:first.start() + last.end()]
+            fig = re.search(r"\bFig\. \d+\.\d+:", between)
+            if fig:
+                inside.append(f"{p.stem}: {fig.group(0)} inside the solution that opens {runs[0]!r}")
+    assert checked >= 10, f"only {checked} solutions could be located in the text"
+    assert not inside, "figures inside solutions:\n" + "\n".join(inside)

@@ -3,6 +3,10 @@
 The MathJax 3 distribution (its ``es5`` folder) comes from a PyPI wheel that ships it as static
 files (``django-static-mathjax``, no dependencies). At the end of an HTML build the folder is
 copied to ``_static/mathjax`` and ``mathjax_path`` points at it.
+
+MathJax also loads the ``mathtools`` TeX package (``psmallmatrix``, ``\\coloneqq``), as the PDF
+does (``pdf_book.py``): without it such a formula shows an "Unknown environment" error box. The
+assistive MathML that MathJax adds for screen readers stays on (its default).
 """
 
 import importlib.util
@@ -22,9 +26,30 @@ def _es5_folder():
     return es5
 
 
+TEX_PACKAGES = ["mathtools"]  # loaded from _static/mathjax/input/tex/extensions/
+
+
 def _use_local_mathjax(app, config):
-    _es5_folder()  # fail early, with a clear message, if the files are not installed
+    es5 = _es5_folder()  # fail early, with a clear message, if the files are not installed
     config.mathjax_path = MATHJAX_ENTRY
+    for name in TEX_PACKAGES:
+        if not (es5 / "input" / "tex" / "extensions" / f"{name}.js").is_file():
+            raise RuntimeError(f"the MathJax TeX extension {name!r} is missing from {es5}")
+    mj = dict(config.mathjax3_config or {})
+    loader = dict(mj.get("loader", {}))
+    loader["load"] = list(loader.get("load", [])) + [
+        f"[tex]/{n}" for n in TEX_PACKAGES if f"[tex]/{n}" not in loader.get("load", [])]
+    tex = dict(mj.get("tex", {}))
+    packages = tex.get("packages", {"[+]": []})
+    if isinstance(packages, dict):
+        packages = dict(packages)
+        packages["[+]"] = list(packages.get("[+]", [])) + [
+            n for n in TEX_PACKAGES if n not in packages.get("[+]", [])]
+    else:
+        packages = list(packages) + [n for n in TEX_PACKAGES if n not in packages]
+    tex["packages"] = packages
+    mj.update(loader=loader, tex=tex)
+    config.mathjax3_config = mj
 
 
 def _copy_mathjax(app, exception):

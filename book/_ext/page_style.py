@@ -5,7 +5,8 @@ are clipped, wide displays and code that scroll without a cue, keyboard focus th
 solution titles that jump away instead of opening the solution, raw TeX in search snippets,
 printing that cuts code and hides solutions, and long signatures on the API pages (which also
 break over lines: ``python_maximum_signature_line_length``). The download menu gains a link to
-the whole book as a PDF (``make pdf``).
+the whole book as a PDF (``make pdf``). Search ranks a page whose title holds the query above
+API objects that share the word (``_static/search_scorer.js``).
 """
 
 from pathlib import Path
@@ -18,6 +19,8 @@ def _static(app, config):
     path = str(STATIC)
     if path not in config.html_static_path:
         config.html_static_path.append(path)
+    if not config.html_search_scorer:  # titles that hold the query rank first
+        config.html_search_scorer = str(STATIC / "search_scorer.js")
     if not config.python_maximum_signature_line_length:
         config.python_maximum_signature_line_length = SIGNATURE_LINE
 

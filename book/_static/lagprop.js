@@ -36,6 +36,37 @@
     });
   }
 
+  /* Accessible names that match what is shown (WCAG 2.5.3, label in name), checked with axe-core
+     by the browser test; the theme's controls are the cause, so they are corrected here. */
+  function accessibleNames() {
+    // the search buttons read "Search Ctrl+K" but are named "Search": name them by their text
+    document.querySelectorAll(".search-button-field[aria-label]").forEach(function (b) {
+      var shown = b.innerText.replace(/\s+/g, " ").trim();
+      if (shown) b.setAttribute("aria-label", shown);
+    });
+    // collapsed cells: <summary aria-label="Toggle hidden content"> shows "Show code cell
+    // source"; its shown text is the better name
+    document.querySelectorAll("summary[aria-label]").forEach(function (s) {
+      if (s.innerText.trim()) s.removeAttribute("aria-label");
+    });
+    // the sidebar's expand arrows (a <summary> holding only an icon) say what they open
+    document.querySelectorAll("nav summary, .bd-sidebar summary").forEach(function (s) {
+      if (s.innerText.trim() || s.getAttribute("aria-label")) return;
+      var li = s.closest("li");
+      var link = li && li.querySelector(":scope > a");
+      var what = link ? link.innerText.replace(/\s+/g, " ").trim() : "this section";
+      s.setAttribute("aria-label", "Pages under " + what);
+    });
+    // the colour-mode button: its icons (with titles "Light", "Dark") are decoration
+    document.querySelectorAll(".theme-switch-button > *").forEach(function (i) {
+      i.setAttribute("aria-hidden", "true");
+      i.removeAttribute("title");
+    });
+    // an animation's frame slider (matplotlib's HTML writer) has no label
+    document.querySelectorAll(".animation input[type=range], input[id^=_anim_slider]").forEach(
+      function (r) { if (!r.getAttribute("aria-label")) r.setAttribute("aria-label", "Animation frame"); });
+  }
+
   /* The download menu offers the whole book as a PDF (made by `make pdf`, copied to the site's
      root), beside the page's source and the browser's print of this page. */
   function pdfLink() {
@@ -98,12 +129,20 @@
   function searchSnippets() {
     if (typeof Search === "undefined" || !Search.htmlToText || Search.lpPlainMath) return;
     var original = Search.htmlToText;
-    Search.htmlToText = function (html, anchor) { return plainMath(original.call(Search, html, anchor)); };
+    Search.htmlToText = function (html, anchor) {
+      // not the print-only copy of the title and contents ("... Contents ..." in every snippet)
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      doc.querySelectorAll(".onlyprint, #jb-print-docs-body, #jb-print-toc").forEach(function (e) {
+        e.remove();
+      });
+      return plainMath(original.call(Search, doc.documentElement.outerHTML, anchor));
+    };
     Search.lpPlainMath = true;
   }
   window.lagpropPlainMath = plainMath; // for the browser test
 
   function ready() {
+    accessibleNames();
     solutionTitles();
     pdfLink();
     searchSnippets();

@@ -13,7 +13,16 @@ outline, figures with fewer than twice the pixels of their displayed width, and 
 much narrower than they were drawn that their 11-pt labels fall under 80 % of the body text. At
 1280 px every count must be zero; at 390 px a wide display may scroll, but only with the scroll
 cue, no inline formula may be clipped, and small figure labels are only reported (a phone shrinks
-every multi-panel figure). The counts are written to ``_build/browser-report.json``.
+every multi-panel figure). At both widths no image may be drawn off its own aspect ratio, MathJax
+may report no error (``mjx-merror``), and the page itself may not scroll sideways; at 1280 px no
+entry of the right-hand contents may be cut off. The general index is measured too. The counts
+are written to ``_build/browser-report.json``.
+
+Every page is also checked with axe-core (Deque's WCAG 2 rule engine), in the light and the dark
+colour mode: no violation of impact "serious" or "critical". axe-core is not part of the
+repository: ``make browser-deps`` installs the npm package into ``.venv/node`` (or point
+``LAGPROP_AXE`` at ``axe.min.js``), and the test injects it into each page. MathJax's assistive
+MathML (what a screen reader reads of a formula) must be there on every page with mathematics.
 
 It needs the built book (``make book``) and Chromium at ``/usr/bin/chromium`` (Debian's
 ``chromium`` package, which ``.ci/run`` installs). Outside CI, a missing browser or book skips the
@@ -61,7 +70,13 @@ CHAPTERS = sorted(
 )
 APPENDICES = sorted(p.relative_to(ROOT / "book").with_suffix(".html").as_posix()
                     for p in (ROOT / "book" / "appendix").rglob("*.md"))
-PAGES = ["index.html", *CHAPTERS, *APPENDICES]
+# the general index sits beside book/: its path is relative to book/
+PAGES = ["index.html", *CHAPTERS, *APPENDICES, "../genindex.html"]
+
+_AXE_PLACES = [os.environ.get("LAGPROP_AXE", ""),
+               ROOT / ".venv" / "node" / "node_modules" / "axe-core" / "axe.min.js",
+               ROOT / "node_modules" / "axe-core" / "axe.min.js"]
+AXE = next((Path(p) for p in _AXE_PLACES if p and Path(p).is_file()), None)
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +124,11 @@ def test_chapter_renders(browser, site, page_path):
             assert typeset > 0, "the page has mathematics but MathJax typeset none of it"
             src = page.evaluate("() => Array.from(document.scripts).map(s => s.src).filter(s => /mathjax/i.test(s))")
             assert src and all(s.startswith(site) for s in src), f"MathJax must be served by the book itself, got {src}"
+            errors_mj = page.evaluate("() => Array.from(document.querySelectorAll('mjx-merror'))"
+                                      ".map(e => e.getAttribute('data-mjx-error') || e.textContent)")
+            assert not errors_mj, f"MathJax errors: {errors_mj}"
+            assistive = page.evaluate("() => document.querySelectorAll('mjx-assistive-mml').length")
+            assert assistive >= typeset * 0.9, "formulas must keep MathJax's assistive MathML"
         text = page.evaluate(PROSE_TEXT)
         assert "\\begin" not in text, "raw LaTeX environment left in the prose"
         assert not re.search(r"\$[^$\s][^$]*\$", text), "raw dollar math left in the prose"
@@ -139,12 +159,29 @@ def test_chapter_renders(browser, site, page_path):
         page.close()
 
 
+def test_root_redirect_logs_no_error(browser, site):
+    page, errors = _open(browser, f"{site}/index.html")  # a redirect to book/index.html
+    try:
+        page.wait_for_url("**/book/index.html", timeout=20000)
+        page.wait_for_load_state("load")
+        assert not errors, f"console errors: {errors}"   # e.g. a favicon.ico that is not there
+    finally:
+        page.close()
+
+
 def test_search_finds_a_chapter_word(browser, site):
     page, errors = _open(browser, f"{site}/search.html?q=costate")
     try:
         page.wait_for_selector("#search-results ul.search li", timeout=20000)
         hits = page.evaluate("() => document.querySelectorAll('#search-results ul.search li').length")
         assert hits > 0
+        page.wait_for_timeout(2000)  # the results arrive one by one
+        titles = page.evaluate("() => Array.from(document.querySelectorAll('#search-results ul.search li > a'))"
+                               ".slice(0, 3).map(a => a.textContent)")
+        assert any("The costate: what the multipliers mean" in t for t in titles), titles
+        snippets = page.evaluate("() => Array.from(document.querySelectorAll('#search-results p.context'))"
+                                 ".map(p => p.textContent).join(' | ')")
+        assert snippets and "Contents" not in snippets, "snippets show the print-only contents"
         assert not errors, f"console errors: {errors}"
     finally:
         page.close()
@@ -217,6 +254,43 @@ MEASURE = r"""() => {
   main.querySelectorAll('div.highlight pre, .cell_output pre').forEach(pre => {
     if (pre.scrollWidth > pre.clientWidth + 1) out.code_scrolls += 1;
   });
+  // every image drawn at its own aspect ratio (2 % tolerance: rounding of small images)
+  out.aspect = [];
+  document.querySelectorAll('img').forEach(img => {
+    const r = img.getBoundingClientRect();
+    if (!(r.width > 0 && r.height > 0 && img.naturalWidth > 0 && img.naturalHeight > 0)) return;
+    const drawn = r.width / r.height, own = img.naturalWidth / img.naturalHeight;
+    if (Math.abs(drawn / own - 1) > 0.02)
+      out.aspect.push(`${(img.getAttribute('src') || '').slice(-40)}: drawn ${drawn.toFixed(2)}, own ${own.toFixed(2)}`);
+  });
+  // MathJax's own error boxes (an unknown macro or environment)
+  out.mathjax_errors = Array.from(document.querySelectorAll('mjx-merror'))
+    .map(e => (e.getAttribute('data-mjx-error') || e.textContent).slice(0, 80));
+  // the page itself scrolls sideways: name the outermost elements that stick out
+  const vw = document.documentElement.clientWidth;
+  out.page_overflow = [];
+  if (document.documentElement.scrollWidth > vw + 1) {
+    const sticks = el => el.getBoundingClientRect().right > vw + 1;
+    document.querySelectorAll('body *').forEach(el => {
+      if (out.page_overflow.length >= 6 || !sticks(el)) return;
+      if (el.parentElement && el.parentElement !== document.body && sticks(el.parentElement)) return;
+      const cls = typeof el.className === 'string' ? el.className.split(' ')[0] : '';
+      out.page_overflow.push(`${el.tagName.toLowerCase()}.${cls} to ${Math.round(el.getBoundingClientRect().right)}px`);
+    });
+    if (!out.page_overflow.length) out.page_overflow.push(`scrollWidth ${document.documentElement.scrollWidth}px`);
+  }
+  // the right-hand contents: an entry cut off by its box or by the window
+  out.toc_clipped = [];
+  const side = document.querySelector('.bd-sidebar-secondary');
+  if (side && side.getBoundingClientRect().width > 0) {
+    const edge = Math.min(vw, side.getBoundingClientRect().right);
+    side.querySelectorAll('nav a').forEach(a => {
+      const r = a.getBoundingClientRect();
+      if (r.width === 0) return;
+      if (a.scrollWidth > a.clientWidth + 1 || r.right > edge + 1)
+        out.toc_clipped.push(a.textContent.trim().slice(0, 40));
+    });
+  }
   return out;
 }"""
 
@@ -295,8 +369,12 @@ def test_page_fits_and_reads(browser, site, report, page_path):
             "figures without a caption": m["no_caption"],
             "controls without a visible focus ring": m["focus"]["without_ring"],
             "figures with fewer than 2x pixels": m["low_density"],
+            "images drawn off their aspect ratio": m["aspect"],
+            "MathJax errors": m["mathjax_errors"],
+            "elements that make the page scroll sideways": m["page_overflow"],
         }
         if width >= 1280:
+            problems["entries of the right-hand contents cut off"] = m["toc_clipped"]
             problems["display equations wider than their box"] = m["displays"]
             problems["inline formulas wider than their line"] = m["inline_wide"]
             problems["figures whose labels are under 80 % of body text"] = m["small_labels"]
@@ -325,6 +403,9 @@ def test_download_menu_links_the_pdf_and_solution_titles_open(browser, site):
         href = page.evaluate("() => (document.querySelector('.dropdown-download-buttons a.lp-book-pdf') "
                              "|| {}).href")
         assert href and href.endswith("/book.pdf"), href
+        if (HTML.parent / "latex" / "book.pdf").is_file():  # built: `make book` keeps its copy
+            status = page.evaluate("async (u) => (await fetch(u, {method: 'HEAD'})).status", href)
+            assert status == 200, f"the download menu's book.pdf answers {status}"
         assert page.evaluate("() => document.querySelectorAll('.solution .admonition-title a').length") == 0
         title = page.locator(".solution.dropdown .admonition-title").first
         box = page.locator(".solution.dropdown").first
@@ -352,5 +433,44 @@ def test_print_wraps_code_and_opens_solutions(browser, site):
         assert hidden == 0, f"{hidden} parts of solutions stay hidden in print"
         closed = page.evaluate("() => document.querySelectorAll('details:not([open])').length")
         assert closed == 0, f"{closed} collapsed cells stay closed in print"
+    finally:
+        page.close()
+
+
+# ---- Accessibility: axe-core, in both colour modes -------------------------------------------
+
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => `${v.id} (${v.impact}, ${v.nodes.length}): ` +
+              v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
+}"""
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page_is_accessible(browser, site, report, page_path):
+    if AXE is None:
+        if IN_CI:
+            pytest.fail("axe-core is missing: run `make browser-deps` (npm install axe-core)")
+        pytest.skip("axe-core is missing (make browser-deps, or LAGPROP_AXE=<axe.min.js>)")
+    page, errors = _open(browser, f"{site}/book/{page_path}")
+    try:
+        if page.evaluate("() => !!document.querySelector('.math')"):
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                                   timeout=20000)
+            page.evaluate("() => MathJax.startup.promise")
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        # colours measured as they settle, not halfway through the theme's transitions
+        page.add_style_tag(content="*, *::before, *::after { transition: none !important; "
+                                   "animation: none !important; }")
+        found = {}
+        for mode in ("light", "dark"):
+            page.evaluate("(m) => { document.documentElement.dataset.mode = m; "
+                          "document.documentElement.dataset.theme = m; }", mode)
+            page.wait_for_timeout(500)
+            found[mode] = page.evaluate(AXE_RUN)
+            report[f"axe {mode} {page_path}"] = found[mode]
+        assert not any(found.values()), f"{page_path}: " + "; ".join(
+            f"{mode}: {v}" for mode, vs in found.items() for v in vs)
     finally:
         page.close()
