@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 BOOK_STAMP := $(VENV)/.book-stamp
 
 .PHONY: book test setup clean benchmarks dist browser-deps conjecture experiments notebooks \
-        notebooks-branch release-check site pdf pdf-deps mutation
+        notebooks-branch release-check site pdf pdf-deps mutation graphviz-deps
 
 setup: $(STAMP)
 
@@ -30,7 +30,7 @@ $(STAMP): $(BOOK_STAMP)
 # Build the HTML book into _build/html, executing every chapter from a clean state.
 # Nitpicky, and any warning (broken reference, citation, failing cell) is an error.
 # A PDF made before (make pdf) is copied in again, so that the download menu's link keeps working.
-book: $(BOOK_STAMP)
+book: $(BOOK_STAMP) graphviz-deps
 	rm -rf _build/html _build/jupyter_execute _build/.doctrees
 	$(BIN)/jupyter-book build . -n -W --keep-going || { \
 	  for f in _build/html/reports/*.err.log; do [ -f "$$f" ] && { echo "== $$f"; cat "$$f"; }; done; exit 1; }
@@ -39,16 +39,25 @@ book: $(BOOK_STAMP)
 # Reader notebooks: every chapter as a plain Jupyter notebook (MyST resolved to what the HTML
 # shows), _build/notebooks/<path under book/>.ipynb. The HTML build writes them (extension
 # book/_ext/reader_notebooks.py). This target reuses the last book build: it builds the
-# book only when there is none, then regenerates the notebooks from the build's
-# environment (seconds; nothing runs again). After editing a chapter, run `make book`.
+# book only when there is none, then rewrites the notebooks from what the build rendered
+# (_build/.doctrees/reader_notebooks.json; seconds, nothing runs again). After editing a
+# chapter, run `make book`.
 notebooks: $(STAMP)
-	@test -f _build/.doctrees/environment.pickle || $(MAKE) book
+	@test -f _build/.doctrees/reader_notebooks.json || $(MAKE) book
 	$(BIN)/python book/_ext/reader_notebooks.py _build
 
 # Every test: build the book (which executes every chapter), the reader notebooks and the PDF, then the
 # unit tests and every chapter notebook under nbval (stored outputs compared) in one pytest run.
 test: $(STAMP) book notebooks pdf browser-deps
 	$(BIN)/python -m pytest tests book --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+# The front page's dependency figure is drawn by Graphviz's dot (sphinx.ext.graphviz, from
+# book/_ext/reader_guide.py); install Debian's graphviz when it is missing and we may.
+graphviz-deps:
+	@command -v dot >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	  else echo "Graphviz's dot is missing: install the Debian package graphviz"; exit 1; fi; }
 
 # The browser test drives Debian's Chromium; install it when missing and we may (root with apt-get).
 # It checks accessibility with axe-core, the npm package, installed into .venv/node (not committed).
@@ -70,7 +79,7 @@ browser-deps:
 # A copy goes into _build/html (when built) for the pages' download menu.
 # It builds in a tree of its own (_build/pdf), so that it never reuses the HTML build's
 # environment, whose numbering is the HTML's; the PDF is then copied to _build/latex/book.pdf.
-pdf: $(BOOK_STAMP) pdf-deps
+pdf: $(BOOK_STAMP) graphviz-deps pdf-deps
 	rm -rf _build/latex _build/pdf
 	$(BIN)/jupyter-book build . --builder pdflatex -n -W --keep-going --path-output _build/pdf
 	mkdir -p _build/latex && cp _build/pdf/_build/latex/book.pdf _build/pdf/_build/latex/book.log \
