@@ -210,3 +210,21 @@ def test_relative_error_compares_entries_in_place_and_accepts_flat_forms():
 def test_bad_input_raises_naming_the_argument(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("call", [
+    lambda: gradcheck.central_difference(lambda x: float(np.sum(x ** 2)), np.ones(2), h=1e-300),
+    lambda: gradcheck.jacobian(lambda x: x ** 2, np.ones(2), h=1e-300),
+    lambda: gradcheck.params_central_difference(
+        lambda p: float(np.sum(p[0][0] ** 2)), [(np.ones((2, 2)), np.ones(2))], h=1e-300),
+    lambda: gradcheck.central_difference(lambda x: float(np.sum(x)), np.array([1e8]), h=1e-5),
+])
+def test_a_step_below_rounding_is_refused(call):
+    with pytest.raises(ValueError, match="`h` must be >= .* rounding"):
+        call()
+
+
+def test_a_step_at_the_floor_still_differentiates():
+    x = np.array([3.0])
+    g = gradcheck.central_difference(lambda z: float(z[0] ** 2), x, h=1e-4)
+    assert abs(g[0] - 6.0) < 1e-8

@@ -147,6 +147,20 @@ def _shapes(shapes):
     return shapes[0] if len(shapes) == 1 else shapes
 
 
+def _step_above_rounding(h, x):
+    """``h`` if a central difference at ``x`` with that step is more than rounding noise.
+
+    The floor is 1e4 units of rounding at the scale of ``x`` (the rule of
+    ``curvature``'s differences): below it ``x + h`` rounds back to (nearly) ``x`` and the
+    quotient returns zeros or noise without saying so.
+    """
+    floor = 1e4 * np.finfo(float).eps * max(1.0, float(np.max(np.abs(x), initial=0.0)))
+    if h < floor:
+        raise ValueError(f"`h` must be >= {floor:.3g} (1e4 units of rounding at the scale "
+                         f"of `x`): below it a central difference is rounding noise, got {h!r}")
+    return h
+
+
 def central_difference(f, x, *, h=1e-6):
     r"""Central-difference gradient of a scalar function of an array.
 
@@ -159,16 +173,25 @@ def central_difference(f, x, *, h=1e-6):
     x : array_like
         The point; any shape.
     h : float, keyword-only
-        The step, > 0.
+        The step, > 0 and at least 1e4 units of rounding at the scale of ``x``.
 
     Returns
     -------
     ndarray
         The estimate, shape of ``x``.
+
+    Raises
+    ------
+    ValueError
+        A step below rounding (it would return zeros or noise), or ``f`` returning a
+        non-finite value.
+    TypeError
+        ``f`` not callable, or returning something that is not a real scalar.
     """
     check_callable(f, "f")
     h = positive_scalar(h, "h")
     x = as_float_array(x, "x").copy()
+    h = _step_above_rounding(h, x)
     g = np.empty_like(x)
     flat, gflat = x.reshape(-1), g.reshape(-1)
     for i in range(flat.size):
@@ -221,6 +244,7 @@ def jacobian(f, x, *, h=1e-6):
     check_callable(f, "f")
     h = positive_scalar(h, "h")
     x = as_float_array(x, "x", ndim=1)
+    h = _step_above_rounding(h, x)
 
     def g(z):
         return np.ravel(as_float_array(f(z), "f(x)"))
