@@ -136,3 +136,12 @@ def test_install_story_before_and_after_a_release():
     assert re.search(r'pip install "[^"]*lagprop-[\d.]+-py3-none-any\.whl\[notebooks\]"', run)
     home = (ROOT / "book" / "index.md").read_text()
     assert "lagprop[notebooks]" in home and "lagprop[plot]" not in home
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_only_admonitions_fold(path):
+    """sphinx-togglebutton folds `dropdown` boxes by their admonition title; a proof or theorem
+    box has none, and the page then throws in the reader's browser."""
+    md = "\n".join(_source(c) for c in _cells(path) if c["cell_type"] == "markdown")
+    for m in re.finditer(r"^`{3,}\{prf:[a-z]+\}[^\n]*\n((?::[a-z-]+:[^\n]*\n)*)", md, flags=re.M):
+        assert "dropdown" not in m.group(1), f"a prf box with class dropdown: {m.group(0)[:60]}"

@@ -27,6 +27,11 @@ UNUSED = ("sphinx-thebe.js", "sphinx-thebe.css")
 SEARCH_ONLY = re.compile(
     r'[ \t]*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|'
     r'searchindex\.js)"></script>\n?')
+# Sphinx's search appends the summary of each hit, and throws when a hit's page yields none
+# (makeSearchSummary returns null): an empty summary instead
+GUARD = ("<script>if (typeof Search !== 'undefined') { const lpSummary = Search.makeSearchSummary; "
+         "Search.makeSearchSummary = (...a) => lpSummary(...a) || "
+         "document.createElement('span'); }</script>")
 SIGNATURE_LIST = re.compile(r'<dl>(\s*<dd><em class="sig-param">)')
 SIGNATURE_ITEM = '<dd><em class="sig-param">'
 
@@ -178,6 +183,13 @@ def _finish(app, exception):
         return
     out = Path(app.outdir)
     _icons(out)
+    search = out / "search.html"
+    if search.is_file():
+        text = search.read_text(encoding="utf-8")
+        if GUARD not in text:
+            new = re.sub(r'(<script src="[^"]*_static/searchtools\.js[^"]*"></script>)',
+                         lambda m: m.group(1) + "\n" + GUARD, text, count=1)
+            search.write_text(new, encoding="utf-8")
     for page in out.rglob("*.html"):
         if page.name == "search.html" and page.parent == out:
             continue

@@ -76,7 +76,9 @@ PREAMBLE = r"""
 \newcommand\lpbeforesolution{\ifinner\else\FloatBarrier\fi}
 %% table cells ragged right, not justified: no wide gaps in narrow cells ("0.65 ms \pm 0.01")
 \newcolumntype{T}{L}
-\setlength{\tymin}{60pt}%% tabulary narrows no column below this ("0.65 ms \pm 0.01" fits)
+\setlength{\tymin}{54pt}%% tabulary narrows no column below this ("0.65 ms \pm 0.01" fits)
+%% tables a size smaller, so that four columns with code and references fit the text width
+\AddToHook{env/tabulary/begin}{\small}
 \makeatother
 """
 

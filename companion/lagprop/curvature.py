@@ -308,8 +308,9 @@ def lagrange_hessian(params, X, B, targets, *, wrt="WX", activation="tanh",
         \frac{\partial^2 L}{\partial X_p(N)^2} = 2 I,
 
         \frac{\partial^2 L}{\partial W_{ij}(k)\, \partial x_{p,l}(k-1)}
-            = -c_{p,i}(k)\, \tilde x_{p,j}\, W_{il}(k) - y_{p,i}(k)\, \delta_{jl}
-            \ (k \ge 2),
+            = -c_{p,i}(k)\, \tilde x_{p,j}\, W_{il}(k)
+
+        \qquad\qquad - y_{p,i}(k)\, \delta_{jl} \quad (k \ge 2),
 
     and zero elsewhere: :math:`L` is linear in :math:`X(k)` apart from the stage
     :math:`k+1` and the cost. The W block is block-diagonal by layer; the X block is

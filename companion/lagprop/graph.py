@@ -17,9 +17,13 @@ Its stationarity in :math:`B` is the forward pass; in :math:`x` it is the costat
           + \sum_{c\,:\, i \in \mathrm{pa}(c)}
             \Big(\frac{\partial \phi_c}{\partial x_i}\Big)^{\!\top} B_c ,
 
-run from the last node to the first (reverse-mode differentiation); and
-:math:`\partial C/\partial w = -\sum_i (\partial \phi_i / \partial w)^\top B_i`. The
-constraint Jacobian :math:`\partial (x_i - \phi_i)/\partial x_j` is unit
+run from the last node to the first (reverse-mode differentiation); and the gradient
+
+.. math::
+
+    \frac{\partial C}{\partial w} = -\sum_i \Big(\frac{\partial \phi_i}{\partial w}\Big)^{\!\top} B_i .
+
+The constraint Jacobian :math:`\partial (x_i - \phi_i)/\partial x_j` is unit
 lower-triangular in the topological order, so the multipliers exist and are unique. This
 is le Cun's (1988) construction for a layered network, carried over to any directed
 acyclic graph.

@@ -29,7 +29,7 @@ Unfolding in time
 Linear reparametrisation
     :func:`linear_transform` sets :math:`W_k = U_k M_k` for fixed matrices :math:`M_k` (for
     example :math:`M = S^{-1}`, a rescaling of badly scaled inputs); its gradient is
-    :math:`\partial C/\partial U_k = (\partial C/\partial W_k) M_k^\top`
+    :math:`\partial_{U_k} C = (\partial_{W_k} C)\, M_k^\top`
     (:func:`linear_transform_gradient`, :func:`reparam_descent`).
 """
 
