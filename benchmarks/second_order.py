@@ -1,7 +1,8 @@
 """Timings for the chapter 'Second order from the Lagrangian' (book/roads/second-order.ipynb).
 
 Run from the repository root: ``.venv/bin/python benchmarks/second_order.py`` (about two minutes;
-``--quick`` for a smoke run). It writes ``benchmarks/second_order.json`` and
+``--quick`` for a smoke run). It writes the record ``second_order.json`` into the package
+(``companion/lagprop/records``, ``lagprop.records.load("second_order")``) and
 ``benchmarks/second_order.md``:
 
 1. the time of one exact Hessian-vector product (``lagrangian.hessian_vector``) against one
@@ -39,8 +40,10 @@ from scipy.optimize import minimize  # noqa: E402
 from lagprop import datasets, mlp  # noqa: E402
 from lagprop import lagrangian as lg  # noqa: E402
 
+import provenance  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-OUT_JSON = ROOT / "benchmarks" / "second_order.json"
+OUT_JSON = provenance.record_path("second_order")
 OUT_MD = ROOT / "benchmarks" / "second_order.md"
 TOL = 1e-6
 
@@ -150,14 +153,7 @@ def against_torch(repeats, baseline=None):
 
 
 def _commit():
-    try:
-        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "companion"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-        return out + (" (with uncommitted changes)" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+    return provenance.commit()
 
 
 def regression():
