@@ -2,8 +2,9 @@
 
 Run from the repository root: ``.venv/bin/python benchmarks/checkpointing.py`` (about
 six minutes; ``--quick`` for a smoke run). It writes the record ``checkpointing.json``
-into the package (``companion/lagprop/records``, ``lagprop.records.load("checkpointing")``)
-and ``benchmarks/checkpointing.md``, with the date, the machine and the commit.
+into the package (``companion/lagprop/records``, read with
+``lagprop.records.load("checkpointing")``) and ``benchmarks/checkpointing.md``, with the
+date, the machine and the commit.
 
 The chain is long and its steps are cheap, so that planning and bookkeeping weigh most:
 ``l`` scalar tanh layers with one tied weight and bias, an output at the end. For each

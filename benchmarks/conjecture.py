@@ -16,9 +16,9 @@ gradient descent. This script runs the experiment of the book's chapter
   across every McNemar test of the run.
 
 Usage: ``python benchmarks/conjecture.py`` (about two minutes on two cores; run it under
-``nice``). Writes the record ``conjecture.json`` into the package (``companion/lagprop/records``,
-read with ``lagprop.records.load("conjecture")``: the chapter checks its first draw against it)
-and ``benchmarks/conjecture.md``.
+``nice``). Writes the record ``conjecture.json`` into the package
+(``companion/lagprop/records``, read with ``lagprop.records.load("conjecture")``: the
+chapter checks its first draw against it) and ``benchmarks/conjecture.md``.
 """
 
 import datetime as _dt

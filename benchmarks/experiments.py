@@ -11,11 +11,11 @@ training steps. The full set (every model, every seed; ``make experiments``)::
 
     python benchmarks/experiments.py all
 
-writes the record ``experiments.json`` into the package (``companion/lagprop/records``, read
-by the real-data chapter with ``lagprop.records.load("experiments")``) and
-``benchmarks/experiments.md``: accuracies over the seeds with their spread, beside the numbers
-published for MNIST-1D (Greydanus 2020), with the machine, the date, the commit and the time
-taken. BLAS runs on one thread (small matrices; a shared machine).
+writes the record ``experiments.json`` into the package (``companion/lagprop/records``,
+read by the real-data chapter with ``lagprop.records.load("experiments")``) and
+``benchmarks/experiments.md``: accuracies over the seeds with their spread, beside the
+numbers published for MNIST-1D (Greydanus 2020), with the machine, the date, the commit
+and the time taken. BLAS runs on one thread (small matrices; a shared machine).
 """
 
 import os
@@ -199,7 +199,8 @@ def run_all(seeds=SEEDS, steps=None):
 
 def markdown(res):
     m = res["machine"]
-    lines = [f"Recorded {res['date']} at commit {res['commit']} on {m['processor']}, {m['cpus']} CPUs, {m['platform']}, "
+    lines = [f"Recorded {res['date']} at commit {res['commit']} on {m['processor']}, "
+             f"{m['cpus']} CPUs, {m['platform']}, "
              f"Python {m['python']}, NumPy {m['numpy']} (one BLAS thread); "
              f"{res['total_seconds']:.0f} s of wall-clock time in all (a shared machine). Seeds {res['seeds']}; "
              f"MNIST-1D: Adam, lr {res['mnist1d_training']['lr']}, batches of "
@@ -220,7 +221,8 @@ def markdown(res):
     ct = res.get("conv_timing")
     if ct:
         lines += ["", f"Gradient of the CNN's three convolutions (forward and costate, batch of "
-                  f"100, one thread; timed {ct['date']} at commit {ct['commit']}): {1e3 * ct['lagprop_seconds']:.2f} ms with lagprop's "
+                  f"100, one thread; timed {ct['date']} at commit {ct['commit']}): "
+                  f"{1e3 * ct['lagprop_seconds']:.2f} ms with lagprop's "
                   "im2col kernel; " + (f"{1e3 * ct['torch_seconds']:.2f} ms with torch's conv1d "
                   f"autograd (torch {ct.get('torch_version', '?')}, float64; ratio "
                   f"{ct['lagprop_seconds'] / ct['torch_seconds']:.2f})." if ct["torch_seconds"] else "torch is not installed here, so "

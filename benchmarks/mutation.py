@@ -9,9 +9,9 @@ no test reaches counting as survived. A random sample gives an unbiased estimate
 the whole module (its standard error is about 2.5 points at 90% and 150 mutants); mutmut's own
 order would test the first functions of the file only. The results (with the surviving mutants'
 names, to read with ``mutmut show`` in a ``--keep`` directory) go to the record
-``mutation.json`` in the package (``companion/lagprop/records``,
-``lagprop.records.load("mutation")``) and the table of ``benchmarks/mutation.md``, each module
-with the date, the machine and the commit it was measured at.
+``mutation.json`` in the package (``companion/lagprop/records``, read with
+``lagprop.records.load("mutation")``) and the table of ``benchmarks/mutation.md``, each
+module with the date, the machine and the commit it was measured at.
 
     python benchmarks/mutation.py [module ...] [--sample 150] [--minutes 10] [--keep DIR]
 
@@ -142,10 +142,11 @@ def table(results):
         "a seeded random sample of the module's mutants. Score = killed / (killed + survived) over the",
         "sampled mutants tested (an unbiased estimate for the module, standard error about 2.5 points",
         "at 90% and 150 mutants); mutants no test reaches count as survived; `not checked` mutants",
-        "were left when the time limit stopped the run. Surviving mutants are listed in the",
-        "record `mutation.json` (`lagprop.records.load(\"mutation\")`). Tests written from the",
-        "survivors of one sample make that sample's score optimistic: the scores below are",
-        "measured on a sample drawn with another seed. Each row names the commit it measured.",
+        "were left when the time limit stopped the run. Surviving mutants are listed in",
+        "the record `mutation.json` (`lagprop.records.load(\"mutation\")`). Tests",
+        "written from the survivors of one sample make that sample's score optimistic:",
+        "the scores below are measured on a sample drawn with another seed. Each row",
+        "names the commit it measured.",
         "",
         "| module | mutants | sampled (seed) | killed | survived | of which no test | not checked | score "
         "| time | date | commit | machine |",

@@ -1,10 +1,11 @@
 """Where the benchmark scripts write their records, and the commit a record measured.
 
 Every script of ``benchmarks/`` writes its record, ``<name>.json``, into the package
-(``companion/lagprop/records``, read back with ``lagprop.records.load(name)``), so that the
-records the chapters read travel with the wheel; ``benchmarks/<name>.json`` is a link to that
-file, kept for the paths that name it. The readable summary, ``benchmarks/<name>.md``, stays
-here. Every record names the date, the machine and the commit it measured (``commit()``).
+(``companion/lagprop/records``, read back with ``lagprop.records.load(name)``), so that
+the records the chapters read travel with the wheel; ``benchmarks/<name>.json`` is a
+link to that file, kept for the paths that name it. The readable summary,
+``benchmarks/<name>.md``, stays here. Every record names the date, the machine and the
+commit it measured (``commit()``).
 """
 
 import subprocess
@@ -13,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RECORDS = ROOT / "companion" / "lagprop" / "records"
 
-#: what a measurement depends on: the package, the chapters and the benchmark scripts, not
-#: the records themselves (a record written by the last run does not make the tree dirty)
+#: what a measurement depends on: the package, the chapters and the benchmark scripts,
+#: not the records themselves (a record written by the last run leaves the tree clean)
 _MEASURED = ["companion", "book", "benchmarks",
              ":(exclude)companion/lagprop/records/*.json",
              ":(exclude)benchmarks/*.json", ":(exclude)benchmarks/*.md"]
@@ -33,13 +34,13 @@ def commit(override=None, full=False):
     """
     if override:
         return override
+    def git(*args):
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True,
+                              text=True, check=True).stdout.strip()
+
     try:
-        sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse"]
-                             + ([] if full else ["--short"]) + ["HEAD"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--",
-                                *_MEASURED],
-                               capture_output=True, text=True, check=True).stdout.strip()
+        sha = git("rev-parse", *([] if full else ["--short"]), "HEAD")
+        dirty = git("status", "--porcelain", "--", *_MEASURED)
     except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout; pass --commit)"
+        return "unknown (not a git checkout)"
     return sha + (" with uncommitted changes" if dirty else "")

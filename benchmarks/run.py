@@ -1,10 +1,11 @@
 """Reproducible speed and accuracy measurements of lagprop and of the book.
 
 Run from the repository root with ``make benchmarks`` (or ``.venv/bin/python benchmarks/run.py``).
-It writes the record ``results.json`` into the package (``companion/lagprop/records``, read
-with ``lagprop.records.load("results")``: the recurrent chapter draws from it) and
-``benchmarks/results.md``; the book's benchmarks appendix shows the Markdown table. Times are medians over repeated runs, reported with their
-spread (the interquartile range); the machine they came from is recorded with them.
+It writes the record ``results.json`` into the package (``companion/lagprop/records``,
+read with ``lagprop.records.load("results")``: the recurrent chapter draws from it) and
+``benchmarks/results.md``; the book's benchmarks appendix shows the Markdown table.
+Times are medians over repeated runs, reported with their spread (the interquartile
+range); the machine they came from is recorded with them.
 
 Every record names the commit it measured (``git rev-parse HEAD``, marked "with uncommitted
 changes" when the tree differs from it, or the value of ``--commit`` when the tree is an export

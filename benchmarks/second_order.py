@@ -1,8 +1,8 @@
 """Timings for the chapter 'Second order from the Lagrangian' (book/roads/second-order.ipynb).
 
 Run from the repository root: ``.venv/bin/python benchmarks/second_order.py`` (about two minutes;
-``--quick`` for a smoke run). It writes the record ``second_order.json`` into the package
-(``companion/lagprop/records``, ``lagprop.records.load("second_order")``) and
+``--quick`` for a smoke run). It writes the record ``second_order.json`` into the
+package (``companion/lagprop/records``, ``lagprop.records.load("second_order")``) and
 ``benchmarks/second_order.md``:
 
 1. the time of one exact Hessian-vector product (``lagrangian.hessian_vector``) against one
@@ -17,14 +17,15 @@ Run from the repository root: ``.venv/bin/python benchmarks/second_order.py`` (a
 3. the chapter's regression (eight tanh units, sixty noisy sine samples, weight decay 1e-1):
    Newton-CG and trust-region Newton (scipy, exact ``hessp``) against gradient descent with the
    fixed step 1/lambda_max, iterations and seconds to a gradient norm below 1e-6.
-   ``--regression-only`` re-measures this part alone (the record keeps the others, and names
-   the date and commit of each part).
+   ``--regression-only`` re-measures this part alone (the record keeps the others, and
+   names the date and commit of each part).
 
-The gradients and Hessian-vector products of part 3 are counted as the chapter counts them:
-every call of the function that returns the cost and its gradient, and every call of
-``hessp``. SciPy's own ``njev`` is smaller for trust-ncg, because it leaves out the gradients
-computed together with the cost at trial points the trust region rejects, and its ``nhev``
-is one more than the calls of ``hessp``; both are kept in the record beside the counts.
+The gradients and Hessian-vector products of part 3 are counted as the chapter counts
+them: every call of the function that returns the cost and its gradient, and every call
+of ``hessp``. SciPy's own ``njev`` is smaller for trust-ncg, because it leaves out the
+gradients computed together with the cost at trial points the trust region rejects, and
+its ``nhev`` is one more than the calls of ``hessp``; both are kept in the record beside
+the counts.
 
 Times are medians over repeats with the interquartile range; single-threaded linear algebra.
 """
@@ -179,7 +180,7 @@ def regression():
 
     out, count = {}, {"grad": 0, "hv": 0}
 
-    def counted(fn, key):  # the chapter's counter: every call computes a gradient or a product
+    def counted(fn, key):  # the chapter's counter: a call is a gradient or a product
         def wrapped(*args):
             count[key] += 1
             return fn(*args)
@@ -230,9 +231,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
     part = ap.add_mutually_exclusive_group()
     part.add_argument("--torch-only", action="store_true",
-                      help="only the comparison with PyTorch (updates that part of the record)")
+                      help="only the comparison with PyTorch (updates that part)")
     part.add_argument("--regression-only", action="store_true",
-                      help="only the chapter's regression (updates that part of the record)")
+                      help="only the chapter's regression (updates that part)")
     ap.add_argument("--baseline", metavar="REV",
                     help="also time the second-order kernel of the git revision REV")
     args = ap.parse_args()
@@ -269,11 +270,12 @@ def main():
 
 
 def _measured(result, part):
-    """The sentence naming when and where a part measured apart from the rest was measured."""
+    """The sentence naming when and where a part measured apart from the rest was."""
     m = result.get(f"{part}_measured")
     if m is None:
         return []
-    return [f"Measured {m['date']} at commit {m['commit']} on {m['machine']['platform']}, "
+    return [f"Measured {m['date']} at commit {m['commit']} on "
+            f"{m['machine']['platform']}, "
             f"{m['machine'].get('processor', '')}, {m['machine']['cpus']} CPUs, numpy "
             f"{m['machine']['numpy']} (apart from the rest of this record).", ""]
 
@@ -363,15 +365,15 @@ def write_markdown(result):
     ] + _measured(result, "regression") + [
         f"Condition number of the Hessian at the solution: {kappa:.0f}.",
         "",
-        "Counted as the chapter counts (its cell `so-newton-run`): *gradients* are the calls",
-        "of the function that returns the cost and its gradient, *Hessian-vector products*",
-        "the calls of `hessp`. SciPy's own counters (`njev`, `nhev`) are in brackets where",
-        "they differ: for trust-ncg `njev` leaves out the gradients computed together with",
-        "the cost at trial points the trust region rejects, and `nhev` is one more than the",
-        "calls of `hessp` (SciPy adds a count of its own). The Newton counts depend on",
-        "rounding: a Hessian-vector product that differs in the last bit changes them by a",
-        "few, so they are this machine's; the final cost and the condition number agree",
-        "to the digits shown.",
+        "Counted as the chapter counts (its cell `so-newton-run`): *gradients* are the",
+        "calls of the function that returns the cost and its gradient, *Hessian-vector",
+        "products* the calls of `hessp`. SciPy's own counters (`njev`, `nhev`) are in",
+        "brackets where they differ: for trust-ncg `njev` leaves out the gradients",
+        "computed together with the cost at trial points the trust region rejects, and",
+        "`nhev` is one more than the calls of `hessp` (SciPy adds a count of its own).",
+        "The Newton counts depend on rounding: a Hessian-vector product that differs",
+        "in the last bit changes them by a few, so they are this machine's; the final",
+        "cost and the condition number agree to the digits shown.",
         "",
         "| method | iterations | gradients | Hessian-vector products | seconds | final cost | "
         "reached |",
@@ -383,7 +385,8 @@ def write_markdown(result):
         return f"{r[key]}" + (f" ({theirs})" if theirs not in (None, r[key]) else "")
 
     for name, r in runs.items():
-        lines.append(f"| {name} | {r['iterations']} | {counted(r, 'gradients', 'scipy_njev')} | "
+        lines.append(f"| {name} | {r['iterations']} | "
+                     f"{counted(r, 'gradients', 'scipy_njev')} | "
                      f"{counted(r, 'hessian_vector_products', 'scipy_nhev')} | "
                      f"{r['seconds']:.2f} | {r['cost']:.6f} | "
                      f"{'yes' if r['reached'] else 'no (|grad| = %.1e)' % r['grad_norm']} |")

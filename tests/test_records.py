@@ -68,7 +68,7 @@ def test_the_check_notices_a_missing_chapter():
     assert _missing_chapters(cut, chapters) == [dropped]
 
 
-# ------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # The records travel with the package, and every record names date, machine and commit
 
 import json  # noqa: E402
@@ -81,8 +81,8 @@ PACKAGE_RECORDS = ROOT / "companion" / "lagprop" / "records"
 BENCHMARKS = ROOT / "benchmarks"
 DATE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
 COMMIT = re.compile(r"[0-9a-f]{7,40}\b")
-#: chapters that still read a record from the repository's benchmarks/ (each is switched to
-#: lagprop.records.load by its own rewrite; remove it here then: a test below says when)
+#: chapters that still read a record from the repository's benchmarks/ (each is switched
+#: to lagprop.records.load by its own rewrite; remove it here then, as a test says)
 READS_BENCHMARKS = {"book/action/small-dissipation.ipynb"}
 
 
@@ -95,8 +95,8 @@ def provenance_problems(record, where="record"):
 
     A *measurement* is any object of the record with a ``"date"``: it must name a commit
     (a hexadecimal hash, possibly followed by a remark) and a machine, itself or in an
-    object that contains it (so a part measured apart from the rest names its own date and
-    commit, and may inherit the machine). A record must hold at least one measurement.
+    object that contains it (so a part measured apart from the rest names its own date
+    and commit, and may inherit the machine). A record holds at least one measurement.
     """
     problems, found = [], []
 
@@ -136,18 +136,20 @@ def test_the_provenance_check_notices_what_is_missing():
     good = {"date": "2026-12-06", "commit": "abc1234 with uncommitted changes",
             "machine": {"cpus": 2}, "part": {"date": "2026-12-07", "commit": "def5678"}}
     assert provenance_problems(good) == []
-    assert provenance_problems({"machine": {"date": "2026-12-06", "commit": "abc1234"}}) == []
+    inside = {"machine": {"date": "2026-12-06", "commit": "abc1234"}}
+    assert provenance_problems(inside) == []
     no_commit = {"date": "2026-12-06", "machine": "vm"}
     assert provenance_problems(no_commit) == ["record: no commit (got None)"]
-    unknown = {"date": "2026-12-06", "machine": "vm", "commit": "unknown (not a git checkout)"}
+    unknown = {"date": "2026-12-06", "machine": "vm",
+               "commit": "unknown (not a git checkout)"}
     assert len(provenance_problems(unknown)) == 1
     assert provenance_problems({"commit": "abc1234", "machine": "vm"}) == [
         "record: no date, machine and commit anywhere"]
     part = {"date": "2026-12-06", "machine": "vm", "commit": "abc1234",
-            "rows": [{"module": "x", "date": "2026-12-07"}]}  # inherits the commit: fine
+            "rows": [{"module": "x", "date": "2026-12-07"}]}  # inherits the commit
     assert provenance_problems(part) == []
-    assert provenance_problems({"rows": [{"date": "2026-12-07", "commit": "abc1234"}]}) == [
-        "record['rows'][0]: no machine"]
+    no_machine = {"rows": [{"date": "2026-12-07", "commit": "abc1234"}]}
+    assert provenance_problems(no_machine) == ["record['rows'][0]: no machine"]
 
 
 @pytest.mark.parametrize("name", _files())
@@ -157,13 +159,14 @@ def test_every_record_names_its_date_machine_and_commit(name):
 
 
 def _measurements(node, inherited=None):
-    """(date, commit, machine) of every measurement of a record, as the check above reads it."""
+    """(date, commit, machine) of every measurement of a record, as checked above."""
     inherited = inherited or {}
     if isinstance(node, list):
         for item in node:
             yield from _measurements(item, inherited)
     elif isinstance(node, dict):
-        here = dict(inherited, **{k: node[k] for k in ("machine", "commit") if k in node})
+        here = dict(inherited)
+        here.update({k: node[k] for k in ("machine", "commit") if k in node})
         if "date" in node:
             yield node["date"], here["commit"], here.get("machine", node)
         for value in node.values():
@@ -196,21 +199,23 @@ def test_every_summary_has_its_record():
 def test_records_live_in_the_package_and_benchmarks_links_to_them():
     # one copy of each record: benchmarks/<name>.json, where present, is a link to it
     for path in BENCHMARKS.glob("*.json"):
-        assert path.is_symlink(), f"{path.name} is a copy: records live in {PACKAGE_RECORDS}"
+        assert path.is_symlink(), f"{path.name} is a copy; records live in the package"
         assert path.resolve() == (PACKAGE_RECORDS / path.name).resolve(), path
     # and a script of benchmarks/ writes each record there
     scripts = "\n".join(p.read_text() for p in BENCHMARKS.glob("*.py"))
     for name in _files():
-        assert f'record_path("{name}")' in scripts, f"no script writes the record {name}"
+        assert f'record_path("{name}")' in scripts, f"no script writes {name}"
 
 
 def test_the_loader_reads_every_record_and_lists_them_when_asked_for_another():
     assert records.names() == _files() and len(_files()) >= 3
     for name in _files():
-        assert records.load(name) == json.loads((PACKAGE_RECORDS / f"{name}.json").read_text())
+        text = (PACKAGE_RECORDS / f"{name}.json").read_text()
+        assert records.load(name) == json.loads(text)
     with pytest.raises(ValueError, match="`name` must be the name of a record") as err:
         records.load("experiment")
-    assert all(repr(n) in str(err.value) for n in _files()) and "'experiment'" in str(err.value)
+    message = str(err.value)
+    assert all(repr(n) in message for n in _files()) and "'experiment'" in message
     with pytest.raises(ValueError, match="'experiments.json'"):
         records.load("experiments.json")
     with pytest.raises(TypeError, match=r"`name`.* got \w*Path"):
@@ -227,7 +232,8 @@ def test_a_loaded_record_is_a_fresh_object():
 
 def _chapter_code(path):
     nb = json.loads(path.read_text())
-    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    return "\n".join(code)
 
 
 def test_chapters_read_records_through_the_package():

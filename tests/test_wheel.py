@@ -46,9 +46,10 @@ print("ok", lagprop.__version__)
 """
 
 
-#: the environment of the fresh interpreter: nothing of the caller's PYTHONPATH (which may
-#: point into the repository) may stand in for what the wheel installed
-CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+#: the environment of the fresh interpreter: nothing of the caller's PYTHONPATH (which
+#: may point into the repository) may stand in for what the wheel installed
+CLEAN_ENV = {k: v for k, v in os.environ.items()
+             if k not in ("PYTHONPATH", "PYTHONHOME")}
 
 
 def missing_modules(names):
@@ -57,7 +58,8 @@ def missing_modules(names):
 
 
 #: the records the chapters read (package data of lagprop.records), from the source tree
-RECORDS = sorted(p.name for p in (ROOT / "companion" / "lagprop" / "records").glob("*.json"))
+RECORDS_DIR = ROOT / "companion" / "lagprop" / "records"
+RECORDS = sorted(p.name for p in RECORDS_DIR.glob("*.json"))
 
 LOAD_RECORDS = r"""
 import json, pathlib, sys
@@ -98,7 +100,8 @@ def test_sdist_and_wheel_are_built(dist):
     with tarfile.open(sdists[0]) as tar:
         assert any(n.endswith("companion/lagprop/lagrangian.py") for n in tar.getnames())
         # a wheel built from the sdist carries the records too
-        assert all(any(n.endswith(f"companion/lagprop/records/{r}") for n in tar.getnames())
+        held = tar.getnames()
+        assert all(any(n.endswith(f"companion/lagprop/records/{r}") for n in held)
                    for r in RECORDS)
 
 
@@ -130,7 +133,7 @@ def test_the_wheel_carries_the_records_and_loads_them_outside_the_repository(
     assert out.returncode == 0, out.stderr[-2000:]
     loaded = dict(line.split(" ", 1) for line in out.stdout.splitlines())
     for name in RECORDS:  # what the installed wheel reads is the source tree's record
-        source = json.loads((ROOT / "companion" / "lagprop" / "records" / name).read_text())
+        source = json.loads((RECORDS_DIR / name).read_text())
         assert json.loads(loaded[name[:-5]]) == source, name
 
 
