@@ -1,8 +1,10 @@
 """Timings of binomial checkpointing (``Graph.checkpointed_gradient``) against plain.
 
 Run from the repository root: ``.venv/bin/python benchmarks/checkpointing.py`` (about
-six minutes; ``--quick`` for a smoke run). It writes ``benchmarks/checkpointing.json``
-and ``benchmarks/checkpointing.md``.
+six minutes; ``--quick`` for a smoke run). It writes the record ``checkpointing.json``
+into the package (``companion/lagprop/records``, read with
+``lagprop.records.load("checkpointing")``) and ``benchmarks/checkpointing.md``, with the
+date, the machine and the commit.
 
 The chain is long and its steps are cheap, so that planning and bookkeeping weigh most:
 ``l`` scalar tanh layers with one tied weight and bias, an output at the end. For each
@@ -30,7 +32,6 @@ import argparse  # noqa: E402
 import datetime as _dt  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
-import subprocess  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -38,8 +39,10 @@ import numpy as np  # noqa: E402
 
 from lagprop import checkpoint, graph  # noqa: E402
 
+import provenance  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-OUT_JSON = ROOT / "benchmarks" / "checkpointing.json"
+OUT_JSON = provenance.record_path("checkpointing")
 OUT_MD = ROOT / "benchmarks" / "checkpointing.md"
 GOAL = 3.0
 
@@ -107,17 +110,7 @@ def measure(l, s, repeats):
 
 
 def commit():
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+    return provenance.commit()
 
 
 def write(rows, quick):

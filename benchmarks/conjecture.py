@@ -16,7 +16,9 @@ gradient descent. This script runs the experiment of the book's chapter
   across every McNemar test of the run.
 
 Usage: ``python benchmarks/conjecture.py`` (about two minutes on two cores; run it under
-``nice``). Writes ``benchmarks/conjecture.json`` and ``benchmarks/conjecture.md``.
+``nice``). Writes the record ``conjecture.json`` into the package
+(``companion/lagprop/records``, read with ``lagprop.records.load("conjecture")``: the
+chapter checks its first draw against it) and ``benchmarks/conjecture.md``.
 """
 
 import datetime as _dt
@@ -30,6 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from lagprop import landscapes as ls
+
+import provenance
 
 HERE = Path(__file__).resolve().parent
 RHOS = [0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99]
@@ -141,6 +145,7 @@ def machine():
     import scipy
 
     return {"date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "commit": provenance.commit(),
             "python": platform.python_version(), "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
             "numpy": np.__version__, "scipy": scipy.__version__}
@@ -160,7 +165,8 @@ def markdown(res):
     g = res["global_holm"]
     xor_min = min(r["start_energy_range"][0] for r in res["results"] if r["landscape"] == "xor")
     lines = ["# The small-dissipation conjecture: the full experiment", "",
-             f"Recorded {m['date']} on {m['platform']} ({m['cpus']} CPUs), Python {m['python']}, "
+             f"Recorded {m['date']} at commit {m['commit']} on {m['platform']} "
+             f"({m['cpus']} CPUs), Python {m['python']}, "
              f"numpy {m['numpy']}, scipy {m['scipy']}; {res['seconds']:.0f} s.", "",
              "Successes per momentum rho. Reference: rho = 0 (matched reading) or rho = 0.5",
              "(fixed-mass reading, where both readings agree). `+`/`-`: better/worse than the",
@@ -213,7 +219,7 @@ def main(argv=None):
     res["table"] = table_lines(results)
     res["settled_table"] = table_lines(results, "settled", keys=("all",))
     res["seconds"] = time.perf_counter() - t0
-    (HERE / "conjecture.json").write_text(json.dumps(res, indent=1) + "\n")
+    provenance.record_path("conjecture").write_text(json.dumps(res, indent=1) + "\n")
     (HERE / "conjecture.md").write_text(markdown(res))
     print(markdown(res))
     return 0

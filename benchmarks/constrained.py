@@ -1,14 +1,16 @@
 """Time of the constrained roads against back-propagation (the chapter 'Other roads').
 
 Run from the repository root: ``.venv/bin/python benchmarks/constrained.py [--quick]``. It writes
-``benchmarks/constrained.json`` and ``benchmarks/constrained.md``: for the chapter's three tasks,
+the record ``constrained.json`` into the package (``companion/lagprop/records``, read
+with ``lagprop.records.load("constrained")``) and ``benchmarks/constrained.md``: for the
+chapter's three tasks,
 the time of one iteration of each training method (median and interquartile range over repeated
 runs taken in rotation), the iterations until the cost first falls to 10 % and to 1 % of its
 initial value, and the time that takes; and at fixed weights, the time of each multiplier method
 to a relative residual of 1e-8 (1e-6 for the penalty; ``tol * max(1, ||B||)``, ||B|| = 9.0
-here) against one forward and costate pass, and each with its defaults. The machine
-is recorded with the results. Single-threaded BLAS, as in the book's other benchmarks of small
-networks.
+here) against one forward and costate pass, and each with its defaults. The date, the
+machine and the commit are recorded with the results. Single-threaded BLAS, as in the
+book's other benchmarks of small networks.
 """
 
 import os
@@ -25,11 +27,12 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
+import provenance  # noqa: E402
 from run import machine, rotating_samples, summary  # noqa: E402
 
 from lagprop import constrained, datasets, lagrangian, mlp  # noqa: E402
 
-OUT_JSON = ROOT / "benchmarks" / "constrained.json"
+OUT_JSON = provenance.record_path("constrained")
 OUT_MD = ROOT / "benchmarks" / "constrained.md"
 
 
@@ -112,7 +115,8 @@ def fmt(t):
 
 def markdown(res):
     m = res["machine"]
-    lines = [f"Recorded on {m['date']}: {m['platform']}, {m['cpus']} CPUs, Python {m['python']}, "
+    lines = [f"Recorded on {m['date']} at commit {m['commit']}: {m['platform']}, "
+             f"{m['cpus']} CPUs, Python {m['python']}, "
              f"NumPy {m['numpy']}, SciPy {m['scipy']}; single-threaded BLAS. Medians "
              f"(± interquartile range) of {res['repeats']} runs taken in rotation; load average "
              f"{res['load_average']:.1f} when the run started (a shared machine).", "",

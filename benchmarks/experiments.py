@@ -11,9 +11,11 @@ training steps. The full set (every model, every seed; ``make experiments``)::
 
     python benchmarks/experiments.py all
 
-writes ``benchmarks/experiments.json`` and ``benchmarks/experiments.md``: accuracies over the
-seeds with their spread, beside the numbers published for MNIST-1D (Greydanus 2020), with the
-machine, the date and the time taken. BLAS runs on one thread (small matrices; a shared machine).
+writes the record ``experiments.json`` into the package (``companion/lagprop/records``,
+read by the real-data chapter with ``lagprop.records.load("experiments")``) and
+``benchmarks/experiments.md``: accuracies over the seeds with their spread, beside the
+numbers published for MNIST-1D (Greydanus 2020), with the machine, the date, the commit
+and the time taken. BLAS runs on one thread (small matrices; a shared machine).
 """
 
 import os
@@ -33,8 +35,10 @@ import numpy as np  # noqa: E402
 
 from lagprop import classify, datasets, optim  # noqa: E402
 
+import provenance  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-OUT_JSON = ROOT / "benchmarks" / "experiments.json"
+OUT_JSON = provenance.record_path("experiments")
 OUT_MD = ROOT / "benchmarks" / "experiments.md"
 
 #: test accuracy published in the MNIST-1D README (Greydanus 2020)
@@ -123,7 +127,8 @@ def conv_timing(repeats=200):
         return [float(np.median(ti)) for ti in t]
 
     out = {"lagprop_seconds": samples([ours])[0], "torch_seconds": None,
-           "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+           "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+           "commit": provenance.commit()}
     try:
         import torch
     except ImportError:
@@ -160,7 +165,7 @@ def spread(acc):
 def run_all(seeds=SEEDS, steps=None):
     start = time.perf_counter()
     out = {"date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-           "machine": machine(), "seeds": list(seeds),
+           "commit": provenance.commit(), "machine": machine(), "seeds": list(seeds),
            "mnist1d_training": dict(MNIST1D_TRAINING), "digits_training": dict(DIGITS_TRAINING),
            "mnist1d": [], "digits": []}
     if steps is not None:
@@ -194,7 +199,8 @@ def run_all(seeds=SEEDS, steps=None):
 
 def markdown(res):
     m = res["machine"]
-    lines = [f"Recorded {res['date']} on {m['processor']}, {m['cpus']} CPUs, {m['platform']}, "
+    lines = [f"Recorded {res['date']} at commit {res['commit']} on {m['processor']}, "
+             f"{m['cpus']} CPUs, {m['platform']}, "
              f"Python {m['python']}, NumPy {m['numpy']} (one BLAS thread); "
              f"{res['total_seconds']:.0f} s of wall-clock time in all (a shared machine). Seeds {res['seeds']}; "
              f"MNIST-1D: Adam, lr {res['mnist1d_training']['lr']}, batches of "
@@ -215,7 +221,8 @@ def markdown(res):
     ct = res.get("conv_timing")
     if ct:
         lines += ["", f"Gradient of the CNN's three convolutions (forward and costate, batch of "
-                  f"100, one thread): {1e3 * ct['lagprop_seconds']:.2f} ms with lagprop's "
+                  f"100, one thread; timed {ct['date']} at commit {ct['commit']}): "
+                  f"{1e3 * ct['lagprop_seconds']:.2f} ms with lagprop's "
                   "im2col kernel; " + (f"{1e3 * ct['torch_seconds']:.2f} ms with torch's conv1d "
                   f"autograd (torch {ct.get('torch_version', '?')}, float64; ratio "
                   f"{ct['lagprop_seconds'] / ct['torch_seconds']:.2f})." if ct["torch_seconds"] else "torch is not installed here, so "

@@ -8,8 +8,10 @@ the score is killed / (killed + survived) over the sampled mutants that were tes
 no test reaches counting as survived. A random sample gives an unbiased estimate of the score of
 the whole module (its standard error is about 2.5 points at 90% and 150 mutants); mutmut's own
 order would test the first functions of the file only. The results (with the surviving mutants'
-names, to read with ``mutmut show`` in a ``--keep`` directory) go to ``benchmarks/mutation.json``
-and the table of ``benchmarks/mutation.md``.
+names, to read with ``mutmut show`` in a ``--keep`` directory) go to the record
+``mutation.json`` in the package (``companion/lagprop/records``, read with
+``lagprop.records.load("mutation")``) and the table of ``benchmarks/mutation.md``, each
+module with the date, the machine and the commit it was measured at.
 
     python benchmarks/mutation.py [module ...] [--sample 150] [--minutes 10] [--keep DIR]
 
@@ -31,12 +33,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import provenance
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "companion" / "lagprop"
 CORE = ["lagrangian", "recurrent", "dynamics", "energy", "sharing", "action", "adjoint"]
 #: tests of a module's functions kept in files of their own (lagrangian.hessian_vector, sharing.conv1d)
 EXTRA_TESTS = {"lagrangian": ["test_hessian_vector.py"], "sharing": ["test_conv.py"]}
-RESULTS = ROOT / "benchmarks" / "mutation.json"
+RESULTS = provenance.record_path("mutation")
 TABLE = ROOT / "benchmarks" / "mutation.md"
 # the console script, not `python -m mutmut`: the tests must see the same mutmut module
 MUTMUT = Path(sys.executable).with_name("mutmut")
@@ -139,19 +143,21 @@ def table(results):
         "sampled mutants tested (an unbiased estimate for the module, standard error about 2.5 points",
         "at 90% and 150 mutants); mutants no test reaches count as survived; `not checked` mutants",
         "were left when the time limit stopped the run. Surviving mutants are listed in",
-        "`benchmarks/mutation.json`. Tests written from the survivors of one sample make that sample's",
-        "score optimistic: the scores below are measured on a sample drawn with another seed.",
+        "the record `mutation.json` (`lagprop.records.load(\"mutation\")`). Tests",
+        "written from the survivors of one sample make that sample's score optimistic:",
+        "the scores below are measured on a sample drawn with another seed. Each row",
+        "names the commit it measured.",
         "",
         "| module | mutants | sampled (seed) | killed | survived | of which no test | not checked | score "
-        "| time | date | machine |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| time | date | commit | machine |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in sorted(results.values(), key=lambda r: CORE.index(r["module"]) if r["module"] in CORE else 99):
         score = "-" if r["score"] is None else f"{100 * r['score']:.1f}%"
         lines.append(f"| {r['module']} | {r['mutants']} | {r['sampled']} ({r.get('seed', '-')}) "
                      f"| {r['killed']} | {r['survived']} "
                      f"| {r['no_tests']} | {r['not_checked']} | {score} | {r['seconds'] / 60:.1f} min "
-                     f"| {r['date']} | {r['machine']} |")
+                     f"| {r['date']} | {r['commit']} | {r['machine']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -172,10 +178,12 @@ def main(argv=None):
           tempfile.TemporaryDirectory(prefix="lagprop-mutation-")) as base:
         for module in args.modules:
             print(f"{module} ...", flush=True)
+            measured = provenance.commit()
             r = run_module(module, args.minutes, base, args.sample or None, args.seed)
             r["date"] = _dt.date.today().isoformat()
             r["seed"] = args.seed
             r["machine"] = machine()
+            r["commit"] = measured
             results[module] = r
             print(f"  {r['sampled']} of {r['mutants']} mutants: killed {r['killed']}, survived "
                   f"{r['survived']}, not checked {r['not_checked']}, score {r['score']}, "

@@ -1,9 +1,11 @@
 """Reproducible speed and accuracy measurements of lagprop and of the book.
 
 Run from the repository root with ``make benchmarks`` (or ``.venv/bin/python benchmarks/run.py``).
-It writes ``benchmarks/results.json`` and ``benchmarks/results.md``; the book's benchmarks
-appendix shows the Markdown table. Times are medians over repeated runs, reported with their
-spread (the interquartile range); the machine they came from is recorded with them.
+It writes the record ``results.json`` into the package (``companion/lagprop/records``,
+read with ``lagprop.records.load("results")``: the recurrent chapter draws from it) and
+``benchmarks/results.md``; the book's benchmarks appendix shows the Markdown table.
+Times are medians over repeated runs, reported with their spread (the interquartile
+range); the machine they came from is recorded with them.
 
 Every record names the commit it measured (``git rev-parse HEAD``, marked "with uncommitted
 changes" when the tree differs from it, or the value of ``--commit`` when the tree is an export
@@ -29,8 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
+import provenance
+
 ROOT = Path(__file__).resolve().parents[1]
-OUT_JSON = ROOT / "benchmarks" / "results.json"
+OUT_JSON = provenance.record_path("results")  # lagprop.records.load("results")
 OUT_MD = ROOT / "benchmarks" / "results.md"
 TOC = ROOT / "_toc.yml"
 
@@ -65,17 +69,7 @@ def timeit(fn, repeats):
 
 def commit(override=None):
     """The commit the measured tree comes from, and whether the tree differs from it."""
-    if override:
-        return override
-    try:
-        sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "book",
-                                "companion", "benchmarks/run.py"], capture_output=True, text=True,
-                               check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout; pass --commit)"
-    return sha + (" with uncommitted changes" if dirty else "")
+    return provenance.commit(override, full=True)
 
 
 def machine(sha=None):

@@ -1,7 +1,8 @@
 """Timings for the chapter 'Second order from the Lagrangian' (book/roads/second-order.ipynb).
 
 Run from the repository root: ``.venv/bin/python benchmarks/second_order.py`` (about two minutes;
-``--quick`` for a smoke run). It writes ``benchmarks/second_order.json`` and
+``--quick`` for a smoke run). It writes the record ``second_order.json`` into the
+package (``companion/lagprop/records``, ``lagprop.records.load("second_order")``) and
 ``benchmarks/second_order.md``:
 
 1. the time of one exact Hessian-vector product (``lagrangian.hessian_vector``) against one
@@ -16,6 +17,15 @@ Run from the repository root: ``.venv/bin/python benchmarks/second_order.py`` (a
 3. the chapter's regression (eight tanh units, sixty noisy sine samples, weight decay 1e-1):
    Newton-CG and trust-region Newton (scipy, exact ``hessp``) against gradient descent with the
    fixed step 1/lambda_max, iterations and seconds to a gradient norm below 1e-6.
+   ``--regression-only`` re-measures this part alone (the record keeps the others, and
+   names the date and commit of each part).
+
+The gradients and Hessian-vector products of part 3 are counted as the chapter counts
+them: every call of the function that returns the cost and its gradient, and every call
+of ``hessp``. SciPy's own ``njev`` is smaller for trust-ncg, because it leaves out the
+gradients computed together with the cost at trial points the trust region rejects, and
+its ``nhev`` is one more than the calls of ``hessp``; both are kept in the record beside
+the counts.
 
 Times are medians over repeats with the interquartile range; single-threaded linear algebra.
 """
@@ -39,8 +49,10 @@ from scipy.optimize import minimize  # noqa: E402
 from lagprop import datasets, mlp  # noqa: E402
 from lagprop import lagrangian as lg  # noqa: E402
 
+import provenance  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-OUT_JSON = ROOT / "benchmarks" / "second_order.json"
+OUT_JSON = provenance.record_path("second_order")
 OUT_MD = ROOT / "benchmarks" / "second_order.md"
 TOL = 1e-6
 
@@ -150,14 +162,7 @@ def against_torch(repeats, baseline=None):
 
 
 def _commit():
-    try:
-        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "companion"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-        return out + (" (with uncommitted changes)" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+    return provenance.commit()
 
 
 def regression():
@@ -173,14 +178,25 @@ def regression():
         return flat(lg.hessian_vector(unflat(t, p0), reg.inputs, reg.targets,
                                       unflat(v, p0))) + 2 * alpha * v
 
-    out = {}
+    out, count = {}, {"grad": 0, "hv": 0}
+
+    def counted(fn, key):  # the chapter's counter: a call is a gradient or a product
+        def wrapped(*args):
+            count[key] += 1
+            return fn(*args)
+        return wrapped
+
     for method, opts in [("Newton-CG", {"xtol": 1e-10}), ("trust-ncg", {"gtol": 1e-7})]:
+        count.update(grad=0, hv=0)
         t0 = time.perf_counter()
-        r = minimize(f_and_grad, flat(p0), jac=True, hessp=hessp, method=method,
+        r = minimize(counted(f_and_grad, "grad"), flat(p0), jac=True,
+                     hessp=counted(hessp, "hv"), method=method,
                      options=dict(maxiter=1000, **opts))
         seconds = time.perf_counter() - t0
-        out[method] = {"iterations": int(r.nit), "gradients": int(r.njev),
-                       "hessian_vector_products": int(r.nhev), "seconds": seconds,
+        out[method] = {"iterations": int(r.nit), "gradients": count["grad"],
+                       "hessian_vector_products": count["hv"],
+                       "scipy_njev": int(r.njev), "scipy_nhev": int(r.nhev),
+                       "seconds": seconds,
                        "cost": float(r.fun), "grad_norm": float(np.linalg.norm(r.jac)),
                        "reached": bool(np.linalg.norm(r.jac) < TOL)}
         x_star = r.x
@@ -201,33 +217,67 @@ def regression():
     return out, float(lam.max() / lam.min())
 
 
+def _stamp():
+    """The date, commit and machine of a measurement made now."""
+    return {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "commit": _commit(),
+            "machine": {"platform": platform.platform(),
+                        "python": platform.python_version(), "cpus": os.cpu_count(),
+                        "processor": _processor(), "numpy": np.__version__}}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
-    ap.add_argument("--torch-only", action="store_true",
-                    help="only the comparison with PyTorch (updates that part of the record)")
+    part = ap.add_mutually_exclusive_group()
+    part.add_argument("--torch-only", action="store_true",
+                      help="only the comparison with PyTorch (updates that part)")
+    part.add_argument("--regression-only", action="store_true",
+                      help="only the chapter's regression (updates that part)")
     ap.add_argument("--baseline", metavar="REV",
                     help="also time the second-order kernel of the git revision REV")
     args = ap.parse_args()
     repeats = 5 if args.quick else 25
-    torch_cmp = against_torch(repeats, args.baseline)
-    if args.torch_only:
+    old = json.loads(OUT_JSON.read_text()) if OUT_JSON.exists() else {}
+    # a part measured apart from the rest names its own date, commit and machine
+    # ("<part>_measured"); the top-level ones are those of the last full run
+    if args.regression_only:
+        result = old
+        result["regression"], result["condition_number"] = regression()
+        result["tolerance"] = TOL
+        result["regression_measured"] = _stamp()
+    elif args.torch_only:
+        torch_cmp = against_torch(repeats, args.baseline)
         if torch_cmp is None:
             raise SystemExit("PyTorch (and threadpoolctl) must be importable for --torch-only")
-        result = json.loads(OUT_JSON.read_text())
+        result = old
+        result["against_torch"] = torch_cmp
+        result["against_torch_measured"] = _stamp()
     else:
+        torch_cmp = against_torch(repeats, args.baseline)
         result = {"hessian_vector_over_gradient": hv_over_gradient(repeats)}
         result["regression"], result["condition_number"] = regression()
         result["tolerance"] = TOL
-    result.update({"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                   "commit": _commit(),
-                   "machine": {"platform": platform.platform(),
-                               "python": platform.python_version(), "cpus": os.cpu_count(),
-                               "processor": _processor(), "numpy": np.__version__}})
-    if torch_cmp is not None:
-        result["against_torch"] = torch_cmp
+        result.update(_stamp())
+        if torch_cmp is not None:
+            result["against_torch"] = torch_cmp
+        elif "against_torch" in old:  # keep the last comparison, with its own stamp
+            result["against_torch"] = old["against_torch"]
+            result["against_torch_measured"] = old.get("against_torch_measured", {
+                k: old[k] for k in ("date", "commit", "machine")})
     OUT_JSON.write_text(json.dumps(result, indent=1) + "\n")
     write_markdown(result)
+
+
+def _measured(result, part):
+    """The sentence naming when and where a part measured apart from the rest was."""
+    m = result.get(f"{part}_measured")
+    if m is None:
+        return []
+    return [f"Measured {m['date']} at commit {m['commit']} on "
+            f"{m['machine']['platform']}, "
+            f"{m['machine'].get('processor', '')}, {m['machine']['cpus']} CPUs, numpy "
+            f"{m['machine']['numpy']} (apart from the rest of this record).", ""]
 
 
 def _processor():
@@ -272,6 +322,7 @@ def write_markdown(result):
         lines += [
             "## Against PyTorch's double backward (optional reference)",
             "",
+        ] + _measured(result, "against_torch") + [
             f"PyTorch {tc['torch']} (its BLAS: {tc['torch_blas']}) is not a dependency of the "
             "package;",
             "it was installed in a separate environment for this comparison. Both run in "
@@ -311,15 +362,33 @@ def write_markdown(result):
     lines += [
         f"## The chapter's regression, to a gradient norm below {TOL:.0e}",
         "",
+    ] + _measured(result, "regression") + [
         f"Condition number of the Hessian at the solution: {kappa:.0f}.",
+        "",
+        "Counted as the chapter counts (its cell `so-newton-run`): *gradients* are the",
+        "calls of the function that returns the cost and its gradient, *Hessian-vector",
+        "products* the calls of `hessp`. SciPy's own counters (`njev`, `nhev`) are in",
+        "brackets where they differ: for trust-ncg `njev` leaves out the gradients",
+        "computed together with the cost at trial points the trust region rejects, and",
+        "`nhev` is one more than the calls of `hessp` (SciPy adds a count of its own).",
+        "The Newton counts depend on rounding: a Hessian-vector product that differs",
+        "in the last bit changes them by a few, so they are this machine's; the final",
+        "cost and the condition number agree to the digits shown.",
         "",
         "| method | iterations | gradients | Hessian-vector products | seconds | final cost | "
         "reached |",
         "|---|---|---|---|---|---|---|",
     ]
+
+    def counted(r, key, scipy_key):
+        theirs = r.get(scipy_key)
+        return f"{r[key]}" + (f" ({theirs})" if theirs not in (None, r[key]) else "")
+
     for name, r in runs.items():
-        lines.append(f"| {name} | {r['iterations']} | {r['gradients']} | "
-                     f"{r['hessian_vector_products']} | {r['seconds']:.2f} | {r['cost']:.6f} | "
+        lines.append(f"| {name} | {r['iterations']} | "
+                     f"{counted(r, 'gradients', 'scipy_njev')} | "
+                     f"{counted(r, 'hessian_vector_products', 'scipy_nhev')} | "
+                     f"{r['seconds']:.2f} | {r['cost']:.6f} | "
                      f"{'yes' if r['reached'] else 'no (|grad| = %.1e)' % r['grad_norm']} |")
     OUT_MD.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

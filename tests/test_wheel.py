@@ -4,6 +4,7 @@
 with none of the book's extras, where the package's core computations run.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -45,9 +46,37 @@ print("ok", lagprop.__version__)
 """
 
 
+#: the environment of the fresh interpreter: nothing of the caller's PYTHONPATH (which
+#: may point into the repository) may stand in for what the wheel installed
+CLEAN_ENV = {k: v for k, v in os.environ.items()
+             if k not in ("PYTHONPATH", "PYTHONHOME")}
+
+
 def missing_modules(names):
     """The package's source modules absent from a wheel's file list."""
     return [m for m in ["__init__"] + MODULES if f"lagprop/{m}.py" not in names]
+
+
+#: the records the chapters read (package data of lagprop.records), from the source tree
+RECORDS_DIR = ROOT / "companion" / "lagprop" / "records"
+RECORDS = sorted(p.name for p in RECORDS_DIR.glob("*.json"))
+
+LOAD_RECORDS = r"""
+import json, pathlib, sys
+from lagprop import records
+assert "site-packages" in records.__file__, records.__file__
+assert records.names() == [n[:-5] for n in sys.argv[1:]], records.names()
+for name in records.names():
+    rec = records.load(name)
+    assert isinstance(rec, dict) and rec, name
+    print(name, json.dumps(rec, sort_keys=True))
+try:
+    records.load("nothing")
+except ValueError as exc:
+    assert "'experiments'" in str(exc), exc
+else:
+    raise AssertionError("an unknown record was loaded")
+"""
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +99,10 @@ def test_sdist_and_wheel_are_built(dist):
     assert not any(n.startswith(("tests/", "book/")) for n in names)
     with tarfile.open(sdists[0]) as tar:
         assert any(n.endswith("companion/lagprop/lagrangian.py") for n in tar.getnames())
+        # a wheel built from the sdist carries the records too
+        held = tar.getnames()
+        assert all(any(n.endswith(f"companion/lagprop/records/{r}") for n in held)
+                   for r in RECORDS)
 
 
 @pytest.fixture(scope="module")
@@ -79,14 +112,29 @@ def fresh_python(dist, tmp_path_factory):
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
     wheel = next(dist.glob("lagprop-*.whl"))
-    subprocess.run([str(py), "-m", "pip", "install", "--quiet", str(wheel)], check=True)
+    subprocess.run([str(py), "-m", "pip", "install", "--quiet", str(wheel)], check=True,
+                   env=CLEAN_ENV)
     return py
 
 
 def test_wheel_runs_in_a_fresh_environment(fresh_python, tmp_path):
     out = subprocess.run([str(fresh_python), "-c", SMOKE, *MODULES], check=True, capture_output=True,
-                         text=True, cwd=tmp_path)
+                         text=True, cwd=tmp_path, env=CLEAN_ENV)
     assert out.stdout.startswith("ok ")
+
+
+def test_the_wheel_carries_the_records_and_loads_them_outside_the_repository(
+        dist, fresh_python, tmp_path):
+    names = zipfile.ZipFile(next(dist.glob("lagprop-*.whl"))).namelist()
+    assert "lagprop/records/__init__.py" in names
+    assert [n for n in RECORDS if f"lagprop/records/{n}" not in names] == []
+    out = subprocess.run([str(fresh_python), "-c", LOAD_RECORDS, *RECORDS],
+                         capture_output=True, text=True, cwd=tmp_path, env=CLEAN_ENV)
+    assert out.returncode == 0, out.stderr[-2000:]
+    loaded = dict(line.split(" ", 1) for line in out.stdout.splitlines())
+    for name in RECORDS:  # what the installed wheel reads is the source tree's record
+        source = json.loads((RECORDS_DIR / name).read_text())
+        assert json.loads(loaded[name[:-5]]) == source, name
 
 
 def test_a_wheel_without_a_module_is_caught(dist, fresh_python, tmp_path):
@@ -100,7 +148,7 @@ def test_a_wheel_without_a_module_is_caught(dist, fresh_python, tmp_path):
                 dst.writestr(item, src.read(item.filename))
     assert missing_modules(zipfile.ZipFile(broken).namelist()) == ["recurrent"]
     subprocess.run([str(fresh_python), "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall",
-                    str(broken)], check=True)
+                    str(broken)], check=True, env=CLEAN_ENV)
     out = subprocess.run([str(fresh_python), "-c", SMOKE, *MODULES], capture_output=True, text=True,
-                         cwd=tmp_path)
+                         cwd=tmp_path, env=CLEAN_ENV)
     assert out.returncode != 0 and "No module named 'lagprop.recurrent'" in out.stderr

@@ -29,6 +29,7 @@ classify               softmax cross-entropy costate; dense, convolutional and t
 graph                  the Lagrangian of any computational graph
 checkpoint             binomial checkpointing: the schedule and its slot store
 constrained            the constrained problem solved directly: penalty, augmented, ADMM, saddle
+records                the recorded benchmarks and experiments that the chapters read
 plotting               the book's figure helpers (needs matplotlib: ``pip install lagprop[plot]``)
 """
 
@@ -38,7 +39,7 @@ from ._errors import ConvergenceError  # noqa: E402
 from . import activations, mlp, lagrangian, curvature  # noqa: E402
 from . import gradcheck, sharing, recurrent, equilibrium  # noqa: E402
 from . import supervision, dynamics, action, energy, landscapes, adjoint, datasets  # noqa: E402
-from . import optim, classify, checkpoint, graph, constrained  # noqa: E402
+from . import optim, classify, checkpoint, graph, constrained, records  # noqa: E402
 
 __all__ = [
     "ConvergenceError",
@@ -63,6 +64,7 @@ __all__ = [
     "checkpoint",
     "graph",
     "constrained",
+    "records",
 ]
 
 
