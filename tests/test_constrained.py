@@ -2,8 +2,9 @@
 
 Every multiplier estimate against the costate pass (an independent computation), the
 rates the theory predicts (fitted), the spectral radii of the diagnoses against a
-Hessian of L built from central differences, the defaults on the chapter's networks and
-on 200 patterns, training against closed-form least squares, and bad input."""
+Hessian of L and a constraint Jacobian built from central differences, the defaults on
+the chapter's networks and on 200 patterns, training against closed-form least squares,
+and bad input."""
 
 import time
 
@@ -26,22 +27,26 @@ def _err(B, co):
     return max(float(np.max(np.abs(B[k] - co.B[k]))) for k in range(1, len(co.B)))
 
 
-def _hessian_and_jacobian(params, x, d, fwd, co):
-    """H = d^2 L / dX^2 at (forward pass, costate) by central differences, and J."""
+def _hessian_and_jacobian(params, x, d, fwd, co, **kw):
+    """H = d^2 L / dX^2 and J = dg / dX at (forward pass, costate), both by central
+    differences of the partials of L (dX, and dB = g)."""
     shapes = [a.shape for a in fwd.X[1:]]
     sizes = [int(np.prod(s)) for s in shapes]
 
-    def dLdX(z):
+    def partials(z):
         parts = np.split(z, np.cumsum(sizes)[:-1])
         X = [x] + [a.reshape(s) for a, s in zip(parts, shapes)]
-        dX = lagrangian.lagrange_partials(params, X, co.B, d).dX
-        return np.concatenate([a.ravel() for a in dX[1:]])
+        part = lagrangian.lagrange_partials(params, X, co.B, d, **kw)
+        return [np.concatenate([a.ravel() for a in dv[1:]])
+                for dv in (part.dX, part.dB)]
 
     z0 = np.concatenate([a.ravel() for a in fwd.X[1:]])
     h, n = 1e-5, z0.size
-    H = np.column_stack([(dLdX(z0 + h * e) - dLdX(z0 - h * e)) / (2 * h)
-                         for e in np.eye(n)])
-    return 0.5 * (H + H.T), curvature.constraint_jacobian(params, fwd.X)
+    cols = [[(p - m) / (2 * h)
+             for p, m in zip(partials(z0 + h * e), partials(z0 - h * e))]
+            for e in np.eye(n)]
+    H = np.column_stack([c[0] for c in cols])
+    return 0.5 * (H + H.T), np.column_stack([c[1] for c in cols])
 
 
 def test_augmented_is_exact_at_a_finite_weight(net):
@@ -142,6 +147,32 @@ def test_augmented_below_threshold_raises_with_radius(net):
     predicted = np.max(np.abs(mu / (mu + 1.0)))
     assert info.value.spectral_radius == pytest.approx(predicted, rel=1e-6)
     assert info.value.spectral_radius > 1
+
+
+@pytest.mark.parametrize("activation, output_activation",
+                         [("sigmoid", "tanh"), ("tanh", "sigmoid")])
+def test_both_radii_use_every_layers_second_derivative(net, activation,
+                                                       output_activation):
+    """The diagnoses' H and J against central differences, with f'' of two kinds."""
+    params, x, d, _, _ = net
+    kw = dict(activation=activation, output_activation=output_activation)
+    fwd = lagrangian.forward(params, x, **kw)
+    co = lagrangian.costate(params, fwd, d, **kw)
+    H, J = _hessian_and_jacobian(params, x, d, fwd, co, **kw)
+    Ji = np.linalg.inv(J)
+    mu = np.linalg.eigvalsh(Ji.T @ H @ Ji)
+    with pytest.raises(ConvergenceError, match="augmented Lagrangian") as info:
+        constrained.multipliers(params, x, d, method="augmented", rho=0.5, growth=1.0,
+                                max_iter=2, **kw)
+    assert info.value.spectral_radius == pytest.approx(np.max(np.abs(mu / (mu + 0.5))),
+                                                       rel=1e-6)
+    with pytest.raises(ConvergenceError, match="descent-ascent") as info:
+        constrained.multipliers(params, x, d, method="saddle", eta=0.3, rho=1.0,
+                                max_iter=3, **kw)
+    m = H.shape[0]
+    K = np.block([[-(H + J.T @ J), -J.T], [J, np.zeros((m, m))]])
+    radius = np.max(np.abs(np.linalg.eigvals(np.eye(2 * m) + 0.3 * K)))
+    assert info.value.spectral_radius == pytest.approx(radius, rel=1e-6)
 
 
 def test_saddle_converges_with_the_augmented_term(net):

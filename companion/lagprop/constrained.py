@@ -34,7 +34,10 @@ Patterns are rows and lists are indexed like the paper (``X[0]`` the inputs, ``B
 None``), as in :mod:`lagprop.lagrangian`, whose forward and costate passes are the
 reference these methods are compared with, and whose private kernels (``_forward``,
 ``_costate``, ``_lagrange_partials``) compute every constraint and partial derivative of
-:math:`L` used here.
+:math:`L` used here. The constraint Jacobian and the Hessian of :math:`L` in X, pattern
+by pattern, are :mod:`lagprop.curvature`'s (``_pattern_jacobian``,
+``_pattern_hessian``), the kernels of its :func:`~lagprop.curvature.constraint_jacobian`
+and :func:`~lagprop.curvature.lagrange_hessian` (``wrt="X"``).
 """
 
 import math
@@ -44,7 +47,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._errors import ConvergenceError
-from .activations import second_derivative
 from ._validate import (
     as_patterns,
     check_callable,
@@ -55,12 +57,14 @@ from ._validate import (
     real_scalar,
     tolerance,
 )
+from .curvature import _pattern_hessian, _pattern_jacobian
 from .lagrangian import (
     _check_targets,
     _costate,
     _forward,
     _lagrange_partials,
     _layer_activations,
+    _second_derivatives,
     cost,
 )
 from .mlp import check_params
@@ -258,51 +262,6 @@ def _residual(part):
     return float(np.hypot(_norm(part.dB[1:]), _norm(part.dX[1:])))
 
 
-def _state_jacobian(params, F, A):
-    r"""Per pattern, the constraint Jacobian :math:`J_p = \partial g_p/\partial X_p`.
-
-    An array (P, m, m).
-
-    Identity blocks on the diagonal and :math:`-\nabla F_k(A_p(k))\, W(k)` below them (k
-    >= 2), states ordered layer by layer, :math:`m = n_1 + \dots + n_N` (for one pattern
-    the matrix of :func:`lagprop.curvature.constraint_jacobian`).
-    """
-    off = np.concatenate([[0], np.cumsum([W.shape[0] for W, _ in params])])
-    J = np.zeros((A[1].shape[0], off[-1], off[-1]))
-    J[:] = np.eye(off[-1])
-    for k in range(2, len(params) + 1):
-        block = -F[k].df(A[k])[:, :, None] * params[k - 1][0]  # (P, n_k, n_{k-1})
-        J[:, off[k - 1]:off[k], off[k - 2]:off[k - 1]] = block
-    return J
-
-
-def _d2f(act, A):
-    """f'' at A, exactly: the activation's own second derivative (``Activation.d2f``)."""
-    return second_derivative(act)(A)
-
-
-def _hessian_of_L(params, F, X, A, B):
-    r"""Per pattern, :math:`H_p = \nabla^2_{X_p X_p} L` at states X and multipliers B.
-
-    .. math::
-
-        H = 2 I \text{ on the } X(N) \text{ block}, \qquad
-        H_{X(k-1) X(k-1)} \mathrel{-}= W(k)^\top \operatorname{diag}\big(B(k) \odot
-        F_k''(A(k))\big) W(k), \quad k = 2, \dots, N.
-
-    The package's one Hessian of L in X (the diagnoses below use it): an exact one
-    elsewhere replaces this body, or :func:`_d2f`, in one line. Returns (P, m, m).
-    """
-    N, P = len(params), X[0].shape[0]
-    off = np.concatenate([[0], np.cumsum([W.shape[0] for W, _ in params])])
-    H = np.zeros((P, off[-1], off[-1]))
-    H[:, off[N - 1]:, off[N - 1]:] = 2.0 * np.eye(off[N] - off[N - 1])
-    for k in range(2, N + 1):
-        W, blk = params[k - 1][0], slice(off[k - 2], off[k - 1])
-        H[:, blk, blk] -= np.einsum("ia,pi,ib->pab", W, B[k] * _d2f(F[k], A[k]), W)
-    return H
-
-
 def _gn_residuals(params, F, X, D, s, S):
     r"""Per pattern, :math:`r_p = [X_p(N) - D_p;\ s (g_p + S_p)]`, and A."""
     g, A = _constraints(params, F, X)
@@ -314,7 +273,7 @@ def _gn_residuals(params, F, X, D, s, S):
 def _gn_jacobian(params, F, A, s):
     r"""Per pattern, :math:`\partial r_p/\partial X_p`: :math:`[0\ I]` over
     :math:`s J_p`."""
-    J = s * _state_jacobian(params, F, A)
+    J = s * _pattern_jacobian(params, F, A)
     P, m, _ = J.shape
     nN = params[-1][0].shape[0]
     top = np.zeros((P, nN, m))
@@ -653,13 +612,16 @@ def _linearisation(params, F, X0, D):
     r"""Per pattern, :math:`H_p = \nabla^2_{XX} L` and :math:`J_p` at the stationary
     point.
 
-    At the forward pass and the costate, for the diagnosis of failures only. Returns two
-    arrays (P, m, m), m = n_1 + ... + n_N.
+    At the forward pass and the costate, for the diagnosis of failures only: the
+    per-pattern blocks of :func:`lagprop.curvature.lagrange_hessian` (``wrt="X"``) and
+    of :func:`lagprop.curvature.constraint_jacobian`. Returns two arrays (P, m, m),
+    m = n_1 + ... + n_N.
     """
     fwd = _forward(params, X0, F)
     B = _costate(params, fwd.X, fwd.A, D, F).B
-    return (_hessian_of_L(params, F, fwd.X, fwd.A, B),
-            _state_jacobian(params, F, fwd.A))
+    d2 = _second_derivatives(F, len(params))
+    return (_pattern_hessian(params, fwd.A, B, d2),
+            _pattern_jacobian(params, F, fwd.A))
 
 
 def _augmented_radius(params, F, X0, D, rho):
