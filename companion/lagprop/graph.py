@@ -538,7 +538,10 @@ class Graph:
         bias : str or None, keyword-only
             The bias vector's name, or None for no bias.
         activation : str, keyword-only
-            :math:`F`, a name of :mod:`lagprop.activations` (default ``"identity"``).
+            :math:`F`, a name of :mod:`lagprop.activations` (default ``"identity"``:
+            a layer node is the affine map unless told otherwise, and a nonlinearity
+            may follow it as a node of its own, :meth:`activation`; :func:`layered`
+            builds the layered network of the package's API, tanh by default).
 
         Raises
         ------
