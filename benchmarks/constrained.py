@@ -46,9 +46,10 @@ def tasks():
                             0.01)}
 
 
-METHODS = {"penalty (MAC)": ("penalty", 100, dict(growth=1.02, rho_max=1e3, inner=3)),
+METHODS = {"penalty (MAC)": ("penalty", 100,
+                             dict(growth=1.02, penalty_max=1e3, inner=3)),
            "ADMM": ("admm", 100, {}),
-           "descent-ascent": ("saddle", 2000, dict(rho=1.0))}
+           "descent-ascent": ("saddle", 2000, dict(penalty=1.0))}
 
 
 def first_below(costs, level):
@@ -92,9 +93,9 @@ def bench_multipliers(repeats):
                  params, lagrangian.forward(params, x), d),
              "penalty, tol 1e-6": lambda: solve(params, x, d, method="penalty", tol=1e-6),
              "augmented, rho = 10 fixed, tol 1e-8": lambda: solve(
-                 params, x, d, method="augmented", rho=10.0, growth=1.0, tol=1e-8),
+                 params, x, d, method="augmented", penalty=10.0, growth=1.0, tol=1e-8),
              "descent-ascent, rho = 2, eta = 0.2, tol 1e-8": lambda: solve(
-                 params, x, d, method="saddle", eta=0.2, rho=2.0, tol=1e-8),
+                 params, x, d, method="saddle", eta=0.2, penalty=2.0, tol=1e-8),
              "penalty, defaults (tol 1e-6)": lambda: solve(params, x, d, method="penalty"),
              "augmented, defaults (tol 1e-10)": lambda: solve(params, x, d,
                                                               method="augmented"),

@@ -73,6 +73,24 @@ def test_model_gradient_by_central_differences(model):
     np.testing.assert_allclose(_flat(g), fd, rtol=1e-6, atol=1e-9)
 
 
+def test_the_models_take_one_default_activation_relu():
+    import inspect
+
+    defaults = {cls.__name__: inspect.signature(cls).parameters["activation"].default
+                for cls in (cl.Dense, cl.ConvNet, cl.TiedNet)}
+    assert set(defaults.values()) == {"relu"}, defaults
+    ties = [sharing.dense_ties(3, 2), sharing.dense_ties(2, 3, start=9)]
+    models = [cl.Dense([2, 3, 2]), cl.ConvNet(), cl.TiedNet(ties)]
+    assert [m.activation for m in models] == ["relu"] * 3
+    # the tied net's default, by hand: ReLU hidden layer, linear output
+    tied, x = models[2], np.random.default_rng(0).standard_normal((5, 2))
+    u = tied.init(1)
+    (W1, b1), (W2, b2) = sharing.expand(u, ties)
+    by_hand = np.maximum(x @ W1.T + b1, 0.0) @ W2.T + b2
+    np.testing.assert_allclose(tied.logits(u, x), by_hand, rtol=0, atol=1e-14)
+    assert np.any(x @ W1.T + b1 < 0)  # the ReLU cuts something
+
+
 def test_convnet_is_the_tied_network():
     # one conv layer + head: ConvNet and the TiedNet of its tie map give the same logits
     net = cl.ConvNet(8, 2, channels=(2,), kernel_sizes=(3,), strides=(2,),

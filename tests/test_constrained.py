@@ -2,8 +2,9 @@
 
 Every multiplier estimate against the costate pass (an independent computation), the
 rates the theory predicts (fitted), the spectral radii of the diagnoses against a
-Hessian of L built from central differences, the defaults on the chapter's networks and
-on 200 patterns, training against closed-form least squares, and bad input."""
+Hessian of L and a constraint Jacobian built from central differences, the defaults on
+the chapter's networks and on 200 patterns, training against closed-form least squares,
+and bad input."""
 
 import time
 
@@ -26,28 +27,32 @@ def _err(B, co):
     return max(float(np.max(np.abs(B[k] - co.B[k]))) for k in range(1, len(co.B)))
 
 
-def _hessian_and_jacobian(params, x, d, fwd, co):
-    """H = d^2 L / dX^2 at (forward pass, costate) by central differences, and J."""
+def _hessian_and_jacobian(params, x, d, fwd, co, **kw):
+    """H = d^2 L / dX^2 and J = dg / dX at (forward pass, costate), both by central
+    differences of the partials of L (dX, and dB = g)."""
     shapes = [a.shape for a in fwd.X[1:]]
     sizes = [int(np.prod(s)) for s in shapes]
 
-    def dLdX(z):
+    def partials(z):
         parts = np.split(z, np.cumsum(sizes)[:-1])
         X = [x] + [a.reshape(s) for a, s in zip(parts, shapes)]
-        dX = lagrangian.lagrange_partials(params, X, co.B, d).dX
-        return np.concatenate([a.ravel() for a in dX[1:]])
+        part = lagrangian.lagrange_partials(params, X, co.B, d, **kw)
+        return [np.concatenate([a.ravel() for a in dv[1:]])
+                for dv in (part.dX, part.dB)]
 
     z0 = np.concatenate([a.ravel() for a in fwd.X[1:]])
     h, n = 1e-5, z0.size
-    H = np.column_stack([(dLdX(z0 + h * e) - dLdX(z0 - h * e)) / (2 * h)
-                         for e in np.eye(n)])
-    return 0.5 * (H + H.T), curvature.constraint_jacobian(params, fwd.X)
+    cols = [[(p - m) / (2 * h)
+             for p, m in zip(partials(z0 + h * e), partials(z0 - h * e))]
+            for e in np.eye(n)]
+    H = np.column_stack([c[0] for c in cols])
+    return 0.5 * (H + H.T), np.column_stack([c[1] for c in cols])
 
 
 def test_augmented_is_exact_at_a_finite_weight(net):
     params, x, d, fwd, co = net
-    r = constrained.multipliers(params, x, d, method="augmented", rho=10.0, growth=1.0,
-                                tol=1e-11)
+    r = constrained.multipliers(params, x, d, method="augmented",
+                                penalty=10.0, growth=1.0, tol=1e-11)
     norm_B = np.linalg.norm(np.concatenate([b.ravel() for b in r.B[1:]]))
     assert r.residual <= 1e-11 * norm_B and _err(r.B, co) < 1e-9
     assert max(float(np.max(np.abs(r.X[k] - fwd.X[k]))) for k in range(1, 4)) < 1e-10
@@ -57,7 +62,7 @@ def test_augmented_is_exact_at_a_finite_weight(net):
 def test_penalty_error_is_order_one_over_rho(net):
     params, x, d, fwd, co = net
     errs = []
-    constrained.multipliers(params, x, d, method="penalty", rho=10.0, growth=10.0,
+    constrained.multipliers(params, x, d, method="penalty", penalty=10.0, growth=10.0,
                             tol=1e-5,
                             callback=lambda j, X, B: errs.append(_err(B, co)))
     rho = 10.0 ** np.arange(1, len(errs))
@@ -74,7 +79,7 @@ def test_penalty_leading_error_is_minus_M_Bstar_over_rho(net):
     Bstar = np.concatenate([b.ravel() for b in co.B[1:]])
     coef = -(Ji.T @ H @ Ji) @ Bstar
     seen = {}
-    constrained.multipliers(params, x, d, method="penalty", rho=1e4, growth=10.0,
+    constrained.multipliers(params, x, d, method="penalty", penalty=1e4, growth=10.0,
                             tol=1e-4,
                             callback=lambda j, X, B: seen.setdefault(j, B))
     B = np.concatenate([b.ravel() for b in seen[1][1:]])
@@ -103,12 +108,12 @@ def test_penalty_cannot_reach_a_tiny_tolerance(net):
     assert residual == pytest.approx(e.best.residual, rel=1e-12)
 
 
-def test_penalty_stops_at_rho_max(net):
+def test_penalty_stops_at_penalty_max(net):
     params, x, d, _, _ = net
-    with pytest.raises(ConvergenceError, match="rho_max = 100") as info:
+    with pytest.raises(ConvergenceError, match="penalty_max = 100") as info:
         constrained.multipliers(params, x, d, method="penalty", tol=1e-12,
-                                rho_max=100.0)
-    assert info.value.iterations == 3  # rho = 1, 10, 100 tried
+                                penalty_max=100.0)
+    assert info.value.iterations == 3  # penalty = 1, 10, 100 tried
 
 
 def test_augmented_rate_matches_the_linearised_update(net):
@@ -122,8 +127,8 @@ def test_augmented_rate_matches_the_linearised_update(net):
         def record(j, X, B):
             errs.append(np.sqrt(sum(np.sum((B[k] - co.B[k]) ** 2) for k in (1, 2, 3))))
 
-        constrained.multipliers(params, x, d, method="augmented", rho=rho, growth=1.0,
-                                tol=1e-12, callback=record)
+        constrained.multipliers(params, x, d, method="augmented",
+                                penalty=rho, growth=1.0, tol=1e-12, callback=record)
         e = np.array(errs)
         tail = e[(e > 1e-8) & (e < 1e-2)]
         rate = np.exp(np.polyfit(np.arange(tail.size), np.log(tail), 1)[0])
@@ -136,17 +141,43 @@ def test_augmented_below_threshold_raises_with_radius(net):
     Ji = np.linalg.inv(J)
     mu = np.linalg.eigvalsh(Ji.T @ H @ Ji)
     with pytest.raises(ConvergenceError, match="augmented Lagrangian") as info:
-        constrained.multipliers(params, x, d, method="augmented", rho=1.0, growth=1.0,
-                                max_iter=30)
+        constrained.multipliers(params, x, d, method="augmented",
+                                penalty=1.0, growth=1.0, max_iter=30)
     assert 10 <= info.value.iterations <= 30
     predicted = np.max(np.abs(mu / (mu + 1.0)))
     assert info.value.spectral_radius == pytest.approx(predicted, rel=1e-6)
     assert info.value.spectral_radius > 1
 
 
+@pytest.mark.parametrize("activation, output_activation",
+                         [("sigmoid", "tanh"), ("tanh", "sigmoid")])
+def test_both_radii_use_every_layers_second_derivative(net, activation,
+                                                       output_activation):
+    """The diagnoses' H and J against central differences, with f'' of two kinds."""
+    params, x, d, _, _ = net
+    kw = dict(activation=activation, output_activation=output_activation)
+    fwd = lagrangian.forward(params, x, **kw)
+    co = lagrangian.costate(params, fwd, d, **kw)
+    H, J = _hessian_and_jacobian(params, x, d, fwd, co, **kw)
+    Ji = np.linalg.inv(J)
+    mu = np.linalg.eigvalsh(Ji.T @ H @ Ji)
+    with pytest.raises(ConvergenceError, match="augmented Lagrangian") as info:
+        constrained.multipliers(params, x, d, method="augmented",
+                                penalty=0.5, growth=1.0, max_iter=2, **kw)
+    assert info.value.spectral_radius == pytest.approx(np.max(np.abs(mu / (mu + 0.5))),
+                                                       rel=1e-6)
+    with pytest.raises(ConvergenceError, match="descent-ascent") as info:
+        constrained.multipliers(params, x, d, method="saddle", eta=0.3, penalty=1.0,
+                                max_iter=3, **kw)
+    m = H.shape[0]
+    K = np.block([[-(H + J.T @ J), -J.T], [J, np.zeros((m, m))]])
+    radius = np.max(np.abs(np.linalg.eigvals(np.eye(2 * m) + 0.3 * K)))
+    assert info.value.spectral_radius == pytest.approx(radius, rel=1e-6)
+
+
 def test_saddle_converges_with_the_augmented_term(net):
     params, x, d, _, co = net
-    r = constrained.multipliers(params, x, d, method="saddle", eta=0.2, rho=2.0,
+    r = constrained.multipliers(params, x, d, method="saddle", eta=0.2, penalty=2.0,
                                 tol=1e-10)
     assert _err(r.B, co) < 1e-8
 
@@ -159,7 +190,7 @@ def test_plain_descent_ascent_fails_with_the_right_radius(net, activation):
     H, J = (_hessian_and_jacobian(params, x, d, fwd, co) if activation == "tanh"
             else (None, None))
     with pytest.raises(ConvergenceError, match="descent-ascent diverges") as info:
-        constrained.multipliers(params, x, d, method="saddle", eta=0.2, rho=0.0,
+        constrained.multipliers(params, x, d, method="saddle", eta=0.2, penalty=0.0,
                                 activation=activation)
     assert info.value.spectral_radius > 1
     if H is not None:
@@ -172,7 +203,7 @@ def test_plain_descent_ascent_fails_with_the_right_radius(net, activation):
 def test_multipliers_leak_no_warning_when_diverging(net):
     params, x, d, _, _ = net
     with pytest.raises(ConvergenceError):
-        constrained.multipliers(params, x, d, method="saddle", eta=3.0, rho=0.0)
+        constrained.multipliers(params, x, d, method="saddle", eta=3.0, penalty=0.0)
 
 
 def test_train_one_linear_layer_reaches_least_squares():
@@ -182,7 +213,7 @@ def test_train_one_linear_layer_reaches_least_squares():
     V = np.linalg.lstsq(np.hstack([x, np.ones((10, 1))]), d, rcond=None)[0]
     kw = dict(activation="identity", output_activation="identity")
     runs = (("admm", 50, {}), ("penalty", 80, {}),
-            ("saddle", 3000, dict(eta=0.02, rho=1.0)))
+            ("saddle", 3000, dict(eta=0.02, penalty=1.0)))
     for method, steps, opts in runs:
         before = [w.copy() for w, _ in p0]
         p, h = constrained.train(p0, x, d, method=method, steps=steps, **kw, **opts)
@@ -199,7 +230,7 @@ def test_train_one_linear_layer_reaches_least_squares():
 def test_train_lowers_the_cost_of_xor(method):
     x, d = datasets.xor()
     p0 = mlp.init_params([2, 3, 1], seed=0)
-    opts = {"saddle": dict(eta=0.05, rho=1.0)}.get(method, {})
+    opts = {"saddle": dict(eta=0.05, penalty=1.0)}.get(method, {})
     steps = 1000 if method == "saddle" else 100
     _, h = constrained.train(p0, x, d, method=method, steps=steps,
                              output_activation="sigmoid", **opts)
@@ -273,9 +304,9 @@ def test_augmented_default_raises_its_weight_past_the_threshold():
     fwd = lagrangian.forward(params, x)
     co = lagrangian.costate(params, fwd, d)
     with pytest.raises(ConvergenceError, match="augmented"):
-        constrained.multipliers(params, x, d, method="augmented", rho=1.0, growth=1.0,
-                                max_iter=15)
-    r = constrained.multipliers(params, x, d, method="augmented", rho=1.0)
+        constrained.multipliers(params, x, d, method="augmented",
+                                penalty=1.0, growth=1.0, max_iter=15)
+    r = constrained.multipliers(params, x, d, method="augmented", penalty=1.0)
     assert _err(r.B, co) < 1e-6
 
 
@@ -301,7 +332,7 @@ def test_rates_are_printed_with_the_digits_that_matter():
 def test_every_loop_stops_on_stagnation(net):
     """A tolerance below rounding ends in a ConvergenceError long before max_iter."""
     params, x, d, _, _ = net
-    cases = (("penalty", {}), ("augmented", {}), ("saddle", dict(eta=0.2, rho=2.0)))
+    cases = (("penalty", {}), ("augmented", {}), ("saddle", dict(eta=0.2, penalty=2.0)))
     for method, kw in cases:
         with pytest.raises(ConvergenceError, match="without progress") as info:
             constrained.multipliers(params, x, d, method=method, tol=1e-18,
@@ -369,13 +400,13 @@ _MULTIPLIER_BAD = [
     (dict(method="penalty", growth=1.0), ValueError, "`growth`"),
     (dict(method="penalty", growth=0.5), ValueError, "`growth`"),
     (dict(method="augmented", growth=0.5), ValueError, "`growth`"),
-    (dict(method="penalty", rho_max=0.0), ValueError, "`rho_max`"),
-    (dict(method="augmented", rho=0.0), ValueError, "`rho`"),
-    (dict(method="augmented", rho=float("inf")), ValueError, "`rho`"),
+    (dict(method="penalty", penalty_max=0.0), ValueError, "`penalty_max`"),
+    (dict(method="augmented", penalty=0.0), ValueError, "`penalty`"),
+    (dict(method="augmented", penalty=float("inf")), ValueError, "`penalty`"),
     (dict(method="saddle", eta="big"), TypeError, "`eta`"),
     (dict(method="saddle", eta=0.0), ValueError, "`eta`"),
-    (dict(method="saddle", rho=-1.0), ValueError, "`rho`"),
-    (dict(method="saddle", rho=True), TypeError, "`rho`"),
+    (dict(method="saddle", penalty=-1.0), ValueError, "`penalty`"),
+    (dict(method="saddle", penalty=True), TypeError, "`penalty`"),
     (dict(method="augmented", eta=0.1), TypeError, "`eta`"),
     (dict(method="saddle", step=0.1), TypeError, "`step`"),
     (dict(method="saddle", growth=2.0), TypeError, "`growth`"),
@@ -422,11 +453,11 @@ _TRAIN_BAD = [
     (dict(method="admm", steps=3, lr=0.1), TypeError, "`lr`"),
     (dict(method="saddle", steps=3, lr=0.1), TypeError, "`lr`"),
     (dict(method="saddle", steps=3, eta=0.0), ValueError, "`eta`"),
-    (dict(method="saddle", steps=3, rho=-0.5), ValueError, "`rho`"),
+    (dict(method="saddle", steps=3, penalty=-0.5), ValueError, "`penalty`"),
     (dict(method="penalty", steps=3, inner=0), ValueError, "`inner`"),
     (dict(method="penalty", steps=3, growth=0.5), ValueError, "`growth`"),
     (dict(method="penalty", steps=3, growth=1.0), ValueError, "`growth`"),
-    (dict(method="penalty", steps=3, rho_max=-1.0), ValueError, "`rho_max`"),
+    (dict(method="penalty", steps=3, penalty_max=-1.0), ValueError, "`penalty_max`"),
     (dict(method="admm", steps=3, beta=0.0), ValueError, "`beta`"),
     (dict(method="admm", steps=3, gamma="x"), TypeError, "`gamma`"),
     (dict(method="admm", steps=3, activation="cube"), ValueError, "`activation`"),
@@ -447,3 +478,36 @@ def test_train_bad_arrays(net, method):
     for args, exc, match in _bad_arrays(params, x, d):
         with pytest.raises(exc, match=match):
             constrained.train(*args, method=method, steps=2)
+
+
+@pytest.mark.parametrize("call", [
+    lambda p, x, d, **o: constrained.multipliers(p, x, d, method="penalty", **o),
+    lambda p, x, d, **o: constrained.multipliers(p, x, d, method="augmented", **o),
+    lambda p, x, d, **o: constrained.multipliers(p, x, d, method="saddle", **o),
+    lambda p, x, d, **o: constrained.train(p, x, d, method="penalty", steps=1, **o),
+    lambda p, x, d, **o: constrained.train(p, x, d, method="saddle", steps=1, **o),
+], ids=["multipliers-penalty", "multipliers-augmented", "multipliers-saddle",
+        "train-penalty", "train-saddle"])
+def test_rho_is_refused_with_a_pointer_to_penalty(net, call):
+    """rho is the momentum elsewhere in the package: the penalty weight is `penalty`."""
+    params, x, d, _, _ = net
+    with pytest.raises(TypeError, match=r"^`rho` is now `penalty`: pass `penalty=` "
+                       r".*got `rho=2\.0`$"):
+        call(params, x, d, rho=2.0)
+    with pytest.raises(TypeError, match=r"^`rho` is now `penalty`"):
+        call(params, x, d, rho=2.0, penalty=2.0)
+
+
+def test_rho_max_is_refused_with_a_pointer_to_penalty_max(net):
+    params, x, d, _, _ = net
+    calls = (lambda **o: constrained.multipliers(params, x, d, method="penalty", **o),
+             lambda **o: constrained.train(params, x, d, method="penalty", steps=1,
+                                           **o))
+    for call in calls:
+        with pytest.raises(TypeError, match=r"^`rho_max` is now `penalty_max`: pass "
+                           r"`penalty_max=`"):
+            call(rho_max=10.0)
+    # a method without a penalty weight lists what it takes
+    with pytest.raises(TypeError, match=r"unknown option\(s\) for method 'admm': "
+                       r"`rho`"):
+        constrained.train(params, x, d, method="admm", steps=1, rho=1.0)

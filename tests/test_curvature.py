@@ -303,3 +303,34 @@ def test_constraint_jacobian_of_huge_weights_stays_finite():
     states of 1e200 give finite entries, not NaN, and nothing to raise about."""
     J = cv.constraint_jacobian(_HUGE, [x * 1e200 for x in _FWD.X], wrt="WX")
     assert np.all(np.isfinite(J)) and np.max(np.abs(J)) > 0
+
+
+def test_shared_per_pattern_kernels_keep_the_signatures_the_module_docstring_lists():
+    """The kernels constrained calls: a change of their leading parameters breaks it."""
+    import inspect
+
+    expected = {"_pattern_jacobian": ["params", "F", "A"],
+                "_pattern_hessian": ["params", "A", "B", "d2"]}
+    for name, leading in expected.items():
+        params = list(inspect.signature(getattr(cv, name)).parameters)
+        assert params[:len(leading)] == leading, name
+        assert f"``{name}(" in cv.__doc__, name
+
+
+def test_per_pattern_kernels_are_the_blocks_of_the_public_matrices():
+    """Pattern p's blocks, read from the public matrices at that pattern's states: the
+    placement in the state order, by offsets written out by hand."""
+    params, x, d = _net([3, 4, 5, 2], seed=4, P=3)
+    kw = dict(activation="sigmoid", output_activation="tanh")
+    fwd = lg.forward(params, x, **kw)
+    co = lg.costate(params, fwd, d, **kw)
+    F = lg._layer_activations(3, "sigmoid", "tanh")
+    Jp = cv._pattern_jacobian(params, F, fwd.A)
+    Hp = cv._pattern_hessian(params, fwd.A, co.B, lg._second_derivatives(F, 3))
+    J = cv.constraint_jacobian(params, fwd.X, **kw)
+    H = cv.lagrange_hessian(params, fwd.X, co.B, d, wrt="X", **kw)
+    for p in range(3):  # X_p(k) starts at 3 (n_1 + ... + n_{k-1}) + p n_k: 0, 12, 27
+        rows = np.concatenate([p * 4 + np.arange(4), 12 + p * 5 + np.arange(5),
+                               27 + p * 2 + np.arange(2)])
+        np.testing.assert_array_equal(Jp[p], J[np.ix_(rows, rows)])
+        np.testing.assert_allclose(Hp[p], H[np.ix_(rows, rows)], rtol=0, atol=1e-15)

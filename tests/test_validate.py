@@ -122,9 +122,18 @@ def test_text_is_not_a_number():
             as_float_array(bad, "x")
 
 
-def test_check_overflow_raises_floating_point_error():
+def test_check_overflow_names_the_arguments_their_sizes_and_where():
     from lagprop._validate import check_overflow
 
-    check_overflow([np.ones(2), 3.0], "fine")
-    with pytest.raises(FloatingPointError, match="^too big: scale down$"):
-        check_overflow([np.ones(2), np.array([np.inf])], "too big:\n   scale down")
+    big = np.array([1e308, 1e308])  # finite, but its sum overflows: no error
+    check_overflow([np.ones(2), 3.0, big, np.zeros(0)], "the pass", x=big)
+    check_overflow({"h": big}, "the pass", x=big)
+    with pytest.raises(ValueError, match=r"^`x` too large for float64: the pass "
+                       r"overflows \(largest magnitudes: `x` 1e\+308\); rescale them$"):
+        check_overflow([np.ones(2), np.array([np.inf])], "the pass", x=big)
+    # by name: where it overflowed; several arguments, nested, and a NaN
+    with pytest.raises(ValueError, match=r"^`W`, `x` or `y` too large for float64: the "
+                       r"pass overflows at 'h2' \(largest magnitudes: `W` 3, `x` 2, "
+                       r"`y` 0\)"):
+        check_overflow({"h1": np.ones(2), "h2": np.array([np.nan])}, "the pass",
+                       W=[(np.array([-3.0]), np.ones(1))], x={"a": 2.0}, y=[])

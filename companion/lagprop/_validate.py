@@ -259,12 +259,39 @@ def index(x, name, n, *, what="an index", context=""):
     return int(a) if a.ndim == 0 else a
 
 
-def check_overflow(arrays, message):
-    """Raise ``FloatingPointError(message)`` if any of ``arrays`` holds a non-finite value.
+def largest_magnitude(x):
+    """The largest ``|entry|`` of an array, a number, or a nested collection of them
+    (lists, tuples, dict values); 0 for an empty one."""
+    if isinstance(x, dict):
+        x = x.values()
+    if isinstance(x, (np.ndarray, numbers.Number)):
+        a = np.abs(np.asarray(x, dtype=float))
+        return float(np.max(a)) if a.size else 0.0
+    return max((largest_magnitude(a) for a in x), default=0.0)
 
-    Used after a kernel that ran under ``np.errstate(over="ignore", invalid="ignore")`` on
-    finite, validated input: a non-finite result there means float64 overflowed, and the caller
-    gets an error that says which argument is too large instead of a silent NaN.
+
+def check_overflow(values, what, **named):
+    """Raise a ``ValueError`` if a result computed from finite arguments is not finite.
+
+    The package's one overflow check, used after a kernel that ran under
+    ``np.errstate(over="ignore", invalid="ignore")`` on finite, validated input: a
+    non-finite result there means float64 overflowed, and the caller gets an error that
+    names the arguments, with the largest magnitude of each, instead of a silent inf or
+    NaN. ``values`` is a sequence of arrays (or numbers), or a dict of them by name, in
+    which case the message also says where (``at 'x2'``); ``named`` maps each argument's
+    name to its arrays. A finite sum proves an array finite without a boolean
+    temporary, so the check costs one reduction per array.
     """
-    if not all(np.all(np.isfinite(a)) for a in arrays):
-        raise FloatingPointError(" ".join(message.split()))
+    items = values.items() if isinstance(values, dict) else enumerate(values)
+    for key, arr in items:
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.sum(arr)
+        if np.isfinite(total) or np.all(np.isfinite(arr)):  # a sum may overflow alone
+            continue
+        at = f" at {key!r}" if isinstance(values, dict) else ""
+        names = [f"`{k}`" for k in named] or ["arguments"]
+        names = ", ".join(names[:-1]) + " or " * (len(names) > 1) + names[-1]
+        sizes = ", ".join(f"`{k}` {largest_magnitude(v):.3g}" for k, v in named.items())
+        sizes = f" (largest magnitudes: {sizes})" if named else ""
+        raise ValueError(f"{names} too large for float64: {what} overflows{at}{sizes}; "
+                         "rescale them")

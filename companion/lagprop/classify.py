@@ -28,6 +28,14 @@ Models (each with ``n_in``, ``n_classes``, ``n_params``, ``activation``, and the
   are functions of fewer free parameters; ``params`` is the vector ``u`` of free
   parameters.
 
+The hidden activation of every model defaults to ReLU, one default for the three
+(``activation="relu"``): these are the models of the MNIST-1D benchmark (Greydanus
+2020), whose networks are ReLU networks, and the real-data chapter and
+``benchmarks/experiments.py`` use them with it. The functions of
+:mod:`lagprop.lagrangian` keep le Cun's tanh as their default (the package's stable
+API); pass ``activation="tanh"`` for le Cun's networks of 1989, as the chapter does for
+its tied networks.
+
 ``logits`` and ``backprop`` validate their arguments against the model (widths, pattern
 counts, integer labels in ``[0, n_classes)``, the structure and shapes of ``params``,
 finite values) and then call private kernels. :func:`train` runs minibatch training with
@@ -64,6 +72,9 @@ __all__ = [
     "TrainingLog",
     "train",
 ]
+
+#: The hidden activation every model takes by default (the module docstring says why).
+_ACTIVATION = "relu"
 
 
 # ---------------------------------------------------------------------------- the cost
@@ -350,7 +361,8 @@ class Dense(_Classifier):
         Widths :math:`n_0, \dots, n_N` (at least two, each >= 1); :math:`n_N` is the
         number of classes.
     activation : str or Activation
-        The hidden layers' :math:`F` (default ``"relu"``, the MNIST-1D benchmark's).
+        The hidden layers' :math:`F` (default ``"relu"``, the models' one default: the
+        MNIST-1D benchmark's).
 
     Attributes
     ----------
@@ -376,7 +388,7 @@ class Dense(_Classifier):
     logits = _Classifier.logits  # in the class's own namespace: on its API page
     backprop = _Classifier.backprop
 
-    def __init__(self, sizes, activation="relu"):
+    def __init__(self, sizes, activation=_ACTIVATION):
         self.sizes = check_sizes(sizes)
         self.n_in, self.n_classes = self.sizes[0], self.sizes[-1]
         self._F = _layer_activations(len(self.sizes) - 1, activation, "identity")
@@ -444,7 +456,7 @@ class ConvNet(_Classifier):
     paddings : sequence of int, keyword-only
         Zero padding per layer, each >= 0.
     activation : str or Activation, keyword-only
-        After every convolution (default ``"relu"``).
+        After every convolution (default ``"relu"``, the models' one default).
 
     Attributes
     ----------
@@ -472,7 +484,7 @@ class ConvNet(_Classifier):
 
     def __init__(self, n_in=40, n_classes=10, *, channels=(25, 25, 25),
                  kernel_sizes=(5, 3, 3), strides=(2, 2, 2), paddings=(1, 1, 1),
-                 activation="relu"):
+                 activation=_ACTIVATION):
         self.n_in = positive_int(n_in, "n_in")
         self.n_classes = positive_int(n_classes, "n_classes")
         self.channels = _int_tuple(channels, "channels", 1)
@@ -644,7 +656,8 @@ class TiedNet(_Classifier):
     ties : list of (ndarray, ndarray)
         The tie map (:mod:`lagprop.sharing`), one pair per layer.
     activation : str or Activation
-        The hidden layers' :math:`F` (default ``"tanh"``); the last layer is linear.
+        The hidden layers' :math:`F` (default ``"relu"``, the models' one default; le
+        Cun's networks of 1989 take ``"tanh"``); the last layer is linear.
 
     Attributes
     ----------
@@ -668,7 +681,7 @@ class TiedNet(_Classifier):
     logits = _Classifier.logits  # in the class's own namespace: on its API page
     backprop = _Classifier.backprop
 
-    def __init__(self, ties, activation="tanh"):
+    def __init__(self, ties, activation=_ACTIVATION):
         self.ties = check_ties(ties)
         self.n_params = n_shared(self.ties)
         self.n_in, self.n_classes = self.ties[0][0].shape[1], self.ties[-1][0].shape[0]

@@ -25,16 +25,21 @@ updates and no backward pass:
   :math:`L` (Arrow and Hurwicz; Lagrangian propagation, Marra et al. 2020), with the
   augmented term, which is what makes it converge where plain descent-ascent cycles.
 
-Here :math:`\rho` is always the weight of the quadratic penalty; in Part II of the book
-the same letter is the momentum :math:`e^{-\beta\Delta}` of
-:func:`lagprop.dynamics.heavy_ball`, a different quantity. :math:`\eta` (``eta``) is a
-step size in both.
+Here :math:`\rho` is always the weight of the quadratic penalty, the keyword ``penalty``
+(its cap :math:`\rho_{\max}` is ``penalty_max``); in Part II of the book the same letter
+is the momentum :math:`e^{-\beta\Delta}` of :func:`lagprop.dynamics.heavy_ball`, a
+different quantity, and the keyword is not called ``rho`` for that reason (passing
+``rho=`` raises a TypeError that names ``penalty``). :math:`\eta` (``eta``) is a step
+size in both.
 
 Patterns are rows and lists are indexed like the paper (``X[0]`` the inputs, ``B[0] is
 None``), as in :mod:`lagprop.lagrangian`, whose forward and costate passes are the
 reference these methods are compared with, and whose private kernels (``_forward``,
 ``_costate``, ``_lagrange_partials``) compute every constraint and partial derivative of
-:math:`L` used here.
+:math:`L` used here. The constraint Jacobian and the Hessian of :math:`L` in X, pattern
+by pattern, are :mod:`lagprop.curvature`'s (``_pattern_jacobian``,
+``_pattern_hessian``), the kernels of its :func:`~lagprop.curvature.constraint_jacobian`
+and :func:`~lagprop.curvature.lagrange_hessian` (``wrt="X"``).
 """
 
 import math
@@ -44,7 +49,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._errors import ConvergenceError
-from .activations import second_derivative
 from ._validate import (
     as_patterns,
     check_callable,
@@ -55,12 +59,14 @@ from ._validate import (
     real_scalar,
     tolerance,
 )
+from .curvature import _pattern_hessian, _pattern_jacobian
 from .lagrangian import (
     _check_targets,
     _costate,
     _forward,
     _lagrange_partials,
     _layer_activations,
+    _second_derivatives,
     cost,
 )
 from .mlp import check_params
@@ -149,36 +155,37 @@ _MULTIPLIER_OPTIONS = {
         "tol": (1e-6, tolerance,
                 "relative tolerance, above the float64 floor of about 1e-7"),
         "max_iter": (20, positive_int, "most penalty weights"),
-        "rho": (1.0, positive_scalar, r"first weight :math:`\rho_0`"),
+        "penalty": (1.0, positive_scalar, r"first weight :math:`\rho_0`"),
         "growth": (10.0, _above_one, "factor > 1 between weights"),
-        "rho_max": (1e12, positive_scalar, "largest weight tried"),
+        "penalty_max": (1e12, positive_scalar,
+                        r"largest weight :math:`\rho_{\max}` tried"),
     },
     "augmented": {
         "tol": (1e-10, tolerance, "relative tolerance"),
         "max_iter": (200, positive_int, "most multiplier updates"),
-        "rho": (10.0, positive_scalar, r"first weight :math:`\rho_0`"),
+        "penalty": (10.0, positive_scalar, r"first weight :math:`\rho_0`"),
         "growth": (10.0, _at_least_one,
                    r"factor applied to :math:`\rho` after an update that did not cut "
                    "the constraint violation to a quarter; 1 keeps it fixed, as in the "
                    "theorems on the method of multipliers"),
-        "rho_max": (1e8, positive_scalar, r"largest :math:`\rho`"),
+        "penalty_max": (1e8, positive_scalar, r"largest weight :math:`\rho_{\max}`"),
     },
     "saddle": {
         "tol": (1e-8, tolerance, "relative tolerance"),
         "max_iter": (20_000, positive_int, "most descent-ascent steps"),
         "eta": (0.05, positive_scalar, r"step size :math:`\eta`"),
-        "rho": (5.0, nonnegative_scalar,
-                "weight of the augmented term; 0 is plain descent-ascent, which "
-                "cycles"),
+        "penalty": (5.0, nonnegative_scalar,
+                    r"weight :math:`\rho` of the augmented term; 0 is plain "
+                    "descent-ascent, which cycles"),
     },
 }
 
 _TRAIN_OPTIONS = {
     "penalty": {
-        "rho": (1.0, positive_scalar, r"first weight :math:`\rho_0`"),
+        "penalty": (1.0, positive_scalar, r"first weight :math:`\rho_0`"),
         "growth": (1.1, _above_one,
                    r"factor > 1 applied to :math:`\rho` after every step"),
-        "rho_max": (1e4, positive_scalar, r"largest :math:`\rho`"),
+        "penalty_max": (1e4, positive_scalar, r"largest weight :math:`\rho_{\max}`"),
         "inner": (2, positive_int, "Gauss-Newton steps per W- and X-step"),
     },
     "admm": {
@@ -189,15 +196,26 @@ _TRAIN_OPTIONS = {
     },
     "saddle": {
         "eta": (0.01, positive_scalar, r"step size :math:`\eta`"),
-        "rho": (1.0, nonnegative_scalar,
-                "weight of the augmented term; 0 is plain descent-ascent"),
+        "penalty": (1.0, nonnegative_scalar,
+                    r"weight :math:`\rho` of the augmented term; 0 is plain "
+                    "descent-ascent"),
     },
 }
+
+
+#: options renamed: ``rho`` is the momentum elsewhere in the package
+_RENAMED = {"rho": "penalty", "rho_max": "penalty_max"}
 
 
 def _parse_options(table, method, given):
     """The validated options of ``method`` from ``given`` (None: the default)."""
     spec = table[method]
+    for old, new in _RENAMED.items():
+        if old in given and new in spec:
+            raise TypeError(
+                f"`{old}` is now `{new}`: pass `{new}=` (rho is also the momentum of "
+                f"lagprop.dynamics.heavy_ball, so the penalty weight is called "
+                f"`penalty`), got `{old}={given[old]!r}`")
     unknown = sorted(k for k in given if k not in spec)
     if unknown:
         raise TypeError(f"unknown option(s) for method {method!r}: "
@@ -258,51 +276,6 @@ def _residual(part):
     return float(np.hypot(_norm(part.dB[1:]), _norm(part.dX[1:])))
 
 
-def _state_jacobian(params, F, A):
-    r"""Per pattern, the constraint Jacobian :math:`J_p = \partial g_p/\partial X_p`.
-
-    An array (P, m, m).
-
-    Identity blocks on the diagonal and :math:`-\nabla F_k(A_p(k))\, W(k)` below them (k
-    >= 2), states ordered layer by layer, :math:`m = n_1 + \dots + n_N` (for one pattern
-    the matrix of :func:`lagprop.curvature.constraint_jacobian`).
-    """
-    off = np.concatenate([[0], np.cumsum([W.shape[0] for W, _ in params])])
-    J = np.zeros((A[1].shape[0], off[-1], off[-1]))
-    J[:] = np.eye(off[-1])
-    for k in range(2, len(params) + 1):
-        block = -F[k].df(A[k])[:, :, None] * params[k - 1][0]  # (P, n_k, n_{k-1})
-        J[:, off[k - 1]:off[k], off[k - 2]:off[k - 1]] = block
-    return J
-
-
-def _d2f(act, A):
-    """f'' at A, exactly: the activation's own second derivative (``Activation.d2f``)."""
-    return second_derivative(act)(A)
-
-
-def _hessian_of_L(params, F, X, A, B):
-    r"""Per pattern, :math:`H_p = \nabla^2_{X_p X_p} L` at states X and multipliers B.
-
-    .. math::
-
-        H = 2 I \text{ on the } X(N) \text{ block}, \qquad
-        H_{X(k-1) X(k-1)} \mathrel{-}= W(k)^\top \operatorname{diag}\big(B(k) \odot
-        F_k''(A(k))\big) W(k), \quad k = 2, \dots, N.
-
-    The package's one Hessian of L in X (the diagnoses below use it): an exact one
-    elsewhere replaces this body, or :func:`_d2f`, in one line. Returns (P, m, m).
-    """
-    N, P = len(params), X[0].shape[0]
-    off = np.concatenate([[0], np.cumsum([W.shape[0] for W, _ in params])])
-    H = np.zeros((P, off[-1], off[-1]))
-    H[:, off[N - 1]:, off[N - 1]:] = 2.0 * np.eye(off[N] - off[N - 1])
-    for k in range(2, N + 1):
-        W, blk = params[k - 1][0], slice(off[k - 2], off[k - 1])
-        H[:, blk, blk] -= np.einsum("ia,pi,ib->pab", W, B[k] * _d2f(F[k], A[k]), W)
-    return H
-
-
 def _gn_residuals(params, F, X, D, s, S):
     r"""Per pattern, :math:`r_p = [X_p(N) - D_p;\ s (g_p + S_p)]`, and A."""
     g, A = _constraints(params, F, X)
@@ -314,7 +287,7 @@ def _gn_residuals(params, F, X, D, s, S):
 def _gn_jacobian(params, F, A, s):
     r"""Per pattern, :math:`\partial r_p/\partial X_p`: :math:`[0\ I]` over
     :math:`s J_p`."""
-    J = s * _state_jacobian(params, F, A)
+    J = s * _pattern_jacobian(params, F, A)
     P, m, _ = J.shape
     nN = params[-1][0].shape[0]
     top = np.zeros((P, nN, m))
@@ -346,7 +319,7 @@ def _line_search(params, F, X, D, s, S, step, phi, off):
     return X, r, A, np.sum(r * r, axis=1), bool(np.any(t > 0))
 
 
-def _gauss_newton(params, F, X, D, rho, S, *, tol, max_inner):
+def _gauss_newton(params, F, X, D, penalty, S, *, tol, max_inner):
     r"""Minimise :math:`\Phi(X) = \lVert X(N) - D\rVert^2
     + \tfrac{\rho}{2}\sum_k \lVert g_k + S_k\rVert^2`.
 
@@ -357,7 +330,7 @@ def _gauss_newton(params, F, X, D, rho, S, *, tol, max_inner):
     stops when the gradient norm is at most ``tol``, after ``max_inner`` steps, or when
     no step decreases any pattern's :math:`\Phi` (rounding).
     """
-    s = np.sqrt(rho / 2.0)
+    s = np.sqrt(penalty / 2.0)
     off = np.concatenate([[0], np.cumsum([x.shape[1] for x in X[1:]])])
     eye = np.eye(off[-1])
     r, A = _gn_residuals(params, F, X, D, s, S)
@@ -368,7 +341,7 @@ def _gauss_newton(params, F, X, D, rho, S, *, tol, max_inner):
         gnorm = 2.0 * float(np.sqrt(np.sum(grad * grad)))
         if gnorm <= tol or it == max_inner:
             return X, gnorm, it
-        G = np.einsum("pri,prj->pij", Jr, Jr) + 1e-12 * (1.0 + rho) * eye
+        G = np.einsum("pri,prj->pij", Jr, Jr) + 1e-12 * (1.0 + penalty) * eye
         step = -np.linalg.solve(G, grad[:, :, None])[:, :, 0]
         size = 1.0 + max(np.max(np.abs(x)) for x in X[1:])
         if np.max(np.abs(step)) <= 1e-15 * size:
@@ -474,9 +447,9 @@ def multipliers(params, inputs, targets, *, method, activation="tanh",
         B \leftarrow B + \eta\, g(X),
 
     plain descent-ascent (Arrow-Hurwicz) for :math:`\rho = 0`, and descent on the
-    augmented Lagrangian for :math:`\rho > 0`. Here :math:`\rho` is the penalty weight
-    (in Part II of the book :math:`\rho` is the momentum of the heavy-ball map, another
-    quantity).
+    augmented Lagrangian for :math:`\rho > 0`. Here :math:`\rho` is the penalty weight,
+    the option ``penalty`` (in Part II of the book :math:`\rho` is the momentum of the
+    heavy-ball map, another quantity).
 
     Every method stops when the stationarity residual (see :class:`Multipliers`) is at
     most ``tol * max(1, ||B||)``, a relative tolerance, or when it has stopped making
@@ -514,13 +487,14 @@ def multipliers(params, inputs, targets, *, method, activation="tanh",
     ------
     TypeError
         A wrong type, ``method`` not a string (None included), or an option the method
-        does not take.
+        does not take (``rho`` and ``rho_max``, the former names of ``penalty`` and
+        ``penalty_max``, included).
     ValueError
         A bad value: an unknown method, shapes that do not match ``params``, no
         patterns, a non-finite array, or an option out of its range.
     ConvergenceError
-        No convergence. ``"penalty"``: the weight passed ``rho_max``, or three weights
-        in a row brought no progress (its constraint violation is :math:`\lVert
+        No convergence. ``"penalty"``: the weight passed ``penalty_max``, or three
+        weights in a row brought no progress (its constraint violation is :math:`\lVert
         B\rVert/\rho`, and the rounding error of :math:`\rho g` grows like :math:`\rho`
         times the machine epsilon); ``"augmented"``: ``max_iter`` updates or ten without
         progress, with the spectral radius of the linearised update at the last weight;
@@ -558,42 +532,44 @@ def _start(params, F, X0, D, tol, callback):
     return X, B, _Run(X, B, res, tol, callback)
 
 
-def _penalty(params, F, X0, D, callback, *, tol, max_iter, rho, growth, rho_max):
+def _penalty(params, F, X0, D, callback, *, tol, max_iter, penalty, growth,
+             penalty_max):
     X, B, run = _start(params, F, X0, D, tol, callback)
     reason = f"no convergence in max_iter = {max_iter} weights"
     for j in range(1, max_iter + 1):
-        if rho > rho_max:
-            reason = f"the weight passed rho_max = {rho_max:.3g} after {j - 1} weights"
+        if penalty > penalty_max:
+            reason = (f"the weight passed penalty_max = {penalty_max:.3g} after "
+                      f"{j - 1} weights")
             break
-        X, _, n = _gauss_newton(params, F, X, D, rho, None, tol=0.1 * run.target(B),
-                                max_inner=50)
+        X, _, n = _gauss_newton(params, F, X, D, penalty, None,
+                                tol=0.1 * run.target(B), max_inner=50)
         run.inner += n
         g, _ = _constraints(params, F, X)
-        B = [None] + [rho * gk for gk in g[1:]]
+        B = [None] + [penalty * gk for gk in g[1:]]
         if run.record(j, X, B, _residual(_lagrange_partials(params, X, B, D, F))):
             return run.result()
         if run.stalled(3):
-            reason = f"three weights without progress (up to rho = {rho:.3g})"
+            reason = f"three weights without progress (up to penalty = {penalty:.3g})"
             break
-        rho *= growth
+        penalty *= growth
     raise run.error(
-        f"quadratic penalty: {reason}; the constraint violation ||B||/rho and the "
-        f"rounding error of rho * g (about rho times machine epsilon) cannot both fall "
-        f"below the tolerance in float64: use a larger `tol`, or method='augmented' "
-        f"for an exact "
-        f"multiplier")
+        f"quadratic penalty: {reason}; the constraint violation ||B||/penalty and the "
+        f"rounding error of penalty * g (about penalty times machine epsilon) cannot "
+        f"both fall below the tolerance in float64: use a larger `tol`, or "
+        f"method='augmented' for an exact multiplier")
 
 
-def _augmented(params, F, X0, D, callback, *, tol, max_iter, rho, growth, rho_max):
+def _augmented(params, F, X0, D, callback, *, tol, max_iter, penalty, growth,
+               penalty_max):
     X, B, run = _start(params, F, X0, D, tol, callback)
     reason, violation = f"no convergence in max_iter = {max_iter} updates", None
     for j in range(1, max_iter + 1):
-        S = [None] + [b / rho for b in B[1:]]
-        X, _, n = _gauss_newton(params, F, X, D, rho, S, tol=0.1 * run.target(B),
-                                max_inner=50)
+        S = [None] + [b / penalty for b in B[1:]]
+        X, _, n = _gauss_newton(params, F, X, D, penalty, S,
+                                tol=0.1 * run.target(B), max_inner=50)
         run.inner += n
         g, _ = _constraints(params, F, X)
-        B = [None] + [b + rho * gk for b, gk in zip(B[1:], g[1:])]
+        B = [None] + [b + penalty * gk for b, gk in zip(B[1:], g[1:])]
         if run.record(j, X, B, _residual(_lagrange_partials(params, X, B, D, F))):
             return run.result()
         if not np.isfinite(run.trace[-1]):
@@ -604,25 +580,26 @@ def _augmented(params, F, X0, D, callback, *, tol, max_iter, rho, growth, rho_ma
             break
         last, violation = violation, _norm(g[1:])
         if last is not None and violation > 0.25 * last:
-            rho = min(rho * growth, rho_max)
-    radius = _augmented_radius(params, F, X0, D, rho)
+            penalty = min(penalty * growth, penalty_max)
+    radius = _augmented_radius(params, F, X0, D, penalty)
     raise run.error(
-        f"augmented Lagrangian: {reason} at rho = {rho:g}; the multiplier update "
-        f"linearised at the stationary point has spectral radius {_rate(radius)} (it "
-        f"converges where this is < 1, for rho above twice the modulus of the most "
-        f"negative eigenvalue of J^-T H J^-1, H the Hessian of L in X and J the "
-        f"constraint Jacobian): increase `rho` or `growth`", spectral_radius=radius)
+        f"augmented Lagrangian: {reason} at penalty = {penalty:g}; the multiplier "
+        f"update linearised at the stationary point has spectral radius "
+        f"{_rate(radius)} (it converges where this is < 1, for penalty above twice the "
+        f"modulus of the most negative eigenvalue of J^-T H J^-1, H the Hessian of L "
+        f"in X and J the constraint Jacobian): increase `penalty` or `growth`",
+        spectral_radius=radius)
 
 
-def _saddle(params, F, X0, D, callback, *, tol, max_iter, eta, rho):
+def _saddle(params, F, X0, D, callback, *, tol, max_iter, eta, penalty):
     X, B, run = _start(params, F, X0, D, tol, callback)
     N = len(params)
     part = _lagrange_partials(params, X, B, D, F)
     reason = f"does not converge in max_iter = {max_iter} steps"
     for j in range(1, max_iter + 1):
         g = part.dB
-        if rho > 0:
-            Bt = [None] + [B[k] + rho * g[k] for k in range(1, N + 1)]
+        if penalty > 0:
+            Bt = [None] + [B[k] + penalty * g[k] for k in range(1, N + 1)]
             part = _lagrange_partials(params, X, Bt, D, F)
         X = [X[0]] + [X[k] - eta * part.dX[k] for k in range(1, N + 1)]
         B = [None] + [B[k] + eta * g[k] for k in range(1, N + 1)]
@@ -636,13 +613,14 @@ def _saddle(params, F, X0, D, callback, *, tol, max_iter, eta, rho):
         if run.stalled(2000):
             reason = f"does not converge: 2000 steps without progress ({j} in all)"
             break
-    radius = _saddle_radius(params, F, X0, D, eta, rho)
+    radius = _saddle_radius(params, F, X0, D, eta, penalty)
     raise run.error(
-        f"descent-ascent {reason} (step size eta = {eta:g}, rho = {rho:g}); the step "
-        f"linearised at the stationary point has spectral radius {_rate(radius)} "
+        f"descent-ascent {reason} (step size eta = {eta:g}, penalty = {penalty:g}); "
+        f"the step linearised at the stationary point has spectral radius "
+        f"{_rate(radius)} "
         f"(>= 1: it cycles or spirals out, as plain descent-ascent does where L is "
         f"bilinear in (X, B) or curves the wrong way in X): take a smaller `eta` or a "
-        f"larger augmented term `rho`",
+        f"larger augmented term `penalty`",
         spectral_radius=radius)
 
 
@@ -653,16 +631,19 @@ def _linearisation(params, F, X0, D):
     r"""Per pattern, :math:`H_p = \nabla^2_{XX} L` and :math:`J_p` at the stationary
     point.
 
-    At the forward pass and the costate, for the diagnosis of failures only. Returns two
-    arrays (P, m, m), m = n_1 + ... + n_N.
+    At the forward pass and the costate, for the diagnosis of failures only: the
+    per-pattern blocks of :func:`lagprop.curvature.lagrange_hessian` (``wrt="X"``) and
+    of :func:`lagprop.curvature.constraint_jacobian`. Returns two arrays (P, m, m),
+    m = n_1 + ... + n_N.
     """
     fwd = _forward(params, X0, F)
     B = _costate(params, fwd.X, fwd.A, D, F).B
-    return (_hessian_of_L(params, F, fwd.X, fwd.A, B),
-            _state_jacobian(params, F, fwd.A))
+    d2 = _second_derivatives(F, len(params))
+    return (_pattern_hessian(params, fwd.A, B, d2),
+            _pattern_jacobian(params, F, fwd.A))
 
 
-def _augmented_radius(params, F, X0, D, rho):
+def _augmented_radius(params, F, X0, D, penalty):
     r"""Spectral radius of the linearised multiplier update :math:`M (M + \rho I)^{-1}`.
 
     With :math:`M = J^{-\top} H J^{-1}`, pattern by pattern.
@@ -671,15 +652,15 @@ def _augmented_radius(params, F, X0, D, rho):
     Ji = np.linalg.inv(J)
     mu = np.linalg.eigvalsh(np.einsum("pji,pjk,pkl->pil", Ji, H, Ji))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.max(np.abs(mu / (mu + rho))))
+        return float(np.max(np.abs(mu / (mu + penalty))))
 
 
-def _saddle_radius(params, F, X0, D, eta, rho):
+def _saddle_radius(params, F, X0, D, eta, penalty):
     r"""Spectral radius of the linearised descent-ascent step :math:`I + \eta K`."""
     H, J = _linearisation(params, F, X0, D)
     P, m, _ = H.shape
     K = np.zeros((P, 2 * m, 2 * m))
-    K[:, :m, :m] = -(H + rho * np.einsum("pji,pjk->pik", J, J))
+    K[:, :m, :m] = -(H + penalty * np.einsum("pji,pjk->pik", J, J))
     K[:, :m, m:] = -np.transpose(J, (0, 2, 1))
     K[:, m:, :m] = J
     return float(np.max(np.abs(np.linalg.eigvals(np.eye(2 * m) + eta * K))))
@@ -722,9 +703,9 @@ def train(params, inputs, targets, *, method, steps, activation="tanh",
 
     ``"saddle"`` (Lagrangian propagation, Marra et al. 2020) takes simultaneous steps
     :math:`(W, X) \leftarrow (W, X) - \eta\, \partial_{(W,X)} L(W, X, B + \rho g)`,
-    :math:`B \leftarrow B + \eta\, g`. Here :math:`\rho` is the penalty weight (in Part
-    II of the book :math:`\rho` is the momentum of the heavy-ball map, another
-    quantity).
+    :math:`B \leftarrow B + \eta\, g`. Here :math:`\rho` is the penalty weight, the
+    option ``penalty`` (in Part II of the book :math:`\rho` is the momentum of the
+    heavy-ball map, another quantity).
 
     Parameters
     ----------
@@ -754,7 +735,8 @@ def train(params, inputs, targets, *, method, steps, activation="tanh",
     ------
     TypeError
         A wrong type, ``method`` not a string (None included), or an option the method
-        does not take.
+        does not take (``rho`` and ``rho_max``, the former names of ``penalty`` and
+        ``penalty_max``, included).
     ValueError
         A bad value: an unknown method, shapes that do not match ``params``, no
         patterns, a non-finite array, or an option out of its range (``growth`` must be
@@ -821,7 +803,7 @@ def _violation(params, F, X):
     return _norm(g[1:])
 
 
-def _train_penalty(params, F, X0, D, steps, *, rho, growth, rho_max, inner):
+def _train_penalty(params, F, X0, D, steps, *, penalty, growth, penalty_max, inner):
     N = len(params)
     X = _forward(params, X0, F).X
     costs, res = [_cost_of(params, F, X0, D)], [0.0]
@@ -829,10 +811,11 @@ def _train_penalty(params, F, X0, D, steps, *, rho, growth, rho_max, inner):
         # W-step: every layer on its own, in parallel
         params = [_fit_layer(W, b, X[k - 1], X[k], F[k], inner)
                   for k, (W, b) in enumerate(params, start=1)]
-        X, _, _ = _gauss_newton(params, F, X, D, rho, None, tol=0.0, max_inner=inner)
+        X, _, _ = _gauss_newton(params, F, X, D, penalty, None, tol=0.0,
+                                max_inner=inner)
         costs.append(_cost_of(params, F, X0, D))
         res.append(_violation(params, F, X))
-        rho = min(rho * growth, rho_max)
+        penalty = min(penalty * growth, penalty_max)
     return params, History(cost=np.array(costs), constraint_violation=np.array(res),
                            method="penalty")
 
@@ -913,14 +896,15 @@ def _train_admm(params, F, X0, D, steps, *, beta, gamma):
                            method="admm")
 
 
-def _train_saddle(params, F, X0, D, steps, *, eta, rho):
+def _train_saddle(params, F, X0, D, steps, *, eta, penalty):
     N = len(params)
     X = _forward(params, X0, F).X
     B = [None] + [np.zeros_like(x) for x in X[1:]]
     costs, res = [_cost_of(params, F, X0, D)], [0.0]
     g, _ = _constraints(params, F, X)
     for _ in range(steps):
-        Bt = [None] + [B[k] + rho * g[k] for k in range(1, N + 1)] if rho > 0 else B
+        Bt = ([None] + [B[k] + penalty * g[k] for k in range(1, N + 1)]
+              if penalty > 0 else B)
         part = _lagrange_partials(params, X, Bt, D, F)
         new = [(W - eta * dW, b - eta * db)
                for (W, b), (dW, db) in zip(params, part.dW)]
@@ -933,8 +917,9 @@ def _train_saddle(params, F, X0, D, steps, *, eta, rho):
         if not (np.isfinite(costs[-1]) and np.isfinite(res[-1]) and res[-1] < 1e100):
             raise ConvergenceError(
                 f"descent-ascent training diverged after {len(costs) - 1} steps (eta = "
-                f"{eta:g}, rho = {rho:g}); take a smaller `eta` or add the augmented "
-                f"term `rho` > 0", iterations=len(costs) - 1, residual=float(res[-1]))
+                f"{eta:g}, penalty = {penalty:g}); take a smaller `eta` or add the "
+                f"augmented term `penalty` > 0", iterations=len(costs) - 1,
+                residual=float(res[-1]))
     return params, History(cost=np.array(costs), constraint_violation=np.array(res),
                            method="saddle")
 

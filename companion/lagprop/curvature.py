@@ -29,6 +29,20 @@ row-major, ``b_1``, ``W_2``, ...), then the states :math:`X(1), \dots, X(N)`, ea
 row-major ravel of its (P, n_k) array (layer by layer, and within a layer pattern by
 pattern). The inputs :math:`X(0)` are data, not variables.
 
+.. rubric:: Internal API
+
+The X blocks separate over patterns. Two private kernels build them pattern by pattern,
+as arrays (P, m, m) with :math:`m = n_1 + \dots + n_N`, from validated arguments;
+:func:`constraint_jacobian` and :func:`lagrange_hessian` place them in the state order
+above, and :mod:`lagprop.constrained` uses them as they are (its Gauss-Newton steps and
+its diagnoses). Changing their leading parameters (checked by
+``tests/test_curvature.py``) means changing that caller too.
+
+* ``_pattern_jacobian(params, F, A)`` -> :math:`\partial g_p/\partial X_p`. Used by
+  constrained.
+* ``_pattern_hessian(params, A, B, d2)`` -> :math:`\nabla^2_{X_p X_p} L`, ``d2[k]``
+  being :math:`f_k''`. Used by constrained.
+
 References
 ----------
 Y. le Cun, "A theoretical framework for back-propagation", Proceedings of the 1988
@@ -118,6 +132,66 @@ def _difference_step(h, theta, method):
 
 
 # --------------------------------------------------------------------------------------
+# Per-pattern blocks (the internal API shared with constrained)
+# --------------------------------------------------------------------------------------
+
+def _pattern_offsets(params):
+    """Offsets of X(1), ..., X(N) in one pattern's states; ``m = n_1 + ... + n_N``."""
+    return np.concatenate([[0], np.cumsum([W.shape[0] for W, _ in params])]).astype(int)
+
+
+def _pattern_jacobian(params, F, A):
+    r"""Per pattern, the constraint Jacobian :math:`J_p = \partial g_p/\partial X_p`.
+
+    Identity blocks on the diagonal and :math:`-\nabla F_k(A_p(k))\, W(k)` below them
+    (:math:`k \ge 2`), one pattern's states ordered layer by layer. Returns an array
+    (P, m, m), :math:`m = n_1 + \dots + n_N`; :func:`_pattern_index` places it in
+    the package's state order.
+    """
+    off = _pattern_offsets(params)
+    J = np.zeros((A[1].shape[0], off[-1], off[-1]))
+    J[:] = np.eye(off[-1])
+    for k in range(2, len(params) + 1):
+        block = -F[k].df(A[k])[:, :, None] * params[k - 1][0]  # (P, n_k, n_{k-1})
+        J[:, off[k - 1]:off[k], off[k - 2]:off[k - 1]] = block
+    return J
+
+
+def _pattern_hessian(params, A, B, d2):
+    r"""Per pattern, :math:`H_p = \nabla^2_{X_p X_p} L` at multipliers B, exactly.
+
+    .. math::
+
+        H_p = 2 I \text{ on the } X_p(N) \text{ block}, \qquad
+        H_{p,\, X(k-1) X(k-1)} = -W(k)^\top \operatorname{diag}\big(B_p(k) \odot
+        f_k''(A_p(k))\big) W(k), \quad k = 2, \dots, N,
+
+    zero elsewhere (``d2[k]`` is :math:`f_k''`). Returns an array (P, m, m), ordered as
+    :func:`_pattern_jacobian`.
+    """
+    N, P = len(params), A[1].shape[0]
+    off = _pattern_offsets(params)
+    H = np.zeros((P, off[-1], off[-1]))
+    H[:, off[N - 1]:, off[N - 1]:] = 2.0 * np.eye(off[N] - off[N - 1])
+    for k in range(2, N + 1):
+        W, blk = params[k - 1][0], slice(off[k - 2], off[k - 1])
+        H[:, blk, blk] = -np.einsum("ia,pi,ib->pab", W, B[k] * d2[k](A[k]), W)
+    return H
+
+
+def _pattern_index(params, P):
+    """``idx[p, q]``: where state q of pattern p sits in the package's state order.
+
+    Layer by layer and, within a layer, pattern by pattern (the module docstring); an
+    int array (P, m). A (P, m, m) array of per-pattern blocks goes to
+    ``M[idx[:, :, None], idx[:, None, :]]``, zero between patterns.
+    """
+    _, s_off = _layout(params, P)
+    return np.hstack([s_off[k] + np.arange(P)[:, None] * W.shape[0]
+                      + np.arange(W.shape[0]) for k, (W, _) in enumerate(params)])
+
+
+# --------------------------------------------------------------------------------------
 # Constraint Jacobians and the null-space basis
 # --------------------------------------------------------------------------------------
 
@@ -184,17 +258,10 @@ def constraint_jacobian(params, X, *, wrt="X", activation="tanh",
 
 
 def _jacobian_X(params, X, F):
-    P, N = X[0].shape[0], len(params)
-    _, s_off = _layout(params, P)
-    J = np.eye(s_off[-1])
-    for k in range(2, N + 1):
-        W, b = params[k - 1]
-        dF = F[k].df(X[k - 1] @ W.T + b)  # (P, n_k)
-        n_k, n_prev = W.shape
-        for p in range(P):
-            r = s_off[k - 1] + p * n_k
-            c = s_off[k - 2] + p * n_prev
-            J[r:r + n_k, c:c + n_prev] = -dF[p][:, None] * W
+    idx = _pattern_index(params, X[0].shape[0])
+    J = np.zeros((idx.size, idx.size))
+    J[idx[:, :, None], idx[:, None, :]] = _pattern_jacobian(
+        params, F, _preactivations(params, X))
     return J
 
 
@@ -360,7 +427,7 @@ def lagrange_hessian(params, X, B, targets, *, wrt="WX", activation="tanh",
 
 
 def _lagrange_hessian(params, X, B, F, d2, wrt):
-    P, N = X[0].shape[0], len(params)
+    P = X[0].shape[0]
     p_off, s_off = _layout(params, P)
     n, m = int(p_off[-1]), int(s_off[-1])
     H = np.zeros((n + m, n + m))
@@ -375,8 +442,6 @@ def _lagrange_hessian(params, X, B, F, d2, wrt):
             continue  # X(0) is data
         # the columns of X_p(k-1), (P, n_prev)
         cols = n + s_off[k - 2] + np.arange(P)[:, None] * n_prev + np.arange(n_prev)
-        XX = -np.einsum("ia,pi,ib->pab", W, c, W)
-        H[cols[:, :, None], cols[:, None, :]] = XX
         y = B[k] * F[k].df(A[k])
         WX = -np.einsum("pi,pj,il->pijl", c, Xa, W)  # (P, n_k, n_prev + 1, n_prev)
         WX[:, :, np.arange(n_prev), np.arange(n_prev)] -= y[:, :, None]
@@ -384,8 +449,8 @@ def _lagrange_hessian(params, X, B, F, d2, wrt):
         cc = cols[:, None, None, :]
         H[r, cc] = WX
         H[cc, r] = WX
-    last = n + s_off[N - 1] + np.arange(P * params[-1][0].shape[0])
-    H[last, last] += 2.0
+    i = n + _pattern_index(params, P)  # the X block
+    H[i[:, :, None], i[:, None, :]] = _pattern_hessian(params, A, B, d2)
     sel = {"WX": slice(0, n + m), "W": slice(0, n), "X": slice(n, n + m)}[wrt]
     H = H[sel, sel]
     return 0.5 * (H + H.T)  # the einsum blocks are symmetric only to rounding

@@ -58,7 +58,6 @@ Software 26 (2000), 19-45.
 """
 
 from dataclasses import dataclass
-from math import isfinite
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -67,6 +66,7 @@ from . import activations as _act
 from ._validate import (
     as_float_array,
     as_patterns,
+    check_overflow,
     positive_int,
     positive_scalar,
     seed_or_generator,
@@ -369,10 +369,6 @@ def _names(x, what):
     return tuple(_name(v, what) for v in x)
 
 
-def _largest(arrays):
-    return max((float(np.max(np.abs(a))) for a in arrays if np.size(a)), default=0.0)
-
-
 class Graph:
     r"""A computational graph of named nodes in topological order, and its Lagrangian.
 
@@ -542,7 +538,10 @@ class Graph:
         bias : str or None, keyword-only
             The bias vector's name, or None for no bias.
         activation : str, keyword-only
-            :math:`F`, a name of :mod:`lagprop.activations` (default ``"identity"``).
+            :math:`F`, a name of :mod:`lagprop.activations` (default ``"identity"``:
+            a layer node is the affine map unless told otherwise, and a nonlinearity
+            may follow it as a node of its own, :meth:`activation`; :func:`layered`
+            builds the layered network of the package's API, tanh by default).
 
         Raises
         ------
@@ -950,20 +949,6 @@ class Graph:
             raise ValueError(f"`fwd.A` must have {P} rows like `fwd.X`, got {Pa}")
         return GraphForward(X=X, A=A), P
 
-    @staticmethod
-    def _finite(values, where, args):
-        """Raise if a result is not finite (float64 overflow)."""
-        for key, arr in values.items():
-            # a sum is finite if every entry is; if it is not, check entry-wise
-            with np.errstate(over="ignore", invalid="ignore"):
-                total = np.sum(arr)
-            if not isfinite(total) and not np.isfinite(arr).all():
-                sizes = ", ".join(f"`{k}` {_largest(v):.3g}" for k, v in args.items())
-                raise ValueError(
-                    f"the {where} overflows float64 at {key!r}: the arguments are "
-                    f"too large (largest |entry|: {sizes}); scale them down"
-                )
-
     # --- the passes -------------------------------------------------------------------
 
     def _forward(self, w, X0):
@@ -979,8 +964,8 @@ class Graph:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             fwd = self._forward(w, X0)
         args = {"params": w.values(), "inputs": X0.values()}
-        self._finite(fwd.X, "forward pass", args)
-        self._finite(fwd.A, "forward pass", args)
+        check_overflow(fwd.X, "the forward pass", **args)
+        check_overflow(fwd.A, "the forward pass", **args)
         return fwd
 
     def _reverse(self, w, fwd, seeds):
@@ -1008,9 +993,9 @@ class Graph:
             "inputs": [fwd.X[n] for n in self._input_names()],
             "targets": D.values(),
         }
-        self._finite({"cost": C}, "cost", args)
-        self._finite(B, "costate pass", args)
-        self._finite(G, "costate pass", args)
+        check_overflow([C], "the cost", **args)
+        check_overflow(B, "the costate pass", **args)
+        check_overflow(G, "the costate pass", **args)
         return GraphCostate(B=B, grads=G, cost=C)
 
     def _tangent(self, w, fwd, dw, dX0):
@@ -1023,10 +1008,12 @@ class Graph:
                     T[node.name] = node.rule.jvp(
                         node, fwd.X, fwd.A.get(node.name), w, T, dw
                     )
-        self._finite(
+        check_overflow(
             T,
-            "tangent pass",
-            {"params": w.values(), "dparams": dw.values(), "dinputs": dX0.values()},
+            "the tangent pass",
+            params=w.values(),
+            dparams=dw.values(),
+            dinputs=dX0.values(),
         )
         return T
 
@@ -1101,7 +1088,7 @@ class Graph:
         X = self._checked_forward(w, X0).X
         with np.errstate(over="ignore", invalid="ignore"):
             C = sum(_output_costate(X[o], D[o])[0] for o in self._outputs)
-        self._finite({"cost": C}, "cost", {"params": w.values(), "targets": D.values()})
+        check_overflow([C], "the cost", params=w.values(), targets=D.values())
         return C
 
     def costate(self, params, fwd, targets):
@@ -1335,8 +1322,8 @@ class Graph:
         dw = {k: -g for k, g in G.items()}
         dX0 = {n: B[n] for n in X0}
         args = {"params": w.values(), "inputs": X0.values(), "cotangents": V.values()}
-        self._finite(dw, "costate pass", args)
-        self._finite(dX0, "costate pass", args)
+        check_overflow(dw, "the costate pass", **args)
+        check_overflow(dX0, "the costate pass", **args)
         return dw, dX0
 
     def lagrange_function(self, params, X, B, targets):
@@ -1395,10 +1382,12 @@ class Graph:
                             Bc[node.name] * (Xall[node.name] - _eval(node, Xall, w)[0])
                         )
                     )
-        self._finite(
-            {"L": L},
-            "Lagrange function",
-            {"params": w.values(), "X": Xall.values(), "B": Bc.values()},
+        check_overflow(
+            [L],
+            "the Lagrange function",
+            params=w.values(),
+            X=Xall.values(),
+            B=Bc.values(),
         )
         return float(L)
 
@@ -1455,7 +1444,7 @@ class Graph:
                     if p in off:
                         n_p = fwd.X[p].size
                         J[off[node.name] + r, off[p] : off[p] + n_p] -= B[p].reshape(-1)
-        self._finite({"J": J}, "constraint Jacobian", {"params": w.values()})
+        check_overflow([J], "the constraint Jacobian", params=w.values())
         return J
 
     # --- checkpointing ----------------------------------------------------------------
@@ -1523,8 +1512,8 @@ class Graph:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             cost, G, done = _checkpointed(chain, X0, w, D, self._shapes, s, P)
         args = {"params": w.values(), "inputs": X0.values(), "targets": D.values()}
-        self._finite({"cost": cost}, "cost", args)
-        self._finite(G, "costate pass", args)
+        check_overflow([cost], "the cost", **args)
+        check_overflow(G, "the costate pass", **args)
         return Checkpointed(
             cost=cost,
             grads=G,
