@@ -194,7 +194,7 @@ _BAD = [
     ("v complex", lambda: lagrangian.hessian_vector(_P, _X, _D, [(_V[0][0] + 1j, _V[0][1])] + _V[1:]),
      TypeError, r"`v\[0\]\[0\].*must be real"),
     ("params huge", lambda: lagrangian.hessian_vector(_HUGE, _X, _D, _V, **_LIN), ValueError,
-     r"`params` or `inputs` or `targets` or `v` too large for float64: the Hessian-vector product "
+     r"`params`, `inputs`, `targets` or `v` too large for float64: the Hessian-vector product "
      r"overflows \(largest magnitudes: `params` \d\.\d+e\+\d+, `inputs` \d"),
     ("v huge", lambda: lagrangian.hessian_vector(_P, _X, _D, [(np.full_like(W, 1e308), b) for W, b in _V], **_LIN),
      ValueError, r"overflows .*`v` 1e\+308"),

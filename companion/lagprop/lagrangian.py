@@ -73,7 +73,8 @@ import numpy as np
 
 from . import activations as _act
 from ._errors import ConvergenceError
-from ._validate import as_float_array, as_patterns, number, positive_int, positive_scalar
+from ._validate import (as_float_array, as_patterns, check_overflow, number, positive_int,
+                        positive_scalar)
 from .mlp import _flatten, _unflatten, check_params, check_sizes
 
 __all__ = [
@@ -1090,20 +1091,10 @@ def _raise_if_overflowed(arrays, what, **named):
     """Finite arguments whose result overflowed float64: a ValueError, not silent NaN.
 
     ``named`` maps each argument's name to its arrays (or list of pairs); the message
-    shows the largest magnitude of each.
+    shows the largest magnitude of each. The check is the package's one mechanism,
+    ``_validate.check_overflow``.
     """
-    if all(np.all(np.isfinite(a)) for a in arrays):
-        return
-
-    def largest(x):
-        if isinstance(x, np.ndarray):
-            return float(np.max(np.abs(x))) if x.size else 0.0
-        return max(largest(a) for a in x)
-
-    sizes = ", ".join(f"`{k}` {largest(v):.3g}" for k, v in named.items())
-    names = " or ".join(f"`{k}`" for k in named)
-    raise ValueError(f"{names} too large for float64: {what} "
-                     f"overflows (largest magnitudes: {sizes}); rescale them")
+    check_overflow(arrays, what, **named)
 
 
 def jvp(params, inputs, v, *, d_inputs=None, activation="tanh",
