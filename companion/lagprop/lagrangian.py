@@ -53,7 +53,7 @@ by ``tests/test_lagrangian.py``) means changing those callers too.
 * ``_hessian_vector(params, X0, D, F, d2, V)``, ``d2[k]`` being :math:`f_k''`. Used by
   curvature.
 * ``_second_derivatives(F, N)`` -> ``[None, f_1'', ..., f_N'']``, or a ValueError
-  naming the activation that has none. Used by curvature.
+  naming the activation that has none. Used by curvature and constrained.
 * ``_raise_if_overflowed(arrays, what, **named)``: a ValueError naming the arguments
   when finite input overflowed float64. Used by curvature.
 
