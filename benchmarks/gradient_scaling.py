@@ -1,9 +1,10 @@
 """Wall-clock time of the costate pass and of central differences against network size.
 
 Run from the repository root: ``.venv/bin/python benchmarks/gradient_scaling.py`` (about
-ten seconds; ``--quick`` for a smoke run). It writes
-``benchmarks/gradient_scaling.json`` and ``benchmarks/gradient_scaling.md``, shown in
-the book's benchmarks appendix.
+ten seconds; ``--quick`` for a smoke run). It writes the
+record ``gradient_scaling.json`` into the package (``lagprop.records``; see
+``provenance.py``) and ``benchmarks/gradient_scaling.md``, shown in the book's
+benchmarks appendix.
 
 The costate chapter states the cheap-gradient principle as a count of multiply-adds: the
 cost and its gradient take at most about three forward passes, whatever the number of
@@ -34,12 +35,13 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import provenance  # noqa: E402
 from run import describe, machine, rotating_samples, summary  # noqa: E402
 
 from lagprop import gradcheck, lagrangian, mlp  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT_JSON = ROOT / "benchmarks" / "gradient_scaling.json"
+OUT_JSON = provenance.record_path("gradient_scaling")  # lagprop.records.load
 OUT_MD = ROOT / "benchmarks" / "gradient_scaling.md"
 
 
