@@ -83,7 +83,7 @@ DATE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
 COMMIT = re.compile(r"[0-9a-f]{7,40}\b")
 #: chapters that still read a record from the repository's benchmarks/ (each is switched
 #: to lagprop.records.load by its own rewrite; remove it here then, as a test says)
-READS_BENCHMARKS = {"book/action/small-dissipation.ipynb"}
+READS_BENCHMARKS = set()
 
 
 def _files():
