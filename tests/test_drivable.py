@@ -163,9 +163,9 @@ def test_live_is_a_still_without_widgets(monkeypatch):
     assert base64.b64decode(data["image/png"]) == fig.png(1.0)
 
 
-def test_live_is_a_widget_that_redraws():
+def test_live_is_a_widget_that_redraws(monkeypatch):
     ipywidgets = pytest.importorskip("ipywidgets")
-    os.environ.pop("LAGPROP_STATIC_FIGURES", None)
+    monkeypatch.delenv("LAGPROP_STATIC_FIGURES", raising=False)
     fig = _figure()
     box = fig.live()
     slider, picture = box.children
