@@ -247,7 +247,7 @@ def test_the_reader_notebook_has_the_live_slider(path, name, obj, n, ref):
     assert any(s.startswith(f"{obj} = lagprop.plotting.slider_figure(") for s in
                (x.split("\n\n\n")[-1] for x in sources[:k]))  # defined before it runs
     caption = sources[k + 1]
-    assert cells[k + 1]["cell_type"] == "markdown" and re.match(r"\*\*Figure \d+\.\d+", caption)
+    assert cells[k + 1]["cell_type"] == "markdown" and re.match(r"\*Fig\. \d+\.\d+:\*", caption)
     assert "slider" in caption
     outputs = cells[k]["outputs"]
     assert any("image/png" in o.get("data", {}) for o in outputs)  # seen before it runs

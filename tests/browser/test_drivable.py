@@ -12,6 +12,8 @@ Same requirements as ``test_book_in_browser.py`` (the built book, Chromium, Play
 fixtures it uses.
 """
 
+import re
+
 import pytest
 
 from test_book_in_browser import AXE, AXE_RUN, HTML, _open, browser, site  # noqa: F401
@@ -56,7 +58,7 @@ def test_the_slider_drives_the_picture(browser, site, page_path, name, n, refere
         figure = page.evaluate(
             "(n) => { const f = document.getElementById(n + '-drivable').closest('figure');"
             " return f && f.querySelector('figcaption').textContent; }", name)
-        assert figure and figure.strip().startswith("Figure"), figure
+        assert figure and re.match(r"Fig\. \d+\.\d+ ", figure.strip()), figure
         label = page.evaluate("(n) => Array.from(document.getElementById(n + '-slider')"
                               ".labels).map(l => l.textContent).join(' ')", name)
         assert label.strip(), "the slider has a label"
