@@ -1,16 +1,19 @@
-"""Drivable figures: one parameter moved by a slider, in the page, the PDF and the notebook.
+"""Drivable figures: one parameter moved by a slider, in the page, the PDF and the
+notebook.
 
-``lagprop.plotting.slider_figure`` draws a figure at every value of a parameter. The page shows
-every frame behind an HTML range slider (``book/_static/lagprop.js`` switches the frames; the
-browser test ``tests/browser/test_drivable.py`` moves it), the PDF the frame at the reference
-value (the ``image/png`` of the same output, which the LaTeX builder prefers to HTML), and the
-reader notebook a live ``ipywidgets`` slider: the ``reader-only`` twin of the ``html-only``
-figure cell, with the figure's caption after it.
+``lagprop.plotting.slider_figure`` draws a figure at every value of a parameter. The
+page shows every frame behind an HTML range slider (``book/_static/lagprop.js`` switches
+the frames; the browser test ``tests/browser/test_drivable.py`` moves it), the PDF the
+frame at the reference value (the ``image/png`` of the same output, which the LaTeX
+builder prefers to HTML), and the reader notebook a live ``ipywidgets`` slider: the
+``reader-only`` twin of the ``html-only`` figure cell, with the figure's caption after
+it.
 
-Checked here: the helper on a small figure (frames that differ, the picture at the reference
-value, the accessible slider, the arguments it refuses); the three chapters (the figure cell,
-its live twin, the weight of the frames); the reader notebooks when built; and a small book
-built with Sphinx's LaTeX builder, which must typeset the picture and none of the slider.
+Checked here: the helper on a small figure (frames that differ, the picture at the
+reference value, the accessible slider, the arguments it refuses); the three chapters
+(the figure cell, its live twin, the weight of the frames); the reader notebooks when
+built; and a small book built with Sphinx's LaTeX builder, which must typeset the
+picture and none of the slider.
 """
 
 import base64
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib", reason="the figure helpers need matplotlib")
+matplotlib = pytest.importorskip("matplotlib", reason="the helpers need matplotlib")
 matplotlib.use("Agg")
 
 from lagprop import plotting  # noqa: E402
@@ -36,7 +39,7 @@ import reader_notebooks as rn  # noqa: E402
 
 NOTEBOOKS = ROOT / "_build" / "notebooks"
 IN_CI = os.environ.get("CI", "").lower() == "true"
-# chapter, figure name, the object the cells display, the slider's values, reference value
+# chapter, figure name, the object its cells display, number of values, reference value
 DRIVABLE = [
     ("action/strong-damping", "fig-sd-drive", "damping", 7, "βΔ = 1"),
     ("roads/constrained", "fig-cs-drive", "weights", 6, "ρ = 5"),
@@ -83,19 +86,19 @@ def _png_size(data):
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
-# ----- the helper -------------------------------------------------------------------------
+# ----- the helper ---------------------------------------------------------------------
 
 def test_every_value_is_its_own_frame_and_print_gets_the_reference_one():
     fig = _figure()
     data, meta = fig._repr_mimebundle_()
     frames = _frames(data["text/html"])
-    assert len(frames) == 3 and len(set(frames)) == 3          # three different pictures
+    assert len(frames) == 3 and len(set(frames)) == 3        # three different pictures
     reference = base64.b64decode(data["image/png"])
     assert reference == fig.png(1.0) and reference != fig.png(2.0)
     # the page's frames are palette PNGs of the same pictures, at twice the pixels
     assert all(_png_size(f) == (600, 400) for f in frames)
     assert _png_size(reference) == (600, 400)
-    assert frames[1][25] == 3 and reference[25] in (2, 6)   # colour type: palette / RGB(A)
+    assert frames[1][25] == 3 and reference[25] in (2, 6)  # palette / RGB(A) colours
     assert meta["image/png"] == {"width": 300, "height": 200}
     assert "slope a = 1" in data["text/plain"]
 
@@ -110,12 +113,14 @@ def test_the_slider_is_labelled_keyboard_operable_and_hidden_without_script():
     (label,) = [a for t, a in tags if t == "label"]
     assert label["for"] == slider["id"] == "fig-test-slider"
     assert re.search(r'<label for="fig-test-slider">slope a</label>', text)
-    control = [a for t, a in tags if t == "div" and a.get("class") == "lp-drivable-control"]
+    control = [a for t, a in tags
+               if t == "div" and a.get("class") == "lp-drivable-control"]
     assert control and "hidden" in control[0]              # the script shows it
     imgs = [a for t, a in tags if t == "img"]
     shown = [a for a in imgs if "hidden" not in a]
     assert len(shown) == 1 and shown[0]["data-lp-text"] == "slope a = 1"
-    assert all(a["alt"].startswith("A line through the origin (slope a = ") for a in imgs)
+    assert all(a["alt"].startswith("A line through the origin (slope a = ")
+               for a in imgs)
     assert "<script" not in text and "http" not in text      # no script, no request
 
 
@@ -175,13 +180,13 @@ def test_live_is_a_widget_that_redraws(monkeypatch):
     assert picture.value == fig.png(-2.0) != fig.png(1.0)
 
 
-# ----- the reader notebook's assembly -------------------------------------------------------
+# ----- the reader notebook's assembly -------------------------------------------------
 
 def test_the_live_twin_takes_the_figures_caption():
     meta = {"mystnb": {"figure": {"name": "fig-x", "caption": "C."}}}
     cells = [
-        {"cell_type": "code", "id": "d", "metadata": {}, "outputs": [], "source": "f = 1",
-         "execution_count": 1},
+        {"cell_type": "code", "id": "d", "metadata": {}, "outputs": [],
+         "source": "f = 1", "execution_count": 1},
         {"cell_type": "code", "id": "h", "metadata": {"tags": [rn.HTML_ONLY], **meta},
          "outputs": [], "source": "f", "execution_count": 2},
         {"cell_type": "code", "id": "r", "metadata": {"tags": [rn.READER_ONLY], **meta},
@@ -196,7 +201,7 @@ def test_the_live_twin_takes_the_figures_caption():
         "f = 1", "f.live()", "**Figure 3.1** C.", "other()"]
 
 
-# ----- the chapters -------------------------------------------------------------------------
+# ----- the chapters -------------------------------------------------------------------
 
 def _chapter(path):
     return json.loads((ROOT / "book" / f"{path}.ipynb").read_text(encoding="utf-8"))
@@ -230,7 +235,7 @@ def test_the_chapter_has_the_figure_and_its_live_twin(path, name, obj, n, ref):
     assert shown["data"]["image/png"] == out["data"]["image/png"]
 
 
-# ----- the reader notebooks (after `make notebooks`) -------------------------------------
+# ----- the reader notebooks (after `make notebooks`) ----------------------------------
 
 _built = NOTEBOOKS.is_dir() and any(NOTEBOOKS.rglob("*.ipynb"))
 if not _built and IN_CI:
@@ -240,20 +245,22 @@ if not _built and IN_CI:
 @pytest.mark.skipif(not _built, reason="no reader notebooks (run `make notebooks`)")
 @pytest.mark.parametrize("path, name, obj, n, ref", DRIVABLE, ids=lambda x: str(x))
 def test_the_reader_notebook_has_the_live_slider(path, name, obj, n, ref):
-    cells = json.loads((NOTEBOOKS / f"{path}.ipynb").read_text(encoding="utf-8"))["cells"]
+    text = (NOTEBOOKS / f"{path}.ipynb").read_text(encoding="utf-8")
+    cells = json.loads(text)["cells"]
     sources = [_source(c).strip() for c in cells]
     k = sources.index(f"{obj}.live()")
-    assert sources.count(obj) == 0                           # the page's figure is not there
+    assert sources.count(obj) == 0                  # the page's figure is not there
     assert any(s.startswith(f"{obj} = lagprop.plotting.slider_figure(") for s in
                (x.split("\n\n\n")[-1] for x in sources[:k]))  # defined before it runs
     caption = sources[k + 1]
-    assert cells[k + 1]["cell_type"] == "markdown" and re.match(r"\*Fig\. \d+\.\d+:\*", caption)
+    assert cells[k + 1]["cell_type"] == "markdown"
+    assert re.match(r"\*Fig\. \d+\.\d+:\*", caption)
     assert "slider" in caption
     outputs = cells[k]["outputs"]
     assert any("image/png" in o.get("data", {}) for o in outputs)  # seen before it runs
 
 
-# ----- print: the LaTeX builder takes the picture ------------------------------------------
+# ----- print: the LaTeX builder takes the picture -------------------------------------
 
 LATEX_CONF = """
 import sys
@@ -273,9 +280,11 @@ def test_the_latex_builder_typesets_the_picture_not_the_slider(tmp_path):
             "metadata": {"tags": [rn.HTML_ONLY, "remove-input"], "mystnb": {
                 "figure": {"name": "fig-test", "caption": "A line at one slope."},
                 "image": {"alt": "A line through the origin"}}},
-            "outputs": [{"output_type": "display_data", "data": data, "metadata": meta}]}
-    live = {"cell_type": "code", "execution_count": 2, "id": "live", "source": "f.live()",
-            "metadata": {"tags": [rn.READER_ONLY]}, "outputs": []}
+            "outputs": [{"output_type": "display_data", "data": data,
+                         "metadata": meta}]}
+    live = {"cell_type": "code", "execution_count": 2, "id": "live",
+            "source": "f.live()", "metadata": {"tags": [rn.READER_ONLY]},
+            "outputs": []}
     nb = {"cells": [{"cell_type": "markdown", "id": "t", "metadata": {},
                      "source": "# Small\n\nText."}, cell, live],
           "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
@@ -284,15 +293,18 @@ def test_the_latex_builder_typesets_the_picture_not_the_slider(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     (src / "conf.py").write_text(LATEX_CONF.format(ext=str(ROOT / "book" / "_ext")))
-    (src / "_config.yml").write_text("repository:\n  url: https://github.com/org/repo\n")
+    (src / "_config.yml").write_text(
+        "repository:\n  url: https://github.com/org/repo\n")
     (src / "index.ipynb").write_text(json.dumps(nb))
     run = subprocess.run([sys.executable, "-m", "sphinx", "-b", "latex", "-q", str(src),
                           str(tmp_path / "latex")], capture_output=True, text=True,
                          timeout=300)
     assert run.returncode == 0, run.stderr
     tex = (tmp_path / "latex" / "small.tex").read_text(encoding="utf-8")
-    assert re.search(r"\\sphinxincludegraphics(\[[^\]]*\])?\{\{?[0-9a-f]+\}?\.png\}", tex)
-    assert "A line at one slope." in tex and r"\label{\detokenize{index:fig-test}}" in tex
+    assert re.search(
+        r"\\sphinxincludegraphics(\[[^\]]*\])?\{\{?[0-9a-f]+\}?\.png\}", tex)
+    assert "A line at one slope." in tex
+    assert r"\label{\detokenize{index:fig-test}}" in tex
     assert "lp-drivable" not in tex and "range" not in tex and "live()" not in tex
     pictures = list((tmp_path / "latex").glob("*.png"))
     assert len(pictures) == 1 and pictures[0].read_bytes() == base64.b64decode(

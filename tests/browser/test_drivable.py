@@ -1,15 +1,15 @@
 """The drivable figures of the built book, driven in headless Chromium.
 
-Each chapter page with a figure from ``lagprop.plotting.slider_figure`` shows one frame and a
-range slider under it (``book/_static/lagprop.js`` reveals the slider and switches the
-frames). Here the slider is moved with the keyboard (arrows, Home, End) and by setting its
-value as a pointer does: every position must show exactly one picture, a different one for
-each value, with its alt text and the value read out (``aria-valuetext``); the slider has a
-label, shows a focus ring, and axe-core finds no serious violation in the figure. The page
-with its frames and pictures must stay under 2 MB.
+Each chapter page with a figure from ``lagprop.plotting.slider_figure`` shows one frame
+and a range slider under it (``book/_static/lagprop.js`` reveals the slider and switches
+the frames). Here the slider is moved with the keyboard (arrows, Home, End) and by
+setting its value as a pointer does: every position must show exactly one picture, a
+different one for each value, with its alt text and the value read out (``aria-
+valuetext``); the slider has a label, shows a focus ring, and axe-core finds no serious
+violation in the figure. The page with its frames and pictures must stay under 2 MB.
 
-Same requirements as ``test_book_in_browser.py`` (the built book, Chromium, Playwright), whose
-fixtures it uses.
+Same requirements as ``test_book_in_browser.py`` (the built book, Chromium, Playwright),
+whose fixtures it uses.
 """
 
 import re
@@ -56,7 +56,8 @@ def test_the_slider_drives_the_picture(browser, site, page_path, name, n, refere
         slider = page.locator(f"#{name}-slider")
         assert slider.is_visible(), "the script shows the slider"
         figure = page.evaluate(
-            "(n) => { const f = document.getElementById(n + '-drivable').closest('figure');"
+            "(n) => { const f = document.getElementById(n + '-drivable')"
+            ".closest('figure');"
             " return f && f.querySelector('figcaption').textContent; }", name)
         assert figure and re.match(r"Fig\. \d+\.\d+ ", figure.strip()), figure
         label = page.evaluate("(n) => Array.from(document.getElementById(n + '-slider')"
@@ -69,7 +70,7 @@ def test_the_slider_drives_the_picture(browser, site, page_path, name, n, refere
         page.keyboard.press("ArrowRight")
         moved = _state(page, name)
         assert int(moved["value"]) == int(start["value"]) + 1
-        assert moved["shown"][0]["src"] != start["shown"][0]["src"], "the picture changes"
+        assert moved["shown"][0]["src"] != start["shown"][0]["src"], "no new picture"
         assert moved["text"] != start["text"]
         ring = page.evaluate("(n) => { const s = getComputedStyle("
                              "document.getElementById(n + '-slider'));"
@@ -97,7 +98,7 @@ def test_the_slider_drives_the_picture(browser, site, page_path, name, n, refere
                          ids=[d[1] for d in DRIVABLE])
 def test_the_figure_is_accessible(browser, site, page_path, name):
     if AXE is None:
-        pytest.skip("axe-core is missing (make browser-deps, or LAGPROP_AXE=<axe.min.js>)")
+        pytest.skip("axe-core is missing (make browser-deps, or LAGPROP_AXE=<axe.js>)")
     page, errors = _open(browser, f"{site}/book/{page_path}")
     try:
         page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
@@ -116,14 +117,15 @@ def test_the_page_stays_light(browser, site, page_path):
     try:
         page.evaluate("() => document.querySelectorAll('img').forEach(i => { "
                       "i.loading = 'eager'; })")
-        page.wait_for_function("() => Array.from(document.images).every(i => i.complete)",
-                               timeout=20000)
+        page.wait_for_function(
+            "() => Array.from(document.images).every(i => i.complete)", timeout=20000)
         images = page.evaluate(
             "() => performance.getEntriesByType('resource')"
             ".filter(r => r.initiatorType === 'img')"
             ".reduce((a, r) => a + (r.encodedBodySize || 0), 0)")
         html = (HTML / "book" / page_path).stat().st_size
         total = (html + images) / 2**20
-        assert total < PAGE_MB, f"{page_path}: {total:.2f} MB (page {html / 2**20:.2f} MB)"
+        assert total < PAGE_MB, (
+            f"{page_path}: {total:.2f} MB (HTML {html / 2**20:.2f} MB)")
     finally:
         page.close()
