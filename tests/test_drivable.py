@@ -134,7 +134,7 @@ def test_each_value_is_drawn_once():
     fig = plotting.slider_figure(draw, [1, 2], value=2, label="a", alt="A line, drawn",
                                  name="f", figsize=(2.0, 1.5))
     fig._repr_mimebundle_()
-    fig.live()
+    fig.png(2, palette=True)
     assert sorted(calls) == [1, 2]
 
 
@@ -160,12 +160,15 @@ def test_values_and_draw_are_checked():
                                name="f")
 
 
-def test_live_is_a_still_without_widgets(monkeypatch):
-    fig = _figure()
+def test_live_says_what_it_needs_without_widgets(monkeypatch):
+    calls = []
+    fig = plotting.slider_figure(lambda f, v: calls.append(v), [1, 2], value=2,
+                                 label="a", alt="Nothing drawn", name="f")
     monkeypatch.setenv("LAGPROP_STATIC_FIGURES", "1")
-    data, _ = fig.live()._repr_mimebundle_()
-    assert set(data) == {"image/png", "text/plain"}
-    assert base64.b64decode(data["image/png"]) == fig.png(1.0)
+    shown = fig.live()
+    assert repr(shown) == ("<a live slider over a: run this cell where ipywidgets "
+                           "is installed>")
+    assert not hasattr(shown, "_repr_mimebundle_") and not calls  # no picture drawn
 
 
 def test_live_is_a_widget_that_redraws(monkeypatch):
@@ -182,23 +185,30 @@ def test_live_is_a_widget_that_redraws(monkeypatch):
 
 # ----- the reader notebook's assembly -------------------------------------------------
 
-def test_the_live_twin_takes_the_figures_caption():
+def test_the_live_twin_takes_the_figures_picture_and_caption():
     meta = {"mystnb": {"figure": {"name": "fig-x", "caption": "C."}}}
+    figure = {"output_type": "display_data", "metadata": {"image/png": {"width": 3}},
+              "data": {"text/html": "<div>frames</div>", "image/png": "iVBOR",
+                       "text/plain": "<figure>"}}
+    text = {"output_type": "stream", "name": "stdout", "text": "no slider\n"}
     cells = [
         {"cell_type": "code", "id": "d", "metadata": {}, "outputs": [],
          "source": "f = 1", "execution_count": 1},
         {"cell_type": "code", "id": "h", "metadata": {"tags": [rn.HTML_ONLY], **meta},
-         "outputs": [], "source": "f", "execution_count": 2},
+         "outputs": [figure], "source": "f", "execution_count": 2},
         {"cell_type": "code", "id": "r", "metadata": {"tags": [rn.READER_ONLY], **meta},
-         "outputs": [], "source": "f.live()", "execution_count": 3},
+         "outputs": [text], "source": "f.live()", "execution_count": 3},
         {"cell_type": "code", "id": "n", "metadata": {"tags": [rn.READER_ONLY]},
-         "outputs": [], "source": "other()", "execution_count": 4},
+         "outputs": [text], "source": "other()", "execution_count": 4},
     ]
     nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     rendered = {"markdown": {}, "captions": {"1": "**Figure 3.1** C."}}
     out = rn.convert_notebook(nb, rendered, "book/a/one")
     assert ["".join(c["source"]) for c in out["cells"]] == [
-        "f = 1", "f.live()", "**Figure 3.1** C.", "other()"]
+        "f = 1", "f.live()", "![fig-x](attachment:fig-x.png)\n\n**Figure 3.1** C.",
+        "other()"]
+    assert out["cells"][2]["attachments"] == {"fig-x.png": {"image/png": "iVBOR"}}
+    assert out["cells"][1]["outputs"] == out["cells"][3]["outputs"] == [text]
 
 
 # ----- the chapters -------------------------------------------------------------------
@@ -229,10 +239,11 @@ def test_the_chapter_has_the_figure_and_its_live_twin(path, name, obj, n, ref):
     assert f'aria-valuetext="{ref}"' in page
     assert len(page.encode()) < FRAMES_KB * 1024, f"{name}: {len(page) // 1024} KB"
     assert "image/png" in out["data"]                          # what print shows
-    # the stored still of the live twin is the print picture (no widget state stored)
+    # run without ipywidgets, the live twin stores a line of text: no picture that the
+    # PDF would lack, no widget state
     (shown,) = live["outputs"]
-    assert set(shown["data"]) == {"image/png", "text/plain"}
-    assert shown["data"]["image/png"] == out["data"]["image/png"]
+    assert set(shown["data"]) == {"text/plain"}
+    assert "ipywidgets" in "".join(shown["data"]["text/plain"])
 
 
 # ----- the reader notebooks (after `make notebooks`) ----------------------------------
@@ -254,10 +265,17 @@ def test_the_reader_notebook_has_the_live_slider(path, name, obj, n, ref):
                (x.split("\n\n\n")[-1] for x in sources[:k]))  # defined before it runs
     caption = sources[k + 1]
     assert cells[k + 1]["cell_type"] == "markdown"
-    assert re.match(r"\*Fig\. \d+\.\d+:\*", caption)
+    assert re.search(r"^\*Fig\. \d+\.\d+:\*", caption, flags=re.M)
     assert "slider" in caption
-    outputs = cells[k]["outputs"]
-    assert any("image/png" in o.get("data", {}) for o in outputs)  # seen before it runs
+    # before it runs, the picture of the page's figure at the reference value, above
+    # the caption; the live cell keeps its own output
+    chapter = _chapter(path)["cells"]
+    (figure,) = [c for c in chapter if _source(c).strip() == obj]
+    png = "".join(figure["outputs"][0]["data"]["image/png"]).strip()
+    assert cells[k + 1]["attachments"] == {f"{name}.png": {"image/png": png}}
+    assert caption.startswith("![") and f"](attachment:{name}.png)" in caption
+    (live,) = [c for c in chapter if _source(c).strip() == f"{obj}.live()"]
+    assert cells[k]["outputs"] == live["outputs"]
 
 
 # ----- print: the LaTeX builder takes the picture -------------------------------------

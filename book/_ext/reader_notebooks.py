@@ -39,8 +39,10 @@ A cell tagged ``reader-only`` is in the reader notebook only: the extension tags
 ``remove-cell`` as Sphinx reads the chapter, so MyST-NB leaves it out of the HTML and
 the PDF (it still runs). With ``html-only`` on its static twin, a drivable figure is a
 live widget in the notebook and a picture on the page; the ``reader-only`` code cell
-right after an ``html-only`` figure takes its caption (the build renders only the
-twin's). As the build does not read a
+right after an ``html-only`` figure is followed by the figure's caption (the build
+renders only the twin's) under the figure's picture, its ``image/png`` output as an
+attachment of that markdown cell: a reader sees the figure before running anything,
+and the code cells keep their own outputs. As the build does not read a
 ``reader-only`` markdown cell, it is copied as it is and may hold no MyST
 (``leftover_myst``: an error).
 
@@ -242,6 +244,24 @@ def hide_reader_only_cells(text):
 # Notebooks
 # --------------------------------------------------------------------------------------
 
+def _figure_cell(caption, cell):
+    """A markdown cell: the picture of a figure's code cell (its first ``image/png``
+    output, attached to the cell), then the caption; the caption alone when the cell
+    has no picture."""
+    for out in cell.get("outputs", []):
+        png = out.get("data", {}).get("image/png")
+        if png:
+            meta = cell.get("metadata", {}).get("mystnb", {})
+            name = (meta.get("figure") or {}).get("name") or "figure"
+            alt = " ".join(((meta.get("image") or {}).get("alt") or name).split())
+            alt = re.sub(r"[\[\]]", "", alt)
+            new = _markdown_cell(f"![{alt}](attachment:{name}.png)\n\n{caption}")
+            png = "".join(png) if isinstance(png, list) else png
+            new["attachments"] = {f"{name}.png": {"image/png": png.strip()}}
+            return new
+    return _markdown_cell(caption)
+
+
 def convert_notebook(nb: dict, rendered: dict, docname: str, title: str = "") -> dict:
     """The reader notebook of one chapter (a new dict; ``nb`` is not changed).
 
@@ -254,7 +274,7 @@ def convert_notebook(nb: dict, rendered: dict, docname: str, title: str = "") ->
     markdown = {int(k): v for k, v in rendered.get("markdown", {}).items()}
     captions = {int(k): v for k, v in rendered.get("captions", {}).items()}
     cells, used = [], set()
-    twin_caption = None  # the caption of an html-only figure, for its reader-only twin
+    twin = None  # an html-only figure: (caption, pictures), for its reader-only twin
     if title:
         cells.append(_markdown_cell(
             f"*{title}*: the runnable form of the chapter "
@@ -267,9 +287,9 @@ def convert_notebook(nb: dict, rendered: dict, docname: str, title: str = "") ->
             if HTML_ONLY in tags:  # the page shows it (rendered), the notebook not
                 used.add(index)
                 if cell["cell_type"] == "code" and index in captions:
-                    twin_caption = captions[index]
+                    twin = captions[index], cell
             continue
-        follows_twin, twin_caption = twin_caption, None
+        follows_twin, twin = twin, None
         if cell["cell_type"] == "markdown":
             if READER_ONLY in tags:  # the build never read it: as it is, plain markdown
                 text = _source(cell).strip("\n")
@@ -298,7 +318,7 @@ def convert_notebook(nb: dict, rendered: dict, docname: str, title: str = "") ->
             used.add(index)
             cells.append(_markdown_cell(captions[index]))
         elif follows_twin and READER_ONLY in tags:  # a drivable figure's live twin
-            cells.append(_markdown_cell(follows_twin))
+            cells.append(_figure_cell(*follows_twin))
     stray = [k for k in sorted(set(markdown) | set(captions)) if k not in used]
     if stray:  # markdown the page shows that no kept cell of the notebook holds
         raise ConversionError(f"{docname}: rendered markdown for cells {stray} that "

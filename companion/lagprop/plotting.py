@@ -635,8 +635,9 @@ class SliderFigure:
         ipywidgets.VBox or object
             The slider above the picture. Without ``ipywidgets``, or with the
             environment variable ``LAGPROP_STATIC_FIGURES`` set (the book's build sets
-            it, so that its pages carry no widget state), an object that displays the
-            frame at the reference value (``image/png``).
+            it, so that its pages carry no widget state), an object that displays a
+            line of text saying so (no picture: the page and the print show the
+            figure's own, and a reader notebook shows it under the cell).
 
         Raises
         ------
@@ -651,7 +652,7 @@ class SliderFigure:
                 raise ImportError("LAGPROP_STATIC_FIGURES is set")
             import ipywidgets
         except ImportError:
-            return _Still(self)
+            return _NoSlider(self)
         start = min(values, key=lambda v: abs(v - self.value))
         width, _ = self._size()
         slider = ipywidgets.SelectionSlider(
@@ -669,17 +670,12 @@ class SliderFigure:
         return ipywidgets.VBox([slider, picture])
 
 
-class _Still:
-    """The frame of a :class:`SliderFigure` at its reference value, as a picture."""
+class _NoSlider:
+    """What :meth:`SliderFigure.live` shows without ``ipywidgets``: one line of text."""
 
     def __init__(self, figure):
         self.figure = figure
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        import base64
-
-        f = self.figure
-        width, height = f._size()
-        png = base64.b64encode(f.png(f.value)).decode("ascii")
-        return ({"image/png": png, "text/plain": f"<figure at {f.text(f.value)}>"},
-                {"image/png": {"width": width, "height": height}})
+    def __repr__(self):
+        return (f"<a live slider over {self.figure.label}: run this cell where "
+                "ipywidgets is installed>")
