@@ -38,7 +38,11 @@ page agree:
 A cell tagged ``reader-only`` is in the reader notebook only: the extension tags it
 ``remove-cell`` as Sphinx reads the chapter, so MyST-NB leaves it out of the HTML and
 the PDF (it still runs). With ``html-only`` on its static twin, a drivable figure is a
-live widget in the notebook and a picture on the page. As the build does not read a
+live widget in the notebook and a picture on the page; the ``reader-only`` code cell
+right after an ``html-only`` figure is followed by the figure's caption (the build
+renders only the twin's) under the figure's picture, its ``image/png`` output as an
+attachment of that markdown cell: a reader sees the figure before running anything,
+and the code cells keep their own outputs. As the build does not read a
 ``reader-only`` markdown cell, it is copied as it is and may hold no MyST
 (``leftover_myst``: an error).
 
@@ -69,6 +73,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import posixpath
 import re
 import shutil
@@ -239,6 +244,24 @@ def hide_reader_only_cells(text):
 # Notebooks
 # --------------------------------------------------------------------------------------
 
+def _figure_cell(caption, cell):
+    """A markdown cell: the picture of a figure's code cell (its first ``image/png``
+    output, attached to the cell), then the caption; the caption alone when the cell
+    has no picture."""
+    for out in cell.get("outputs", []):
+        png = out.get("data", {}).get("image/png")
+        if png:
+            meta = cell.get("metadata", {}).get("mystnb", {})
+            name = (meta.get("figure") or {}).get("name") or "figure"
+            alt = " ".join(((meta.get("image") or {}).get("alt") or name).split())
+            alt = re.sub(r"[\[\]]", "", alt)
+            new = _markdown_cell(f"![{alt}](attachment:{name}.png)\n\n{caption}")
+            png = "".join(png) if isinstance(png, list) else png
+            new["attachments"] = {f"{name}.png": {"image/png": png.strip()}}
+            return new
+    return _markdown_cell(caption)
+
+
 def convert_notebook(nb: dict, rendered: dict, docname: str, title: str = "") -> dict:
     """The reader notebook of one chapter (a new dict; ``nb`` is not changed).
 
@@ -251,6 +274,7 @@ def convert_notebook(nb: dict, rendered: dict, docname: str, title: str = "") ->
     markdown = {int(k): v for k, v in rendered.get("markdown", {}).items()}
     captions = {int(k): v for k, v in rendered.get("captions", {}).items()}
     cells, used = [], set()
+    twin = None  # an html-only figure: (caption, pictures), for its reader-only twin
     if title:
         cells.append(_markdown_cell(
             f"*{title}*: the runnable form of the chapter "
@@ -262,7 +286,10 @@ def convert_notebook(nb: dict, rendered: dict, docname: str, title: str = "") ->
         if "remove-cell" in tags or HTML_ONLY in tags:
             if HTML_ONLY in tags:  # the page shows it (rendered), the notebook not
                 used.add(index)
+                if cell["cell_type"] == "code" and index in captions:
+                    twin = captions[index], cell
             continue
+        follows_twin, twin = twin, None
         if cell["cell_type"] == "markdown":
             if READER_ONLY in tags:  # the build never read it: as it is, plain markdown
                 text = _source(cell).strip("\n")
@@ -290,6 +317,8 @@ def convert_notebook(nb: dict, rendered: dict, docname: str, title: str = "") ->
         if index in captions:
             used.add(index)
             cells.append(_markdown_cell(captions[index]))
+        elif follows_twin and READER_ONLY in tags:  # a drivable figure's live twin
+            cells.append(_figure_cell(*follows_twin))
     stray = [k for k in sorted(set(markdown) | set(captions)) if k not in used]
     if stray:  # markdown the page shows that no kept cell of the notebook holds
         raise ConversionError(f"{docname}: rendered markdown for cells {stray} that "
@@ -468,6 +497,10 @@ def _write_reader_notebooks(app, exception):
 
 def setup(app):
     app.add_config_value("reader_notebooks_branch", DEFAULT_BRANCH, "html")
+    # the chapters' kernels inherit it: a drivable figure's live twin (a reader-only
+    # cell, lagprop.plotting.SliderFigure.live) draws a still, so no page carries
+    # widget state (nor the widget scripts it would load)
+    os.environ.setdefault("LAGPROP_STATIC_FIGURES", "1")
     app.connect("source-read", _source_read)
     app.connect("doctree-resolved", _doctree_resolved)
     app.connect("html-page-context", _launch_to_reader, priority=900)

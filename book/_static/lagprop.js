@@ -170,3 +170,37 @@
   searchSnippets();
   window.lagpropMarkScrollers = markScrollers;
 })();
+
+/* ---- Drivable figures (lagprop.plotting.slider_figure): a range slider shows one of the
+   frames drawn when the chapter ran. Without this script the control stays hidden and the
+   frame at the reference value shows. ------------------------------------------------------ */
+(function () {
+  "use strict";
+
+  function drive(box) {
+    var input = box.querySelector(".lp-drivable-control input[type=range]");
+    var control = box.querySelector(".lp-drivable-control");
+    var output = box.querySelector(".lp-drivable-control output");
+    var frames = box.querySelectorAll(".lp-drivable-frames img");
+    if (!input || !control || !frames.length || box.dataset.lpDriven) return;
+    box.dataset.lpDriven = "1";
+    function show() {
+      var k = Math.max(0, Math.min(frames.length - 1, parseInt(input.value, 10) || 0));
+      for (var i = 0; i < frames.length; i += 1) frames[i].hidden = i !== k;
+      var text = frames[k].getAttribute("data-lp-text") || "";
+      input.setAttribute("aria-valuetext", text);
+      if (output) output.textContent = text;
+    }
+    input.addEventListener("input", show);
+    input.addEventListener("change", show);
+    control.hidden = false;
+    show();
+  }
+
+  function all() {
+    document.querySelectorAll(".lp-drivable").forEach(drive);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", all);
+  else all();
+  window.lagpropDrive = all;
+})();

@@ -23,6 +23,8 @@ __all__ = [
     "success_rates",
     "convergence_times",
     "animation_html",
+    "slider_figure",
+    "SliderFigure",
 ]
 
 
@@ -437,3 +439,243 @@ def animation_html(anim, *, alt=None, scale=2, **to_jshtml_kw):
     if alt:
         attrs += f' alt="{_html.escape(alt, quote=True)}"'
     return re.sub(r"<img\b", f"<img {attrs}", page, count=1)
+
+
+def slider_figure(draw, values, *, value, label, alt, name, figsize=(6.0, 3.0),
+                  scale=2, fmt="{:g}", colors=64):
+    """A figure drawn at several values of one parameter, to be driven by a slider.
+
+    ``draw(fig, v)`` draws the figure for the parameter value ``v`` into an empty
+    :class:`matplotlib.figure.Figure`. The returned :class:`SliderFigure` shows, in a
+    web page, every frame (drawn when it is displayed) behind an HTML range slider that
+    needs no kernel (the book's ``lagprop.js`` switches the frames; without the script
+    the frame at ``value`` shows); in print, the frame at ``value`` (``image/png``);
+    and, through :meth:`SliderFigure.live`, a live ``ipywidgets`` slider in a running
+    notebook.
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(fig, v)``: draws the figure at the value ``v`` into ``fig``; its return
+        value is ignored.
+    values : sequence of float
+        The values the slider offers, at least two, distinct, in the slider's order.
+    value : float, keyword-only
+        The reference value, one of ``values``: the frame shown first and in print.
+    label : str, keyword-only
+        The parameter's name in plain text (``"βΔ"``): the slider's accessible label.
+    alt : str, keyword-only
+        What the figure shows, for readers who cannot see it; each frame's alt text is
+        this followed by the value.
+    name : str, keyword-only
+        A name unique on the page (letters, digits, ``-``, ``_``): the slider's HTML id.
+    figsize : tuple of float, keyword-only
+        The figure's size in inches, shown at 100 pixels per inch (default
+        ``(6.0, 3.0)``).
+    scale : int, keyword-only
+        Pixels per displayed pixel of each frame, 1 or more (default 2: sharp on a 2x
+        screen).
+    fmt : str, keyword-only
+        How a value is printed (default ``"{:g}"``).
+    colors : int, keyword-only
+        The page's frames are PNGs with a palette of this many colours, 16 to 256
+        (default 64): a line figure loses nothing visible and weighs a third of the
+        full-colour PNG.
+
+    Returns
+    -------
+    SliderFigure
+
+    Raises
+    ------
+    TypeError
+        If ``draw`` is not callable.
+    ValueError
+        If ``values`` has fewer than two entries, repeats one, or lacks ``value``; if
+        ``name`` holds other characters; if ``label`` or ``alt`` is empty; if ``scale``
+        or ``colors`` is out of range.
+    """
+    return SliderFigure(draw, values, value=value, label=label, alt=alt, name=name,
+                        figsize=figsize, scale=scale, fmt=fmt, colors=colors)
+
+
+def _distinct(values):
+    values = list(values)
+    if len(values) < 2 or len(set(values)) != len(values):
+        raise ValueError(
+            f"`values` must hold at least two distinct values, got {values!r}")
+    return values
+
+
+class SliderFigure:
+    """A figure at several values of one parameter (made by :func:`slider_figure`).
+
+    In IPython it displays as a bundle: ``text/html`` (every frame behind an HTML range
+    slider, for web pages), ``image/png`` (the frame at the reference value, for print
+    and for front ends that show no HTML) and ``text/plain``. :meth:`live` is the same
+    figure with a live ``ipywidgets`` slider.
+    """
+
+    def __init__(self, draw, values, *, value, label, alt, name, figsize=(6.0, 3.0),
+                 scale=2, fmt="{:g}", colors=64):
+        import re
+
+        if not callable(draw):
+            raise TypeError(
+                f"`draw` must be callable as draw(fig, value), got {draw!r}")
+        values = _distinct(values)
+        if value not in values:
+            raise ValueError(
+                f"`value` must be one of `values` {values!r}, got {value!r}")
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][\w-]*", name):
+            raise ValueError("`name` must be letters, digits, '-' or '_', starting "
+                             f"with a letter, got {name!r}")
+        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+            raise ValueError(f"`scale` must be an integer >= 1, got {scale!r}")
+        if (isinstance(colors, bool) or not isinstance(colors, int)
+                or not 16 <= colors <= 256):
+            raise ValueError(
+                f"`colors` must be an integer from 16 to 256, got {colors!r}")
+        for what, text in (("label", label), ("alt", alt)):
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(
+                    f"`{what}` must be a non-empty string, got {text!r}")
+        self.draw, self.values, self.value = draw, values, value
+        self.label, self.alt, self.name = label, alt, name
+        self.figsize, self.scale = tuple(figsize), scale
+        self.fmt, self.colors = fmt, colors
+        self._png = {}
+
+    def text(self, v):
+        """The value ``v`` as the slider reads it out: ``"βΔ = 0.2"``."""
+        return f"{self.label} = {self.fmt.format(v)}"
+
+    def png(self, v, *, palette=False):
+        """The PNG of the figure at ``v`` (bytes); a palette PNG when ``palette``.
+
+        Each value is drawn once; both forms are kept.
+        """
+        import io
+
+        if (v, False) not in self._png:
+            _matplotlib()
+            from matplotlib.figure import Figure
+
+            fig = Figure(figsize=self.figsize, dpi=100)  # not pyplot's: none left open
+            self.draw(fig, v)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=100 * self.scale, facecolor="white",
+                        metadata={"Software": None})
+            self._png[v, False] = buf.getvalue()
+        if palette and (v, True) not in self._png:
+            from PIL import Image
+
+            small = io.BytesIO()
+            img = Image.open(io.BytesIO(self._png[v, False])).convert("RGB")
+            img.quantize(self.colors, method=Image.Quantize.FASTOCTREE).save(
+                small, format="png", optimize=True)
+            self._png[v, True] = small.getvalue()
+        return self._png[v, palette]
+
+    def _size(self):
+        return [int(round(100 * x)) for x in self.figsize]
+
+    def html(self):
+        """The page's form: every frame (palette PNGs) behind a range slider (a str)."""
+        import base64
+        import html as _html
+
+        def esc(s):
+            return _html.escape(s, quote=True)
+
+        width, height = self._size()
+        ref = self.values.index(self.value)
+        imgs = []
+        for k, v in enumerate(self.values):
+            src = base64.b64encode(self.png(v, palette=True)).decode("ascii")
+            imgs.append(
+                f'<img src="data:image/png;base64,{src}" alt="{esc(self.alt)} '
+                f'({esc(self.text(v))})" data-lp-text="{esc(self.text(v))}" '
+                f'width="{width}" height="{height}" style="width: {width}px; '
+                f'max-width: 100%; height: auto"' + ("" if k == ref else " hidden")
+                + ">")
+        slider = f"{self.name}-slider"
+        now = esc(self.text(self.value))
+        return (
+            f'<div class="lp-drivable" id="{self.name}-drivable">'
+            f'<div class="lp-drivable-frames">{"".join(imgs)}</div>'
+            '<div class="lp-drivable-control" hidden>'
+            f'<label for="{slider}">{esc(self.label)}</label>'
+            f'<input type="range" id="{slider}" min="0" '
+            f'max="{len(self.values) - 1}" step="1" value="{ref}" '
+            f'aria-valuetext="{now}">'
+            f'<output for="{slider}" aria-hidden="true">{now}</output></div></div>')
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        import base64
+
+        width, height = self._size()
+        png = base64.b64encode(self.png(self.value)).decode("ascii")
+        data = {"text/html": self.html(), "image/png": png,
+                "text/plain": f"<figure at {self.text(self.value)}; a slider over "
+                              f"{len(self.values)} values>"}
+        return data, {"image/png": {"width": width, "height": height}}
+
+    def live(self, values=None):
+        """The figure with a live ``ipywidgets`` slider (for a running notebook).
+
+        Parameters
+        ----------
+        values : sequence of float, optional
+            The slider's values (default: the figure's); each frame is drawn when the
+            slider first reaches it.
+
+        Returns
+        -------
+        ipywidgets.VBox or object
+            The slider above the picture. Without ``ipywidgets``, or with the
+            environment variable ``LAGPROP_STATIC_FIGURES`` set (the book's build sets
+            it, so that its pages carry no widget state), an object that displays a
+            line of text saying so (no picture: the page and the print show the
+            figure's own, and a reader notebook shows it under the cell).
+
+        Raises
+        ------
+        ValueError
+            If ``values`` has fewer than two entries or repeats one.
+        """
+        import os
+
+        values = self.values if values is None else _distinct(values)
+        try:
+            if os.environ.get("LAGPROP_STATIC_FIGURES"):
+                raise ImportError("LAGPROP_STATIC_FIGURES is set")
+            import ipywidgets
+        except ImportError:
+            return _NoSlider(self)
+        start = min(values, key=lambda v: abs(v - self.value))
+        width, _ = self._size()
+        slider = ipywidgets.SelectionSlider(
+            options=[(self.fmt.format(v), v) for v in values], value=start,
+            description=self.label, continuous_update=False,
+            layout=ipywidgets.Layout(width=f"{width}px", max_width="100%"))
+        picture = ipywidgets.Image(
+            value=self.png(start), format="png",
+            layout=ipywidgets.Layout(width=f"{width}px", max_width="100%"))
+
+        def redraw(change):
+            picture.value = self.png(change["new"])
+
+        slider.observe(redraw, names="value")
+        return ipywidgets.VBox([slider, picture])
+
+
+class _NoSlider:
+    """What :meth:`SliderFigure.live` shows without ``ipywidgets``: one line of text."""
+
+    def __init__(self, figure):
+        self.figure = figure
+
+    def __repr__(self):
+        return (f"<a live slider over {self.figure.label}: run this cell where "
+                "ipywidgets is installed>")
