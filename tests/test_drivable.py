@@ -44,6 +44,7 @@ DRIVABLE = [
     ("action/strong-damping", "fig-sd-drive", "damping", 7, "βΔ = 1"),
     ("roads/constrained", "fig-cs-drive", "weights", 6, "ρ = 5"),
     ("roads/computational-graph", "fig-cg-drive", "slots", 7, "slots s = 3"),
+    ("action/energy", "fig-en-particles", "particles", 12, "t = 3.1"),
 ]
 FRAMES_KB = 300  # each drivable figure's frames, as the page carries them (base64)
 

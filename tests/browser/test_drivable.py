@@ -23,6 +23,7 @@ DRIVABLE = [
     ("action/strong-damping.html", "fig-sd-drive", 7, "βΔ = 1"),
     ("roads/constrained.html", "fig-cs-drive", 6, "ρ = 5"),
     ("roads/computational-graph.html", "fig-cg-drive", 7, "slots s = 3"),
+    ("action/energy.html", "fig-en-particles", 12, "t = 3.1"),
 ]
 PAGE_MB = 2.0
 
