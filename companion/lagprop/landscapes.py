@@ -577,9 +577,14 @@ class PairedTests:
     q_p: float
 
     def table(self):
-        """Plain text, one row per momentum, at most 88 characters wide."""
+        """Plain text, one row per momentum, at most 88 characters wide.
+
+        Columns: the momentum; ``n10``, the seeds that succeed at the reference only;
+        ``n01``, those that succeed at this momentum only; the exact McNemar p-value; and
+        the Holm-corrected one.
+        """
         ref = self.rho[self.reference]
-        rows = [f"{'rho':>5} {'only ref':>8} {'only rho':>8} {'McNemar p':>10} {'Holm p':>8}"]
+        rows = [f"{'rho':>5} {'n10':>8} {'n01':>8} {'exact p':>10} {'Holm p':>8}"]
         for r, rho in enumerate(self.rho):
             if r == self.reference:
                 rows.append(f"{rho:5.2f} {'(reference rho = ' + f'{ref:g})':>37}")
