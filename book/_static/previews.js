@@ -42,6 +42,12 @@
     // a phone: a long press shows the tip, a tap follows the link
     touch: ["hold", 500],
     interactiveBorder: 6,
+    // placed in the window, never past its edge: a tip makes no page scroll sideways, even
+    // for a link inside a wide table that scrolls
+    popperOptions: {
+      strategy: "fixed",
+      modifiers: [{name: "preventOverflow", options: {altAxis: true, tether: false, padding: 5}}]
+    },
     onMount: function (instance) {
       scrollable(instance);
       typeset(instance);

@@ -12,13 +12,17 @@ on a ``role="tooltip"``) and that axe-core finds no serious or critical violatio
 request may leave the site: tippy.js, Popper, the tips and MathJax are all served by the book.
 
 Keyboard focus shows a tip and Escape closes it; on a 390 px phone screen the tip fits the
-screen. Each chapter's tips script stays within a size budget.
+screen. Each chapter's tips script stays within a size budget. The extension's own HTML
+rewriting (glossary groups, equation numbers, no copied ids) is checked on small pieces of HTML,
+without the browser.
 
 It needs what ``tests/browser/test_book_in_browser.py`` needs (the built book, Chromium,
 Playwright; axe-core for the accessibility check) and uses its fixtures.
 """
 
 import re
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -32,7 +36,8 @@ from test_book_in_browser import (  # noqa: F401  (browser and site are fixtures
     site,
 )
 
-pytestmark = pytest.mark.skipif(_why is not None, reason=str(_why))
+needs_browser = pytest.mark.skipif(_why is not None, reason=str(_why))
+EXT = Path(__file__).resolve().parents[2] / "book" / "_ext"
 
 LINK = re.compile(r'<a class="reference internal" href="([^"]+)"[^>]*>(.*?)</a>', re.S)
 TAG = re.compile(r"<[^>]+>")
@@ -225,6 +230,7 @@ def _check_content(kind, text, tip):
     return problems
 
 
+@needs_browser
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_hovering_a_reference_previews_its_target(browser, site, kind):
     chapter, href, text = _reference(kind)
@@ -265,6 +271,7 @@ def test_hovering_a_reference_previews_its_target(browser, site, kind):
         page.close()
 
 
+@needs_browser
 def test_keyboard_focus_shows_a_tip_and_escape_closes_it(browser, site):
     chapter, href, text = _reference("theorem")
     sel = _selector(href)
@@ -282,6 +289,7 @@ def test_keyboard_focus_shows_a_tip_and_escape_closes_it(browser, site):
         page.close()
 
 
+@needs_browser
 def test_a_tip_fits_a_phone_screen(browser, site):
     chapter, href, text = _reference("theorem")
     sel = _selector(href)
@@ -307,6 +315,7 @@ def test_a_tip_fits_a_phone_screen(browser, site):
 TIPS_BUDGET = 160_000  # bytes of one chapter's tips script, uncompressed
 
 
+@needs_browser
 def test_tips_are_served_by_the_site_within_budget():
     """Every chapter loads tippy.js and Popper from the site, and a tips script of its own."""
     sizes = {}
@@ -323,3 +332,66 @@ def test_tips_are_served_by_the_site_within_budget():
         sizes[chapter] = path.resolve().stat().st_size
     heavy = {c: s for c, s in sizes.items() if s > TIPS_BUDGET}
     assert not heavy, f"tips scripts over {TIPS_BUDGET} bytes: {heavy}"
+
+
+# ---- The extension's HTML rewriting, without a browser -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def previews():
+    pytest.importorskip("sphinx_tippy")
+    sys.path.insert(0, str(EXT))
+    try:
+        import previews as module
+    finally:
+        sys.path.remove(str(EXT))
+    return module
+
+
+def _soup(html):
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(html, "html.parser")
+
+
+GLOSSARY = """<dl class="simple glossary">
+<dt id="term-activation">activation<a class="headerlink" href="#term-activation">#</a></dt>
+<dt id="term-state">state<a class="headerlink" href="#term-state">#</a></dt>
+<dd><p>The value of the units of a layer.</p><p>A second paragraph.</p></dd>
+<dt id="term-adjoint">adjoint<a class="headerlink" href="#term-adjoint">#</a></dt>
+<dd><p>The derivative of the cost.</p></dd>
+</dl>"""
+
+
+def test_glossary_terms_that_share_a_definition_show_it(previews):
+    tips = previews.glossary_tips(_soup(GLOSSARY))
+    assert set(tips) == {"term-activation", "term-state", "term-adjoint"}
+    for term in ("term-activation", "term-state"):
+        tip = _soup(tips[term])
+        assert [dt.get_text(strip=True) for dt in tip.find_all("dt")] == ["activation#", "state#"]
+        assert tip.find("dd").get_text(strip=True) == "The value of the units of a layer."
+    adjoint = _soup(tips["term-adjoint"])
+    assert [dt.get_text(strip=True) for dt in adjoint.find_all("dt")] == ["adjoint#"]
+    assert adjoint.find("dd").get_text(strip=True) == "The derivative of the cost."
+
+
+def test_a_tip_copies_no_id_heading_link_index_target_or_list_role(previews):
+    html = ('<div class="citation" id="id2" role="doc-biblioentry"><span class="label">[A 1]'
+            '</span><p id="x">Text <span class="target" id="index-3"></span>kept '
+            '<span class="math">\\(x\\)</span></p><a class="headerlink" href="#id2">#</a></div>')
+    tip = _soup(previews.clean_tip(html))
+    assert not tip.find_all(id=True)
+    assert not tip.select("a.headerlink, span.target")
+    assert tip.find("div").get("role") is None
+    assert tip.get_text() == "[A 1]Text kept \\(x\\)"
+
+
+def test_an_equation_tip_keeps_its_number(previews):
+    body = _soup('<p>x</p><div class="math notranslate nohighlight" id="equation-eq-a">'
+                 '<span class="eqno">(2.2)<a class="headerlink" href="#equation-eq-a">#</a></span>'
+                 '\\[a = b\\]</div><div class="math notranslate nohighlight">\\[c\\]</div>')
+    tips = previews.equation_tips(body)
+    assert list(tips) == ["equation-eq-a"]
+    tip = _soup(previews.clean_tip(tips["equation-eq-a"]))
+    assert tip.find("span", class_="eqno").get_text() == "(2.2)"
+    assert "\\[a = b\\]" in tip.get_text()
