@@ -11,7 +11,8 @@
   function typeset(instance) {
     var box = instance.popper;
     if (box.dataset.lpTypeset || !box.querySelector(".math")) return;
-    if (!(window.MathJax && MathJax.startup && MathJax.startup.promise && MathJax.typesetPromise)) return;
+    var mj = window.MathJax;
+    if (!(mj && mj.startup && mj.startup.promise && mj.typesetPromise)) return;
     box.dataset.lpTypeset = "pending";
     MathJax.startup.promise = MathJax.startup.promise
       .then(function () { return MathJax.typesetPromise([box]); })

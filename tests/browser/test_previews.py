@@ -1,23 +1,25 @@
 """Previews of references in the built book, hovered in headless Chromium.
 
-Hovering a reference to a theorem, a definition, an equation, a glossary term or a citation on a
-chapter page shows a tip with the target's content, typeset by the book's own MathJax (the
-extension ``book/_ext/previews.py``, with sphinx-tippy). For one reference of each kind, found on
-the first chapter page that has one, and in the light and the dark colour mode, this checks that
-the tip shows the target (a theorem's box and number, the display of an equation, the term and
-its definition, the entry of the list of references), that its mathematics is typeset
-(``mjx-container``, no raw TeX, no MathJax error), that it copies no id of the page, that it has
-the page's colours with readable contrast, that the link is described by it (``aria-describedby``
-on a ``role="tooltip"``) and that axe-core finds no serious or critical violation in it. No
-request may leave the site: tippy.js, Popper, the tips and MathJax are all served by the book.
+Hovering a reference to a theorem, a definition, an equation, a glossary term or a
+citation on a chapter page shows a tip with the target's content, typeset by the book's
+own MathJax (the extension ``book/_ext/previews.py``, with sphinx-tippy). For one
+reference of each kind, found on the first chapter page that has one, and in the light
+and the dark colour mode, this checks that the tip shows the target (a theorem's box
+and number, the display of an equation, the term and its definition, the entry of the
+list of references), that its mathematics is typeset (``mjx-container``, no raw TeX,
+no MathJax error), that it copies no id of the page, that it has the page's colours with
+readable contrast, that the link is described by it (``aria-describedby`` on a
+``role="tooltip"``) and that axe-core finds no serious or critical violation in it. No
+request may leave the site: tippy.js, Popper, the tips and MathJax are all served by
+the book.
 
-Keyboard focus shows a tip and Escape closes it; on a 390 px phone screen the tip fits the
-screen. Each chapter's tips script stays within a size budget. The extension's own HTML
-rewriting (glossary groups, equation numbers, no copied ids) is checked on small pieces of HTML,
-without the browser.
+Keyboard focus shows a tip and Escape closes it; on a 390 px phone screen the tip fits
+the screen. Each chapter's tips script stays within a size budget. The extension's own
+HTML rewriting (glossary groups, equation numbers, no copied ids, anchors that name
+their page) is checked on small pieces of HTML, without the browser.
 
-It needs what ``tests/browser/test_book_in_browser.py`` needs (the built book, Chromium,
-Playwright; axe-core for the accessibility check) and uses its fixtures.
+The browser tests need what ``tests/browser/test_book_in_browser.py`` needs (the built
+book, Chromium, Playwright; axe-core for the accessibility check) and use its fixtures.
 """
 
 import re
@@ -73,7 +75,7 @@ KINDS = {
 
 
 def _reference(kind):
-    """The first chapter page (in the book's order of files) with a reference of ``kind``."""
+    """The first chapter page (in the files' order) with a reference of ``kind``."""
     test = KINDS[kind]
     for chapter in CHAPTERS:
         page = HTML / "book" / chapter
@@ -88,8 +90,8 @@ def _reference(kind):
     pytest.fail(f"no chapter page of {HTML} has a reference of kind {kind!r}")
 
 
-OUTSIDE = "(site) => performance.getEntriesByType('resource').map(e => e.name)" \
-          ".filter(u => !u.startsWith(site))"
+OUTSIDE = """(site) => performance.getEntriesByType('resource').map(e => e.name)
+  .filter(u => !u.startsWith(site))"""
 
 # shown, its fade-in over
 SHOWN = """(sel) => {
@@ -102,7 +104,8 @@ HIDDEN = "(sel) => !document.querySelector(sel)._tippy.state.isVisible"
 
 TYPESET = """(sel) => {
   const box = document.querySelector(sel)._tippy.popper;
-  return !box.querySelector('.math') || ['done', 'failed'].includes(box.dataset.lpTypeset);
+  return !box.querySelector('.math') ||
+         ['done', 'failed'].includes(box.dataset.lpTypeset);
 }"""
 
 TIP = r"""(sel) => {
@@ -111,8 +114,12 @@ TIP = r"""(sel) => {
   const box = root.querySelector('.tippy-box');
   const content = root.querySelector('.tippy-content');
   const rgb = c => (c.match(/[\d.]+/g) || []).slice(0, 3).map(Number);
+  const channel = v => {
+    v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  };
   const lum = c => {
-    const [r, g, b] = rgb(c).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    const [r, g, b] = rgb(c).map(channel);
     return 0.2126 * r + 0.7152 * g + 0.0722 * b;
   };
   const bg = getComputedStyle(box).backgroundColor, fg = getComputedStyle(box).color;
@@ -122,12 +129,13 @@ TIP = r"""(sel) => {
   const clone = content.cloneNode(true);
   clone.querySelectorAll('mjx-container, script').forEach(e => e.remove());
   const title = content.querySelector('.admonition-title');
+  const text = sel => (content.querySelector(sel) || {}).innerText || '';
   return {
-    html_classes: Array.from(content.querySelectorAll('[class]')).map(e => e.className).join(' '),
     title: title ? title.innerText.replace(/\s+/g, ' ').trim() : '',
     text: clone.innerText.replace(/\s+/g, ' ').trim(),
     mjx: content.querySelectorAll('mjx-container').length,
-    display_mjx: content.querySelectorAll('div.math mjx-container[display="true"]').length,
+    display_mjx: content.querySelectorAll('div.math mjx-container[display="true"]')
+      .length,
     untypeset: maths.filter(m => !m.querySelector('mjx-container')).length,
     merror: content.querySelectorAll('mjx-merror').length,
     ids: Array.from(content.querySelectorAll('[id]')).map(e => e.id),
@@ -136,9 +144,9 @@ TIP = r"""(sel) => {
     root_id: root.id,
     theorem: !!content.querySelector('div.proof.theorem'),
     definition: !!content.querySelector('div.proof.definition'),
-    term: (content.querySelector('dl.glossary dt') || {}).innerText || '',
-    definition_text: (content.querySelector('dl.glossary dd') || {}).innerText || '',
-    citation: (content.querySelector('div.citation') || {}).innerText || '',
+    term: text('dl.glossary dt'),
+    definition_text: text('dl.glossary dd'),
+    citation: text('div.citation'),
     bg_luminance: lum(bg),
     contrast: (hi + 0.05) / (lo + 0.05),
     box: [r.left, r.top, r.right, r.bottom],
@@ -146,12 +154,19 @@ TIP = r"""(sel) => {
   };
 }"""
 
+# the tip only: the hovered link has the theme's hover colour, which is not the tip's
 AXE_TIP = """async (sel) => {
   const link = document.querySelector(sel);
-  const result = await axe.run({include: [link._tippy.popper]}, {resultTypes: ['violations']});
-  return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-    .map(v => `${v.id} (${v.impact}): ` + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
+  const result = await axe.run({include: [link._tippy.popper]},
+                               {resultTypes: ['violations']});
+  return result.violations
+    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => `${v.id} (${v.impact}): ` +
+              v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
 }"""
+
+MATHJAX_READY = "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
+HAS_TIP = "(s) => { const a = document.querySelector(s); return a && a._tippy; }"
 
 
 def _open_chapter(browser, site, chapter):
@@ -161,8 +176,7 @@ def _open_chapter(browser, site, chapter):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{site}/book/{chapter}", wait_until="load")
-    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                           timeout=20000)
+    page.wait_for_function(MATHJAX_READY, timeout=20000)
     page.evaluate("() => MathJax.startup.promise")
     return page, requests, errors
 
@@ -172,8 +186,16 @@ def _selector(href):
 
 
 def _wait_tips(page, sel):
-    page.wait_for_function("(s) => { const a = document.querySelector(s); return a && a._tippy; }",
-                           arg=sel, timeout=20000)
+    page.wait_for_function(HAS_TIP, arg=sel, timeout=20000)
+
+
+def _wait_typeset(page, sel):
+    from playwright.sync_api import TimeoutError as Timeout
+
+    try:
+        page.wait_for_function(TYPESET, arg=sel, timeout=20000)
+    except Timeout:
+        pass  # the formulas left untypeset are reported by the checks
 
 
 def _show_by_hover(page, sel):
@@ -184,15 +206,6 @@ def _show_by_hover(page, sel):
     _wait_typeset(page, sel)
     page.wait_for_timeout(200)  # the tip takes its place
     return page.evaluate(TIP, sel)
-
-
-def _wait_typeset(page, sel):
-    from playwright.sync_api import TimeoutError as Timeout
-
-    try:
-        page.wait_for_function(TYPESET, arg=sel, timeout=20000)
-    except Timeout:
-        pass  # the formulas left untypeset are reported by the checks
 
 
 def _set_mode(page, mode):
@@ -207,18 +220,22 @@ def _check_content(kind, text, tip):
     if raw:
         problems.append(f"raw TeX {raw} in the tip: {tip['text'][:200]}")
     if tip["untypeset"] or tip["merror"]:
-        problems.append(f"{tip['untypeset']} formulas not typeset, {tip['merror']} MathJax errors")
+        problems.append(f"{tip['untypeset']} formulas not typeset, "
+                        f"{tip['merror']} MathJax errors")
     if tip["ids"]:
         problems.append(f"the tip repeats ids of the page: {tip['ids'][:5]}")
+    typeset_box = (f"not the typeset {text}: title {tip['title']!r}, "
+                   f"{tip['mjx']} formulas")
     if kind == "theorem":
         if not (tip["theorem"] and tip["title"].startswith(text) and tip["mjx"] > 0):
-            problems.append(f"not the typeset {text}: title {tip['title']!r}, {tip['mjx']} formulas")
+            problems.append(typeset_box)
     elif kind == "definition":
         if not (tip["definition"] and tip["title"].startswith(text) and tip["mjx"] > 0):
-            problems.append(f"not the typeset {text}: title {tip['title']!r}, {tip['mjx']} formulas")
+            problems.append(typeset_box)
     elif kind == "equation":
-        if tip["display_mjx"] != 1:
-            problems.append(f"an equation's tip shows one typeset display, not {tip['display_mjx']}")
+        if tip["display_mjx"] != 1 or text not in tip["text"]:
+            problems.append(f"not the one typeset display {text}: {tip['display_mjx']} "
+                            f"displays, text {tip['text'][:80]!r}")
     elif kind == "glossary term":
         if not (tip["term"].strip() and len(tip["definition_text"].strip()) > 20):
             problems.append(f"not a term with its definition: {tip['term']!r}, "
@@ -226,8 +243,27 @@ def _check_content(kind, text, tip):
     elif kind == "citation":
         year = re.search(r"\d{4}", text)
         if not (tip["citation"] and year and year.group(0) in tip["citation"]):
-            problems.append(f"not the entry cited by {text!r}: {tip['citation'][:120]!r}")
+            problems.append(f"not the entry cited by {text!r}: "
+                            f"{tip['citation'][:120]!r}")
     return problems
+
+
+def _check_tip(page, sel, tip):
+    found = []
+    if tip["role"] != "tooltip" or tip["describedby"] != tip["root_id"]:
+        found.append(f"the link is not described by its tip: role {tip['role']!r}, "
+                     f"aria-describedby {tip['describedby']!r} "
+                     f"(tip {tip['root_id']!r})")
+    if tip["contrast"] < 4.5:
+        found.append(f"text contrast {tip['contrast']:.2f} < 4.5")
+    left, top, right, bottom = tip["box"]
+    if left < 0 or right > tip["viewport"][0] + 1:
+        found.append(f"the tip sticks out of the window: {tip['box']}")
+    if AXE is not None:
+        found += page.evaluate(AXE_TIP, sel)
+    elif IN_CI:
+        found.append("axe-core is missing: run `make browser-deps`")
+    return found
 
 
 @needs_browser
@@ -244,29 +280,18 @@ def test_hovering_a_reference_previews_its_target(browser, site, kind):
         for mode in ("light", "dark"):
             _set_mode(page, mode)
             tip = _show_by_hover(page, sel)
-            found = _check_content(kind, text, tip)
-            if tip["role"] != "tooltip" or tip["describedby"] != tip["root_id"]:
-                found.append(f"the link is not described by its tip: role {tip['role']!r}, "
-                             f"aria-describedby {tip['describedby']!r} (tip {tip['root_id']!r})")
-            if tip["contrast"] < 4.5:
-                found.append(f"text contrast {tip['contrast']:.2f} < 4.5")
-            left, top, right, bottom = tip["box"]
-            if left < 0 or right > tip["viewport"][0] + 1:
-                found.append(f"the tip sticks out of the window: {tip['box']}")
-            if AXE is not None:
-                found += page.evaluate(AXE_TIP, sel)
-            elif IN_CI:
-                found.append("axe-core is missing: run `make browser-deps`")
+            found = _check_content(kind, text, tip) + _check_tip(page, sel, tip)
             luminance[mode] = tip["bg_luminance"]
             problems += [f"{mode}: {p}" for p in found]
         if not (luminance["light"] > 0.8 and luminance["dark"] < 0.1):
-            problems.append(f"the tip does not follow the colour mode: background luminance "
-                            f"{luminance}")
-        outside = [u for u in requests if not u.startswith(site) and not u.startswith("data:")]
+            problems.append(f"the tip does not follow the colour mode: background "
+                            f"luminance {luminance}")
+        outside = [u for u in requests if not u.startswith((site, "data:"))]
         outside += page.evaluate(OUTSIDE, site)
         assert not outside, f"requests outside the site: {sorted(set(outside))[:5]}"
         assert not errors, f"console errors: {errors}"
-        assert not problems, f"{kind} {text!r} ({href}) on {chapter}: " + "; ".join(problems)
+        assert not problems, (f"{kind} {text!r} ({href}) on {chapter}: "
+                              + "; ".join(problems))
     finally:
         page.close()
 
@@ -283,8 +308,9 @@ def test_keyboard_focus_shows_a_tip_and_escape_closes_it(browser, site):
         page.wait_for_function(SHOWN, arg=sel, timeout=5000)
         page.keyboard.press("Escape")
         page.wait_for_function(HIDDEN, arg=sel, timeout=5000)
-        assert page.evaluate("(s) => document.activeElement === document.querySelector(s)", sel), \
-            "Escape closes the tip and leaves the focus on the link"
+        focused = page.evaluate(
+            "(s) => document.activeElement === document.querySelector(s)", sel)
+        assert focused, "Escape closes the tip and leaves the focus on the link"
     finally:
         page.close()
 
@@ -304,10 +330,10 @@ def test_a_tip_fits_a_phone_screen(browser, site):
         page.wait_for_timeout(200)
         tip = page.evaluate(TIP, sel)
         left, top, right, bottom = tip["box"]
-        assert left >= 0 and right <= 390 + 1, f"the tip sticks out of a 390 px screen: {tip['box']}"
+        assert left >= 0 and right <= 390 + 1, f"wider than the screen: {tip['box']}"
         assert bottom - top <= 844, f"the tip is taller than the screen: {tip['box']}"
         wide = page.evaluate("() => document.documentElement.scrollWidth")
-        assert wide <= 390 + 1, f"with the tip shown the page scrolls sideways ({wide} px)"
+        assert wide <= 390 + 1, f"with the tip the page scrolls sideways ({wide} px)"
     finally:
         page.close()
 
@@ -317,7 +343,7 @@ TIPS_BUDGET = 160_000  # bytes of one chapter's tips script, uncompressed
 
 @needs_browser
 def test_tips_are_served_by_the_site_within_budget():
-    """Every chapter loads tippy.js and Popper from the site, and a tips script of its own."""
+    """Every chapter loads tippy.js and Popper from the site, and its tips script."""
     sizes = {}
     for chapter in CHAPTERS:
         html = (HTML / "book" / chapter).read_text(encoding="utf-8")
@@ -325,7 +351,7 @@ def test_tips_are_served_by_the_site_within_budget():
         remote = [s for s in scripts if re.match(r"(https?:)?//", s)]
         assert not remote, f"{chapter} loads scripts from the network: {remote}"
         names = [s.split("?")[0].rsplit("/", 1)[-1] for s in scripts]
-        assert "popper.min.js" in names and "tippy.min.js" in names, f"{chapter}: {names}"
+        assert {"popper.min.js", "tippy.min.js"} <= set(names), f"{chapter}: {names}"
         tips = [s for s in scripts if "/_static/tippy/" in s]
         assert len(tips) == 1, f"{chapter}: {tips}"
         path = (HTML / "book" / chapter).parent / tips[0].split("?")[0]
@@ -334,7 +360,7 @@ def test_tips_are_served_by_the_site_within_budget():
     assert not heavy, f"tips scripts over {TIPS_BUDGET} bytes: {heavy}"
 
 
-# ---- The extension's HTML rewriting, without a browser -----------------------------------------
+# ---- The extension's HTML rewriting, without a browser ------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -355,8 +381,8 @@ def _soup(html):
 
 
 GLOSSARY = """<dl class="simple glossary">
-<dt id="term-activation">activation<a class="headerlink" href="#term-activation">#</a></dt>
-<dt id="term-state">state<a class="headerlink" href="#term-state">#</a></dt>
+<dt id="term-activation">activation<a class="headerlink" href="#term-activation">#</a>
+</dt><dt id="term-state">state<a class="headerlink" href="#term-state">#</a></dt>
 <dd><p>The value of the units of a layer.</p><p>A second paragraph.</p></dd>
 <dt id="term-adjoint">adjoint<a class="headerlink" href="#term-adjoint">#</a></dt>
 <dd><p>The derivative of the cost.</p></dd>
@@ -368,17 +394,21 @@ def test_glossary_terms_that_share_a_definition_show_it(previews):
     assert set(tips) == {"term-activation", "term-state", "term-adjoint"}
     for term in ("term-activation", "term-state"):
         tip = _soup(tips[term])
-        assert [dt.get_text(strip=True) for dt in tip.find_all("dt")] == ["activation#", "state#"]
-        assert tip.find("dd").get_text(strip=True) == "The value of the units of a layer."
+        terms = [dt.get_text(strip=True) for dt in tip.find_all("dt")]
+        assert terms == ["activation#", "state#"]
+        definition = tip.find("dd").get_text(strip=True)
+        assert definition == "The value of the units of a layer."
     adjoint = _soup(tips["term-adjoint"])
     assert [dt.get_text(strip=True) for dt in adjoint.find_all("dt")] == ["adjoint#"]
     assert adjoint.find("dd").get_text(strip=True) == "The derivative of the cost."
 
 
 def test_a_tip_copies_no_id_heading_link_index_target_or_list_role(previews):
-    html = ('<div class="citation" id="id2" role="doc-biblioentry"><span class="label">[A 1]'
-            '</span><p id="x">Text <span class="target" id="index-3"></span>kept '
-            '<span class="math">\\(x\\)</span></p><a class="headerlink" href="#id2">#</a></div>')
+    html = ('<div class="citation" id="id2" role="doc-biblioentry">'
+            '<span class="label">[A 1]</span><p id="x">Text '
+            '<span class="target" id="index-3"></span>kept '
+            '<span class="math">\\(x\\)</span></p>'
+            '<a class="headerlink" href="#id2">#</a></div>')
     tip = _soup(previews.clean_tip(html))
     assert not tip.find_all(id=True)
     assert not tip.select("a.headerlink, span.target")
@@ -386,10 +416,20 @@ def test_a_tip_copies_no_id_heading_link_index_target_or_list_role(previews):
     assert tip.get_text() == "[A 1]Text kept \\(x\\)"
 
 
+def test_a_link_in_a_tip_to_an_anchor_names_its_page(previews):
+    html = ('<p>By <a class="reference internal" href="#equation-eq-a">(2.2)</a> and '
+            '<a class="reference internal" href="other.html#thm-b">Theorem 1.1</a>'
+            '.</p>')
+    tip = _soup(previews.clean_tip(html, "costate.html"))
+    hrefs = [a["href"] for a in tip.find_all("a")]
+    assert hrefs == ["costate.html#equation-eq-a", "other.html#thm-b"]
+
+
 def test_an_equation_tip_keeps_its_number(previews):
     body = _soup('<p>x</p><div class="math notranslate nohighlight" id="equation-eq-a">'
-                 '<span class="eqno">(2.2)<a class="headerlink" href="#equation-eq-a">#</a></span>'
-                 '\\[a = b\\]</div><div class="math notranslate nohighlight">\\[c\\]</div>')
+                 '<span class="eqno">(2.2)<a class="headerlink" href="#equation-eq-a">'
+                 '#</a></span>\\[a = b\\]</div>'
+                 '<div class="math notranslate nohighlight">\\[c\\]</div>')
     tips = previews.equation_tips(body)
     assert list(tips) == ["equation-eq-a"]
     tip = _soup(previews.clean_tip(tips["equation-eq-a"]))
