@@ -70,7 +70,8 @@ def _configure(app, config):
 
 
 def clean_tip(html, page_file=None):
-    """A tip's HTML without what must not be copied: ids, heading links, index targets.
+    """A tip's HTML without what must not be copied: ids, heading links, index targets,
+    and the hidden frames and the slider of a drivable figure (a tip shows its one frame).
 
     With ``page_file`` (the target page's file name, ``costate.html``), a link to an
     anchor of that page (``#equation-...``) names the page, so that it still leads there
@@ -83,6 +84,11 @@ def clean_tip(html, page_file=None):
     for target in soup.select("span.target"):
         if not target.get_text(strip=True):
             target.decompose()
+    for figure in soup.select("div.lp-drivable"):  # a drivable figure: its shown frame only
+        for img in figure.select("div.lp-drivable-frames img[hidden]"):
+            img.decompose()
+        for control in figure.select("div.lp-drivable-control"):
+            control.decompose()
     for tag in soup.find_all(True):
         tag.attrs.pop("id", None)
         if tag.get("role") in LIST_ROLES:

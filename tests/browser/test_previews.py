@@ -416,6 +416,18 @@ def test_a_tip_copies_no_id_heading_link_index_target_or_list_role(previews):
     assert tip.get_text() == "[A 1]Text kept \\(x\\)"
 
 
+def test_a_tip_of_a_drivable_figure_holds_its_shown_frame_only(previews):
+    frames = "".join(f'<img src="data:image/png;base64,{k}"' + (" hidden>" if k else ">")
+                     for k in range(3))
+    html = ('<figure><div class="lp-drivable"><div class="lp-drivable-frames">' + frames
+            + '</div><div class="lp-drivable-control" hidden><input type="range"></div>'
+            '</div><figcaption>A caption</figcaption></figure>')
+    tip = _soup(previews.clean_tip(html))
+    assert [img["src"] for img in tip.find_all("img")] == ["data:image/png;base64,0"]
+    assert not tip.select("input, div.lp-drivable-control")
+    assert tip.find("figcaption").get_text() == "A caption"
+
+
 def test_a_link_in_a_tip_to_an_anchor_names_its_page(previews):
     html = ('<p>By <a class="reference internal" href="#equation-eq-a">(2.2)</a> and '
             '<a class="reference internal" href="other.html#thm-b">Theorem 1.1</a>'
