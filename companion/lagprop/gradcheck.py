@@ -9,6 +9,8 @@ r"""Numerical checks of gradients and of adjoint (costate) passes.
 * :func:`entrywise_error` measures every entry relative to its own size (with an absolute floor),
   so a wrong small entry is caught too.
 * :func:`jacobian` estimates the Jacobian of a vector function by the same central differences.
+* :func:`check_answer` tells the reader of an exercise whether an answer matches a reference,
+  in one printed line, and where it differs when it does not.
 * :func:`fitted_order` is the slope :math:`p` of :math:`\log \mathrm{err} = p \log h + c`, the
   observed order of a discretisation.
 
@@ -19,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import (_describe, as_float_array, check_callable, positive_int, positive_scalar,
-                        short_repr)
+from ._validate import (_describe, as_float_array, check_callable, nonnegative_scalar,
+                        positive_int, positive_scalar, short_repr)
 from .mlp import check_params
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "dot_product_test",
     "jacobian",
     "fitted_order",
+    "check_answer",
 ]
 
 
@@ -405,3 +408,135 @@ def _shape(shape, name):
     if not out:
         raise ValueError(f"`{name}` must have at least one dimension, got ()")
     return out
+
+
+def _answer_leaves(x, path, name):
+    """``(path, array)`` for every array of the (nested) list ``x``, in order."""
+    if _is_leaf(x):
+        return [(path, as_float_array(x, name, finite=False))]
+    return [leaf for i, e in enumerate(x) for leaf in _answer_leaves(e, f"{path}[{i}]", name)]
+
+
+def _not_written(x):
+    """Is ``x`` (or any part of it) still a placeholder: ``None`` or ``...``?"""
+    if x is None or x is Ellipsis:
+        return True
+    return isinstance(x, (list, tuple)) and any(_not_written(e) for e in x)
+
+
+def check_answer(answer, expected, *, what, rtol=1e-7, atol=1e-10):
+    r"""Tell the reader of an exercise whether an answer is right, in one printed line.
+
+    Every entry is compared in place: the answer :math:`a` is right when, for every entry,
+
+    .. math::
+
+        |a_i - e_i| \le \mathrm{atol} + \mathrm{rtol}\,|e_i|,
+
+    with :math:`e` the expected value. The line printed is one of
+
+    * ``right: <what> matches (largest difference 3e-12)``;
+    * ``not yet: <what> differs at <where>: got ..., expected ...`` (the first entry out of
+      tolerance, with the largest difference), or ``not yet: <what> has shape ...``
+      when the shapes or the structures differ, or ``... is not finite``;
+    * ``not yet: <what> is not written`` when the answer is still the starter's
+      placeholder: ``answer`` is a callable that raises ``NotImplementedError``, or
+      the answer is (or holds) ``None`` or ``...``.
+
+    A wrong or missing answer is reported, never raised, so that a notebook whose
+    starter cells are not filled in still runs from top to bottom.
+
+    Parameters
+    ----------
+    answer : array_like, nested list of array_like, or callable
+        The reader's answer: an array, a number, a (nested) list or tuple of arrays
+        such as a list of ``(W, b)`` gradients; or a callable with no arguments that
+        returns one (so that ``NotImplementedError`` from an unfilled starter is
+        caught).
+    expected : array_like or nested list of array_like
+        The reference, computed by the package or by an independent computation; finite
+        real numbers.
+    what : str
+        What the answer is, for the printed line ("the softmax layer's gradient").
+    rtol, atol : float, optional
+        Relative and absolute tolerances, non-negative (default 1e-7 and 1e-10).
+
+    Returns
+    -------
+    bool
+        True when the answer matches, False otherwise (also when it is not written).
+
+    Raises
+    ------
+    TypeError
+        ``what`` not a string, ``answer`` not callable and not array-like, or
+        ``expected`` not array-like.
+    ValueError
+        ``what`` empty, a negative or non-finite tolerance, or a non-finite
+        ``expected``.
+    Exception
+        Any error other than ``NotImplementedError`` raised by a callable ``answer``
+        (a mistake in the reader's code) propagates, with its traceback.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lagprop import gradcheck
+    >>> ok = gradcheck.check_answer(np.array([1.0, 2.0]), [1.0, 2.0], what="x")
+    right: x matches (largest difference 0e+00)
+    >>> def my_grad():
+    ...     raise NotImplementedError  # your code here
+    >>> gradcheck.check_answer(my_grad, [1.0], what="the gradient")
+    not yet: the gradient is not written
+    False
+    """
+    if not isinstance(what, str):
+        raise TypeError(f"`what` must be a string, got {_describe(what)}")
+    if not what.strip():
+        raise ValueError("`what` must be a non-empty string, got ''")
+    rtol = nonnegative_scalar(rtol, "rtol")
+    atol = nonnegative_scalar(atol, "atol")
+    if _not_written(expected):
+        raise TypeError(f"`expected` must be an array or a nested list of arrays, "
+                        f"got {_describe(expected)}")
+    want = _answer_leaves(expected, "", "expected")
+    for _, e in want:
+        if not np.all(np.isfinite(e)):
+            raise ValueError(f"`expected` must be finite, got {short_repr(e)}")
+    if callable(answer):
+        try:
+            answer = answer()
+        except NotImplementedError:
+            answer = None
+    if _not_written(answer):
+        print(f"not yet: {what} is not written")
+        return False
+    got = _answer_leaves(answer, "", "answer")
+    shapes_got, shapes_want = [a.shape for _, a in got], [e.shape for _, e in want]
+    if shapes_got != shapes_want:
+        print(f"not yet: {what} has shape {short_repr(_shapes(shapes_got))}, expected "
+              f"{short_repr(_shapes(shapes_want))}")
+        return False
+    largest, first = 0.0, None
+    for (path, a), (_, e) in zip(got, want):
+        if not np.all(np.isfinite(a)):
+            i = tuple(int(j) for j in np.argwhere(~np.isfinite(a))[0])
+            print(f"not yet: {what} is not finite at {_where(path, i, a.ndim)}: got {a[i]}")
+            return False
+        diff = np.abs(a - e)
+        largest = max(largest, float(np.max(diff, initial=0.0)))
+        bad = diff > atol + rtol * np.abs(e)
+        if first is None and np.any(bad):
+            i = tuple(int(j) for j in np.argwhere(bad)[0])
+            first = f"{_where(path, i, a.ndim)}: got {a[i]:.6g}, expected {e[i]:.6g}"
+    if first is not None:
+        print(f"not yet: {what} differs at {first} (largest difference {largest:.1e})")
+        return False
+    print(f"right: {what} matches (largest difference {largest:.0e})")
+    return True
+
+
+def _where(path, i, ndim):
+    """The place of one entry: ``[1][0][2, 3]``, ``[2]`` or ``the value``."""
+    index = f"[{', '.join(map(str, i))}]" if ndim else ""
+    return path + index or "the value"
