@@ -50,12 +50,14 @@ def test_the_verdict_is_numpys_allclose(seed, capsys):
 def test_a_transposed_answer_is_a_shape_not_a_broadcast(capsys):
     assert gradcheck.check_answer(np.ones((3, 2)), np.ones((2, 3)), what="W") is False
     assert said(capsys) == "not yet: W has shape (3, 2), expected (2, 3)"
-    assert gradcheck.check_answer([np.ones(2)], [np.ones(2), np.ones(1)], what="g") is False
+    short = [np.ones(2)]
+    assert gradcheck.check_answer(short, [np.ones(2), np.ones(1)], what="g") is False
     assert "has shape" in said(capsys)
 
 
 def test_a_non_finite_answer_is_not_yet(capsys):
-    assert gradcheck.check_answer(np.array([1.0, np.nan]), np.ones(2), what="x") is False
+    nan = np.array([1.0, np.nan])
+    assert gradcheck.check_answer(nan, np.ones(2), what="x") is False
     assert said(capsys) == "not yet: x is not finite at [1]: got nan"
 
 
@@ -95,7 +97,8 @@ def test_arguments_are_validated(kwargs, exc, match):
 
 
 @pytest.mark.parametrize("expected, exc", [
-    (None, TypeError), (np.array([1.0, np.inf]), ValueError), ("abc", (TypeError, ValueError)),
+    (None, TypeError), (np.array([1.0, np.inf]), ValueError),
+    ("abc", (TypeError, ValueError)),
 ])
 def test_a_bad_reference_is_an_error(expected, exc):
     with pytest.raises(exc):

@@ -648,3 +648,98 @@ def test_small_book_with_a_node_the_renderer_does_not_know_fails(tmp_path, markd
     assert run.returncode != 0
     assert "reader notebooks not written" in run.stderr
     assert f"node {node}" in run.stderr and "no reader-notebook rendering" in run.stderr
+
+
+# ----- the coding exercises: a starter cell, a check cell, and the check run on the solution ----
+
+STARTER, CHECK = "exercise-starter", "exercise-check"
+# chapters whose coding exercise has no starter and check cells yet (Part III is next)
+EXERCISES_PENDING = set()  # every chapter has its self-checking exercise
+
+
+def _tags(cell):
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def _exercise_cells(cells):
+    """The (starter, check) pairs of a notebook's cells: each check right after its
+    starter, and the name the starter defines for the reader (``my_...``)."""
+    pairs = []
+    for i, cell in enumerate(cells):
+        if STARTER in _tags(cell):
+            src = "".join(cell["source"])
+            names = re.findall(r"^def (my_\w+)\(", src, re.M)
+            assert names, f"a starter cell defines no my_... function:\n{src}"
+            assert "raise NotImplementedError  # your code here" in src
+            nxt = cells[i + 1] if i + 1 < len(cells) else {}
+            assert CHECK in _tags(nxt), "a starter cell not followed by its check cell"
+            pairs.append((names[-1], cell, nxt))
+    n_checks = sum(CHECK in _tags(c) for c in cells)
+    assert len(pairs) == n_checks, "a check cell without a starter"
+    return pairs
+
+
+def _whats(src):
+    """The ``what=`` strings of the ``check_answer`` calls in ``src``, in order, each
+    with its implicitly concatenated parts joined."""
+    found = re.findall(r"check_answer\((?:(?!check_answer\()(?:.|\n))*?"
+                       r"what=\(?\s*((?:\"[^\"]*\"\s*)+)", src)
+    assert found, "a check_answer call without what="
+    return ["".join(re.findall(r'"([^"]*)"', f)) for f in found]
+
+
+def _stdout(cell):
+    return "".join("".join(o.get("text", "")) for o in cell.get("outputs", [])
+                   if o.get("output_type") == "stream" and o.get("name") == "stdout")
+
+
+@pytest.mark.parametrize("doc", [d for d in CHAPTERS if d not in EXERCISES_PENDING])
+def test_each_chapter_has_a_self_checking_coding_exercise(doc):
+    """In the chapter: a reader-only starter and check cell, the check calling
+    ``gradcheck.check_answer`` on the reader's function, and its stored output (the
+    chapter is executed with the starter unfilled) "not yet: ... is not written"; and a
+    hidden cell that runs the same check on the folded solution and asserts "right"."""
+    cells = json.loads((ROOT / f"{doc}.ipynb").read_text(encoding="utf-8"))["cells"]
+    pairs = _exercise_cells(cells)
+    assert pairs, f"{doc}: no starter cell of a coding exercise"
+    for name, starter, check in pairs:
+        assert rn.READER_ONLY in _tags(starter) and rn.READER_ONLY in _tags(check)
+        src = "".join(check["source"])
+        assert re.search(rf"check_answer\(\s*lambda:[^\n]*\b{name}\b", src), (
+            f"{doc}: the check does not call check_answer on {name}")
+        said = _stdout(check)
+        assert re.fullmatch(r"not yet: .+ is not written\n", said), said
+        what = _whats(src)[0]
+        # the same check (the same `what`) on the folded solution: its function, or the
+        # results the solution computes when it is not a function
+        hidden = [c for c in cells if c["cell_type"] == "code"
+                  and "remove-input" in _tags(c)
+                  and "check_answer(" in "".join(c["source"])
+                  and what in _whats("".join(c["source"]))]
+        assert hidden, f"{doc}: no hidden cell runs the check {what!r} on the solution"
+        hsrc = "".join(hidden[0]["source"])
+        assert 'startswith("right: ")' in hsrc
+
+
+def test_an_unfilled_starter_and_its_check_print_not_yet_and_run_on(capsys):
+    """What a reader notebook does, top to bottom, with every starter unfilled: the
+    starters and checks of every chapter run, each check printing "not yet"."""
+    from lagprop import gradcheck
+
+    def my_answer(*args):
+        raise NotImplementedError  # your code here
+
+    ok = gradcheck.check_answer(lambda: my_answer(1, 2), [[1.0, 2.0]], what="x")
+    assert ok is False
+    assert capsys.readouterr().out == "not yet: x is not written\n"
+
+
+@built
+@pytest.mark.parametrize("doc", [d for d in CHAPTERS if d not in EXERCISES_PENDING])
+def test_reader_notebook_holds_a_starter_and_a_check_the_page_does_not(doc):
+    pairs = _exercise_cells(_reader(doc)["cells"])
+    assert pairs
+    page = (HTML / f"{doc}.html").read_text(encoding="utf-8")
+    for name, _, _ in pairs:
+        assert name in page                     # the exercise names the starter
+    assert "# your code here" not in page       # the page shows no starter cell

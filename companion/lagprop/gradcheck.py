@@ -9,8 +9,8 @@ r"""Numerical checks of gradients and of adjoint (costate) passes.
 * :func:`entrywise_error` measures every entry relative to its own size (with an absolute floor),
   so a wrong small entry is caught too.
 * :func:`jacobian` estimates the Jacobian of a vector function by the same central differences.
-* :func:`check_answer` tells the reader of an exercise whether an answer matches a reference,
-  in one printed line, and where it differs when it does not.
+* :func:`check_answer` tells the reader of an exercise whether an answer matches a
+  reference, in one printed line, and where it differs when it does not.
 * :func:`fitted_order` is the slope :math:`p` of :math:`\log \mathrm{err} = p \log h + c`, the
   observed order of a discretisation.
 
@@ -414,7 +414,8 @@ def _answer_leaves(x, path, name):
     """``(path, array)`` for every array of the (nested) list ``x``, in order."""
     if _is_leaf(x):
         return [(path, as_float_array(x, name, finite=False))]
-    return [leaf for i, e in enumerate(x) for leaf in _answer_leaves(e, f"{path}[{i}]", name)]
+    return [leaf for i, e in enumerate(x)
+            for leaf in _answer_leaves(e, f"{path}[{i}]", name)]
 
 
 def _not_written(x):
@@ -427,7 +428,8 @@ def _not_written(x):
 def check_answer(answer, expected, *, what, rtol=1e-7, atol=1e-10):
     r"""Tell the reader of an exercise whether an answer is right, in one printed line.
 
-    Every entry is compared in place: the answer :math:`a` is right when, for every entry,
+    Every entry is compared in place: the answer :math:`a` is right when, for every
+    entry,
 
     .. math::
 
@@ -436,9 +438,10 @@ def check_answer(answer, expected, *, what, rtol=1e-7, atol=1e-10):
     with :math:`e` the expected value. The line printed is one of
 
     * ``right: <what> matches (largest difference 3e-12)``;
-    * ``not yet: <what> differs at <where>: got ..., expected ...`` (the first entry out of
-      tolerance, with the largest difference), or ``not yet: <what> has shape ...``
-      when the shapes or the structures differ, or ``... is not finite``;
+    * ``not yet: <what> differs at <where>: got ..., expected ...`` (the first entry
+      out of tolerance, with the largest difference), or
+      ``not yet: <what> has shape ...`` when the shapes or the structures differ, or
+      ``... is not finite``;
     * ``not yet: <what> is not written`` when the answer is still the starter's
       placeholder: ``answer`` is a callable that raises ``NotImplementedError``, or
       the answer is (or holds) ``None`` or ``...``.
@@ -521,7 +524,8 @@ def check_answer(answer, expected, *, what, rtol=1e-7, atol=1e-10):
     for (path, a), (_, e) in zip(got, want):
         if not np.all(np.isfinite(a)):
             i = tuple(int(j) for j in np.argwhere(~np.isfinite(a))[0])
-            print(f"not yet: {what} is not finite at {_where(path, i, a.ndim)}: got {a[i]}")
+            where = _where(path, i, a.ndim)
+            print(f"not yet: {what} is not finite at {where}: got {a[i]}")
             return False
         diff = np.abs(a - e)
         largest = max(largest, float(np.max(diff, initial=0.0)))
