@@ -22,6 +22,7 @@ The browser tests need what ``tests/browser/test_book_in_browser.py`` needs (the
 book, Chromium, Playwright; axe-core for the accessibility check) and use its fixtures.
 """
 
+import contextlib
 import re
 import sys
 from pathlib import Path
@@ -296,12 +297,21 @@ def test_hovering_a_reference_previews_its_target(browser, site, kind):
         page.close()
 
 
-@needs_browser
-def test_keyboard_focus_shows_a_tip_and_escape_closes_it(browser, site):
+@contextlib.contextmanager
+def _theorem_reference(browser, site):
+    """A chapter page open at a reference to a theorem: (page, the link's selector)."""
     chapter, href, text = _reference("theorem")
     sel = _selector(href)
     page, requests, errors = _open_chapter(browser, site, chapter)
     try:
+        yield page, sel
+    finally:
+        page.close()
+
+
+@needs_browser
+def test_keyboard_focus_shows_a_tip_and_escape_closes_it(browser, site):
+    with _theorem_reference(browser, site) as (page, sel):
         _wait_tips(page, sel)
         page.keyboard.press("Tab")  # keyboard modality
         page.focus(sel)
@@ -311,16 +321,11 @@ def test_keyboard_focus_shows_a_tip_and_escape_closes_it(browser, site):
         focused = page.evaluate(
             "(s) => document.activeElement === document.querySelector(s)", sel)
         assert focused, "Escape closes the tip and leaves the focus on the link"
-    finally:
-        page.close()
 
 
 @needs_browser
 def test_a_tip_fits_a_phone_screen(browser, site):
-    chapter, href, text = _reference("theorem")
-    sel = _selector(href)
-    page, requests, errors = _open_chapter(browser, site, chapter)
-    try:
+    with _theorem_reference(browser, site) as (page, sel):
         page.set_viewport_size({"width": 390, "height": 844})
         _wait_tips(page, sel)
         page.locator(sel).first.scroll_into_view_if_needed()
@@ -334,8 +339,6 @@ def test_a_tip_fits_a_phone_screen(browser, site):
         assert bottom - top <= 844, f"the tip is taller than the screen: {tip['box']}"
         wide = page.evaluate("() => document.documentElement.scrollWidth")
         assert wide <= 390 + 1, f"with the tip the page scrolls sideways ({wide} px)"
-    finally:
-        page.close()
 
 
 TIPS_BUDGET = 160_000  # bytes of one chapter's tips script, uncompressed
@@ -417,8 +420,8 @@ def test_a_tip_copies_no_id_heading_link_index_target_or_list_role(previews):
 
 
 def test_a_tip_of_a_drivable_figure_holds_its_shown_frame_only(previews):
-    frames = "".join(f'<img src="data:image/png;base64,{k}"' + (" hidden>" if k else ">")
-                     for k in range(3))
+    frames = "".join(f'<img src="data:image/png;base64,{k}"'
+                     + (" hidden>" if k else ">") for k in range(3))
     html = ('<figure><div class="lp-drivable"><div class="lp-drivable-frames">' + frames
             + '</div><div class="lp-drivable-control" hidden><input type="range"></div>'
             '</div><figcaption>A caption</figcaption></figure>')
